@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"studio/db"
+)
+
+const usage = `studio: curate educational channels and publish them to Kolibri.
+
+Usage:
+  studio serve [--addr 127.0.0.1:8080] [--data-dir ./studio-data] [--database-url URL] [--debug]
+  studio migrate [--data-dir DIR] [--database-url URL]
+  studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
+  studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]
+
+Every flag also reads STUDIO_<NAME> from the environment (--database-url:
+STUDIO_DATABASE_URL). With no database url, studio keeps an SQLite database
+in the data directory; postgres://… switches to PostgreSQL.
+`
+
+// run dispatches a command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; {
+	case cmd == "serve":
+		err = serve(rest, stdout)
+	case cmd == "migrate":
+		err = migrateCmd(rest, stdout)
+	case cmd == "user" && len(rest) > 0 && rest[0] == "create":
+		err = userCreate(rest[1:], stdout)
+	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
+		err = tokenCreate(rest[1:], stdout)
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "studio: unknown command %q\n\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// env is a flag's default: STUDIO_<NAME> when set, else def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("STUDIO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(env(name, "false"))
+	return b
+}
+
+// dbFlags are the flags that choose the database, shared by every command.
+type dbFlags struct {
+	dataDir     string
+	databaseURL string
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", env("data-dir", "./studio-data"), "where the SQLite database and blobs live")
+	fs.StringVar(&f.databaseURL, "database-url", env("database-url", ""), "postgres://… to use PostgreSQL; empty for SQLite in the data directory")
+}
+
+// open opens and migrates the database the flags name.
+func (f *dbFlags) open(ctx context.Context) (*db.DB, error) {
+	url := f.databaseURL
+	if url == "" {
+		url = db.SQLiteURL(f.dataDir)
+	}
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("studio "+name, flag.ContinueOnError)
+	return fs
+}

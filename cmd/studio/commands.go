@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"studio/db"
+	"studio/server"
+)
+
+func serve(args []string, stdout io.Writer) error {
+	fs := newFlagSet("serve")
+	var dbf dbFlags
+	dbf.register(fs)
+	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "address to listen on")
+	debug := fs.Bool("debug", envBool("debug"), "report each request's SQL statement count in extensions.sqlQueries")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	d, err := dbf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := firstAdmin(ctx, d, stdout); err != nil {
+		return err
+	}
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger})
+	return srv.Run(ctx, func(a string) {
+		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
+	})
+}
+
+// firstAdmin creates an admin on the first start against an empty database
+// and prints its token, the only time it is shown.
+func firstAdmin(ctx context.Context, d *db.DB, stdout io.Writer) error {
+	n, err := d.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	u, err := d.CreateUser(ctx, db.NewUser{Email: "admin@localhost", Password: randomPassword(), IsAdmin: true})
+	if err != nil {
+		return err
+	}
+	token, err := d.CreateToken(ctx, u.ID, "first start")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created the admin %s. Its API token, shown only now:\n\n  %s\n\n"+
+		"Send it as `Authorization: Bearer <token>`. Set a password with `studio user create` for other users.\n", u.Email, token)
+	return nil
+}
+
+func migrateCmd(args []string, stdout io.Writer) error {
+	fs := newFlagSet("migrate")
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := dbf.open(context.Background())
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(stdout, "%s database is up to date\n", d.Kind)
+	return nil
+}
+
+func userCreate(args []string, stdout io.Writer) error {
+	fs := newFlagSet("user create")
+	var dbf dbFlags
+	dbf.register(fs)
+	email := fs.String("email", "", "the user's email (required)")
+	password := fs.String("password", "", "the user's password, 8 characters or more (required)")
+	admin := fs.Bool("admin", false, "make the user an admin")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *password == "" {
+		return fmt.Errorf("user create needs --email and --password")
+	}
+	ctx := context.Background()
+	d, err := dbf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.CreateUser(ctx, db.NewUser{Email: *email, Password: *password, IsAdmin: *admin})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Email, u.ID)
+	return nil
+}
+
+func tokenCreate(args []string, stdout io.Writer) error {
+	fs := newFlagSet("token create")
+	var dbf dbFlags
+	dbf.register(fs)
+	email := fs.String("email", "", "whose token (required)")
+	name := fs.String("name", "cli", "a name to recognise the token by")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("token create needs --email")
+	}
+	ctx := context.Background()
+	d, err := dbf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.UserByEmail(ctx, *email)
+	if err != nil {
+		return err
+	}
+	token, err := d.CreateToken(ctx, u.ID, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	return nil
+}

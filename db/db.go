@@ -1,0 +1,118 @@
+// Package db opens either database and holds every SQL statement studio runs.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// Kind names a database engine.
+type Kind string
+
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// DB is a Bun handle on PostgreSQL or SQLite. Code above this package never
+// needs to know which, except through Kind where SQL must differ.
+type DB struct {
+	*bun.DB
+	Kind Kind
+	// Pool is the pgx pool under PostgreSQL's handle (nil on SQLite); River's
+	// listener borrows connections from it for LISTEN.
+	Pool *pgxpool.Pool
+}
+
+// Open connects to url: postgres://… or postgresql://… for PostgreSQL,
+// sqlite:PATH (or a plain file path) for SQLite.
+func Open(ctx context.Context, url string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return openPostgres(ctx, url)
+	case url == "":
+		return nil, fmt.Errorf("db: open: no database url")
+	default:
+		return openSQLite(strings.TrimPrefix(url, "sqlite:"))
+	}
+}
+
+// SQLiteURL is the url of the embedded database under dataDir.
+func SQLiteURL(dataDir string) string { return "sqlite:" + filepath.Join(dataDir, "studio.db") }
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("db: parse postgres url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: connect to postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("db: connect to postgres: %w", err)
+	}
+	sqldb := stdlib.OpenDBFromPool(pool)
+	d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Kind: Postgres, Pool: pool}
+	d.AddQueryHook(countHook{})
+	return d, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("db: create %s: %w", dir, err)
+		}
+	}
+	// busy_timeout before journal_mode, so switching to WAL waits for other
+	// openers; _txlock=immediate takes the write lock at BEGIN, because a
+	// deferred transaction that later writes fails with SQLITE_BUSY whatever
+	// the timeout.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	// Several connections let reads run beside a writer (WAL); writes
+	// serialise on the immediate lock.
+	sqldb.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	sqldb.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	if err := sqldb.Ping(); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite}
+	d.AddQueryHook(countHook{})
+	return d, nil
+}
+
+// Close closes the handle and, on PostgreSQL, the pool under it.
+func (d *DB) Close() error {
+	err := d.DB.Close()
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+	return err
+}
+
+// InTx runs fn in a transaction, committed when fn returns nil.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return d.RunInTx(ctx, nil, fn)
+}

@@ -1,0 +1,45 @@
+package db
+
+import (
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"studio/models"
+)
+
+// isUniqueViolation normalises both databases' unique-constraint errors.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		c := liteErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// notFound is the error for something that does not exist or that the
+// caller may not see: the two are never told apart.
+func notFound(what string, id models.ID) error {
+	return models.Errorf(models.CodeNotFound, "%s %s does not exist or you cannot see it", what, id)
+}
+
+// limitText refuses text longer than n characters.
+func limitText(field, s string, n int) error {
+	if len([]rune(s)) > n {
+		return models.Errorf(models.CodeBadUserInput, "%s is longer than %d characters; shorten it", field, n)
+	}
+	return nil
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }

@@ -1,0 +1,85 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/uptrace/bun/migrate"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// RiverDriver is River's driver for this database. Both work on *sql.Tx, so a
+// job is enqueued in the same transaction as the write that asks for it.
+func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if d.Kind == Postgres {
+		return riverdatabasesql.NewWithPgxListener(d.DB.DB, d.Pool)
+	}
+	return riversqlite.New(d.DB.DB)
+}
+
+// Migrate brings River's tables, then studio's, up to date.
+func (d *DB) Migrate(ctx context.Context) error {
+	rm, err := rivermigrate.New(d.RiverDriver(), nil)
+	if err != nil {
+		return fmt.Errorf("db: migrate river: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("db: migrate river: %w", err)
+	}
+	m, err := d.migrator()
+	if err != nil {
+		return err
+	}
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("db: migrate: lock: %w", err)
+	}
+	defer m.Unlock(ctx) //nolint:errcheck // the lock row goes with the process otherwise
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+// Pending lists studio migrations not yet applied.
+func (d *DB) Pending(ctx context.Context) ([]string, error) {
+	m, err := d.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("db: migration status: %w", err)
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: migration status: %w", err)
+	}
+	var names []string
+	for _, mg := range ms.Unapplied() {
+		names = append(names, mg.Name)
+	}
+	return names, nil
+}
+
+func (d *DB) migrator() (*migrate.Migrator, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations/"+string(d.Kind))
+	if err != nil {
+		return nil, fmt.Errorf("db: migrations: %w", err)
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		return nil, fmt.Errorf("db: migrations: %w", err)
+	}
+	return migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}

@@ -1,0 +1,342 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"studio/models"
+)
+
+// Page sizes for node listings.
+const (
+	MaxChildrenPage = 1000
+	MaxNodesPage    = 1000
+)
+
+// NodePage is one page of nodes with a cursor for each.
+type NodePage struct {
+	Nodes       []*models.ContentNode
+	Cursors     []string
+	HasNextPage bool
+}
+
+// normalizeNode replaces nil JSON fields with empty ones, so that the
+// database never holds a JSON null where an object or list belongs.
+func normalizeNode(n *models.ContentNode) {
+	for _, m := range []*map[string]any{&n.ExtraFields, &n.ThumbnailEncoding, &n.GradeLevels,
+		&n.ResourceTypes, &n.LearningActivities, &n.AccessibilityLabels, &n.Categories, &n.LearnerNeeds} {
+		if *m == nil {
+			*m = map[string]any{}
+		}
+	}
+	if n.RoleVisibility == "" {
+		n.RoleVisibility = models.RoleLearner
+	}
+}
+
+// InsertNodes writes new nodes as they are, in statements of at most 500
+// rows. It is the bulk insert under every node-creating write.
+func InsertNodes(ctx context.Context, tx bun.IDB, nodes []*models.ContentNode) error {
+	for _, n := range nodes {
+		normalizeNode(n)
+	}
+	for start := 0; start < len(nodes); start += 500 {
+		batch := nodes[start:min(start+500, len(nodes))]
+		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			return fmt.Errorf("db: insert nodes: %w", err)
+		}
+	}
+	return nil
+}
+
+// NodesByID loads nodes by id, whatever their channel: callers check access.
+func (d *DB) NodesByID(ctx context.Context, ids []models.ID) (map[models.ID]*models.ContentNode, error) {
+	var ns []*models.ContentNode
+	if err := d.NewSelect().Model(&ns).Where("cn.id IN (?)", list(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: nodes by id: %w", err)
+	}
+	out := make(map[models.ID]*models.ContentNode, len(ns))
+	for _, n := range ns {
+		out[n.ID] = n
+	}
+	return out, nil
+}
+
+type rankedNode struct {
+	models.ContentNode `bun:",extend"`
+	RN                 int `bun:"rn"`
+}
+
+// ChildrenPages returns a page of children for each parent, in sibling
+// order, in one statement: a window function numbers each parent's children
+// so that every parent gets its own first n.
+func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, after string) (map[models.ID]*NodePage, error) {
+	if err := checkFirst(first, MaxChildrenPage); err != nil {
+		return nil, err
+	}
+	inner := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.*").
+		ColumnExpr("row_number() OVER (PARTITION BY cn.parent_id ORDER BY cn.sort_order, cn.id) AS rn").
+		Where("cn.parent_id IN (?)", list(parents))
+	if after != "" {
+		var order float64
+		var id models.ID
+		if err := decodeCursor(after, &order, &id); err != nil {
+			return nil, err
+		}
+		inner = inner.Where("(cn.sort_order > ? OR (cn.sort_order = ? AND cn.id > ?))", order, order, id)
+	}
+	var rows []rankedNode
+	err := d.NewSelect().With("ranked", inner).TableExpr("ranked AS cn").ColumnExpr("cn.*").
+		Where("cn.rn <= ?", first+1).OrderExpr("cn.parent_id, cn.rn").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: children: %w", err)
+	}
+	out := make(map[models.ID]*NodePage, len(parents))
+	for i := range rows {
+		n := &rows[i].ContentNode
+		p := out[*n.ParentID]
+		if p == nil {
+			p = &NodePage{}
+			out[*n.ParentID] = p
+		}
+		if rows[i].RN > first {
+			p.HasNextPage = true
+			continue
+		}
+		p.Nodes = append(p.Nodes, n)
+		p.Cursors = append(p.Cursors, encodeCursor(n.SortOrder, n.ID))
+	}
+	return out, nil
+}
+
+// ChildCounts counts each parent's children.
+func (d *DB) ChildCounts(ctx context.Context, parents []models.ID) (map[models.ID]int, error) {
+	var rows []struct {
+		ParentID models.ID `bun:"parent_id"`
+		N        int       `bun:"n"`
+	}
+	err := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.parent_id, count(*) AS n").
+		Where("cn.parent_id IN (?)", list(parents)).GroupExpr("cn.parent_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: child counts: %w", err)
+	}
+	out := make(map[models.ID]int, len(rows))
+	for _, r := range rows {
+		out[r.ParentID] = r.N
+	}
+	return out, nil
+}
+
+// ResourceCounts counts each node's descendants that are not topics, with
+// one recursive query for all of them.
+func (d *DB) ResourceCounts(ctx context.Context, ids []models.ID) (map[models.ID]int, error) {
+	var rows []struct {
+		Top models.ID `bun:"top"`
+		N   int       `bun:"n"`
+	}
+	err := d.NewRaw(`WITH RECURSIVE d (top, id, kind) AS (
+		SELECT cn.id, cn.id, cn.kind FROM content_nodes AS cn WHERE cn.id IN (?)
+		UNION ALL
+		SELECT d.top, c.id, c.kind FROM content_nodes AS c JOIN d ON c.parent_id = d.id
+	)
+	SELECT top, sum(CASE WHEN kind <> 'topic' AND id <> top THEN 1 ELSE 0 END) AS n FROM d GROUP BY top`, list(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: resource counts: %w", err)
+	}
+	out := make(map[models.ID]int, len(rows))
+	for _, r := range rows {
+		out[r.Top] = r.N
+	}
+	return out, nil
+}
+
+// Ancestors returns each node's ancestors, from its tree's root down to its
+// parent, with one recursive query for all of them.
+func (d *DB) Ancestors(ctx context.Context, ids []models.ID) (map[models.ID][]*models.ContentNode, error) {
+	var rows []struct {
+		models.ContentNode `bun:",extend"`
+		Start              models.ID `bun:"start"`
+	}
+	err := d.NewRaw(`WITH RECURSIVE a (start, id, parent_id, depth) AS (
+		SELECT cn.id, cn.id, cn.parent_id, 0 FROM content_nodes AS cn WHERE cn.id IN (?)
+		UNION ALL
+		SELECT a.start, p.id, p.parent_id, a.depth + 1 FROM content_nodes AS p JOIN a ON p.id = a.parent_id
+	)
+	SELECT cn.*, a.start FROM a JOIN content_nodes AS cn ON cn.id = a.id
+	WHERE a.depth > 0 ORDER BY a.start, a.depth DESC`, list(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: ancestors: %w", err)
+	}
+	out := make(map[models.ID][]*models.ContentNode, len(ids))
+	for i := range rows {
+		out[rows[i].Start] = append(out[rows[i].Start], &rows[i].ContentNode)
+	}
+	return out, nil
+}
+
+// TagsByNode lists each node's tags, sorted.
+func (d *DB) TagsByNode(ctx context.Context, ids []models.ID) (map[models.ID][]string, error) {
+	var tags []models.Tag
+	if err := d.NewSelect().Model(&tags).Where("tg.node_id IN (?)", list(ids)).OrderExpr("tg.node_id, tg.name").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: tags: %w", err)
+	}
+	out := map[models.ID][]string{}
+	for _, t := range tags {
+		out[t.NodeID] = append(out[t.NodeID], t.Name)
+	}
+	return out, nil
+}
+
+// FilesByNode lists each node's files, by preset.
+func (d *DB) FilesByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
+	var fs []*models.File
+	if err := d.NewSelect().Model(&fs).Where("f.node_id IN (?)", list(ids)).OrderExpr("f.preset, f.created_at, f.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: files by node: %w", err)
+	}
+	out := map[models.ID][]*models.File{}
+	for _, f := range fs {
+		out[*f.NodeID] = append(out[*f.NodeID], f)
+	}
+	return out, nil
+}
+
+// FilesByAssessmentItem lists each assessment item's files.
+func (d *DB) FilesByAssessmentItem(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
+	var fs []*models.File
+	if err := d.NewSelect().Model(&fs).Where("f.assessment_item_id IN (?)", list(ids)).OrderExpr("f.created_at, f.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: files by assessment item: %w", err)
+	}
+	out := map[models.ID][]*models.File{}
+	for _, f := range fs {
+		out[*f.AssessmentItemID] = append(out[*f.AssessmentItemID], f)
+	}
+	return out, nil
+}
+
+// AssessmentItemsByNode lists each exercise's questions in order.
+func (d *DB) AssessmentItemsByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.AssessmentItem, error) {
+	var items []*models.AssessmentItem
+	if err := d.NewSelect().Model(&items).Where("ai.node_id IN (?)", list(ids)).OrderExpr("ai.node_id, ai.sort_order, ai.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: assessment items: %w", err)
+	}
+	out := map[models.ID][]*models.AssessmentItem{}
+	for _, it := range items {
+		out[it.NodeID] = append(out[it.NodeID], it)
+	}
+	return out, nil
+}
+
+// PrerequisitesByNode lists, for each node, the nodes to complete before it.
+func (d *DB) PrerequisitesByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.ContentNode, error) {
+	var rows []struct {
+		models.ContentNode `bun:",extend"`
+		TargetID           models.ID `bun:"target_id"`
+	}
+	err := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.*, pr.target_node_id AS target_id").
+		Join("JOIN prerequisites AS pr ON pr.prerequisite_id = cn.id").
+		Where("pr.target_node_id IN (?)", list(ids)).OrderExpr("cn.title, cn.id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: prerequisites: %w", err)
+	}
+	out := map[models.ID][]*models.ContentNode{}
+	for i := range rows {
+		out[rows[i].TargetID] = append(out[rows[i].TargetID], &rows[i].ContentNode)
+	}
+	return out, nil
+}
+
+// NodeQuery filters a flat listing of a channel's nodes.
+type NodeQuery struct {
+	Kinds                       []string
+	Complete, Published         *bool
+	Changed, HasFiles           *bool
+	ModifiedSince               *time.Time
+	ModifiedAfterCreatedSeconds *int
+	TitleContains               string
+	First                       int
+	After                       string
+}
+
+func (d *DB) nodeFilter(q *bun.SelectQuery, channelID models.ID, f NodeQuery) *bun.SelectQuery {
+	q = q.Where("cn.channel_id = ?", channelID)
+	if len(f.Kinds) > 0 {
+		q = q.Where("cn.kind IN (?)", bun.List(f.Kinds))
+	}
+	for col, v := range map[string]*bool{"complete": f.Complete, "published": f.Published, "changed": f.Changed} {
+		if v != nil {
+			q = q.Where("cn.? = ?", bun.Ident(col), *v)
+		}
+	}
+	if f.HasFiles != nil {
+		op := "EXISTS"
+		if !*f.HasFiles {
+			op = "NOT EXISTS"
+		}
+		q = q.Where(op + " (SELECT 1 FROM files AS f WHERE f.node_id = cn.id)")
+	}
+	if f.ModifiedSince != nil {
+		q = q.Where("cn.modified_at >= ?", f.ModifiedSince.UTC())
+	}
+	if s := f.ModifiedAfterCreatedSeconds; s != nil {
+		// The same expressions as the content_nodes_channel_edit_lag indexes.
+		if d.Kind == Postgres {
+			q = q.Where("(cn.modified_at - cn.created_at) > ? * interval '1 second'", *s)
+		} else {
+			q = q.Where("(julianday(cn.modified_at) - julianday(cn.created_at)) > ? / 86400.0", *s)
+		}
+	}
+	if f.TitleContains != "" {
+		q = q.Where(d.containsExpr("cn.title"), likePattern(f.TitleContains))
+	}
+	return q
+}
+
+// ChannelNodes lists a channel's nodes, both trees, oldest first. The caller
+// checks access to the channel.
+func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery) (*NodePage, error) {
+	if err := checkFirst(f.First, MaxNodesPage); err != nil {
+		return nil, err
+	}
+	if f.ModifiedAfterCreatedSeconds != nil && *f.ModifiedAfterCreatedSeconds < 0 {
+		return nil, models.Errorf(models.CodeBadUserInput, "modifiedAfterCreatedSeconds must not be negative")
+	}
+	for _, k := range f.Kinds {
+		if !models.IsKind(k) {
+			return nil, models.Errorf(models.CodeBadUserInput, "kind %q is not a content kind; use one of %v", k, models.Kinds)
+		}
+	}
+	var ns []*models.ContentNode
+	q := d.nodeFilter(d.NewSelect().Model(&ns), channelID, f)
+	if f.After != "" {
+		var at time.Time
+		var id models.ID
+		if err := decodeCursor(f.After, &at, &id); err != nil {
+			return nil, err
+		}
+		q = q.Where("(cn.created_at > ? OR (cn.created_at = ? AND cn.id > ?))", at, at, id)
+	}
+	if err := q.OrderExpr("cn.created_at, cn.id").Limit(int64(f.First + 1)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: channel nodes: %w", err)
+	}
+	p := &NodePage{}
+	if len(ns) > f.First {
+		ns, p.HasNextPage = ns[:f.First], true
+	}
+	p.Nodes = ns
+	for _, n := range ns {
+		p.Cursors = append(p.Cursors, encodeCursor(n.CreatedAt, n.ID))
+	}
+	return p, nil
+}
+
+// CountChannelNodes counts what ChannelNodes would list over all pages.
+func (d *DB) CountChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery) (int, error) {
+	n, err := d.nodeFilter(d.NewSelect().Model((*models.ContentNode)(nil)), channelID, f).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("db: count channel nodes: %w", err)
+	}
+	return int(n), nil
+}

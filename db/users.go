@@ -1,0 +1,153 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"studio/models"
+)
+
+// BcryptCost is the work factor for password hashes; tests lower it.
+var BcryptCost = bcrypt.DefaultCost
+
+// tokenPrefix marks studio's API tokens, so that a leaked one is recognisable.
+const tokenPrefix = "studio_"
+
+// now is the time every write records: UTC, to the microsecond both
+// databases keep, so that what a write returns equals what it stored.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// NewUser describes a user to create.
+type NewUser struct {
+	Email     string
+	Password  string
+	FirstName string
+	LastName  string
+	IsAdmin   bool
+}
+
+// CreateUser adds a user; the email must be new, ignoring case.
+func (d *DB) CreateUser(ctx context.Context, nu NewUser) (*models.User, error) {
+	email := strings.TrimSpace(nu.Email)
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return nil, models.Errorf(models.CodeBadUserInput, "%q is not an email address", nu.Email)
+	}
+	if len(nu.Password) < 8 {
+		return nil, models.Errorf(models.CodeBadUserInput, "the password is too short: use at least 8 characters")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), BcryptCost)
+	if err != nil {
+		return nil, models.Errorf(models.CodeBadUserInput, "the password cannot be used: %v", err)
+	}
+	u := &models.User{
+		ID: models.NewID(), Email: email, PasswordHash: string(hash),
+		FirstName: nu.FirstName, LastName: nu.LastName, IsAdmin: nu.IsAdmin,
+		DiskSpace: models.DefaultDiskSpace, CreatedAt: now(),
+	}
+	if _, err := d.NewInsert().Model(u).Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return nil, models.Errorf(models.CodeConflict, "a user with email %s already exists", email)
+		}
+		return nil, fmt.Errorf("db: create user: %w", err)
+	}
+	return u, nil
+}
+
+// CountUsers counts all users; the server creates an admin when there are none.
+func (d *DB) CountUsers(ctx context.Context) (int, error) {
+	n, err := d.NewSelect().Model((*models.User)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("db: count users: %w", err)
+	}
+	return int(n), nil
+}
+
+// UserByEmail finds a user by email, ignoring case.
+func (d *DB) UserByEmail(ctx context.Context, email string) (*models.User, error) {
+	u := new(models.User)
+	err := d.NewSelect().Model(u).Where("lower(u.email) = lower(?)", strings.TrimSpace(email)).Scan(ctx)
+	if isNoRows(err) {
+		return nil, models.Errorf(models.CodeNotFound, "no user has the email %s", email)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: user by email: %w", err)
+	}
+	return u, nil
+}
+
+// Authenticate checks an email and password. Both failures give the same
+// error, so that it does not tell which emails exist.
+func (d *DB) Authenticate(ctx context.Context, email, password string) (*models.User, error) {
+	wrong := models.Errorf(models.CodeUnauthenticated, "wrong email or password")
+	u, err := d.UserByEmail(ctx, email)
+	if models.CodeOf(err) == models.CodeNotFound {
+		return nil, wrong
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return nil, wrong
+	}
+	return u, nil
+}
+
+// CreateToken makes a new API token for a user and returns it; only its hash is kept.
+func (d *DB) CreateToken(ctx context.Context, userID models.ID, name string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("db: create token: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	t := &models.APIToken{ID: models.NewID(), UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: now()}
+	if _, err := d.NewInsert().Model(t).Exec(ctx); err != nil {
+		return "", fmt.Errorf("db: create token: %w", err)
+	}
+	return token, nil
+}
+
+// UserByToken returns the token's user. A token that is unknown or malformed
+// gives UNAUTHENTICATED.
+func (d *DB) UserByToken(ctx context.Context, token string) (*models.User, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return nil, models.Errorf(models.CodeUnauthenticated, "the bearer token is not a studio token; log in or create one with `studio token create`")
+	}
+	u := new(models.User)
+	err := d.NewSelect().Model(u).
+		Join("JOIN api_tokens AS t ON t.user_id = u.id").
+		Where("t.token_hash = ?", hashToken(token)).Scan(ctx)
+	if isNoRows(err) {
+		return nil, models.Errorf(models.CodeUnauthenticated, "the bearer token is unknown or revoked; log in again")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: user by token: %w", err)
+	}
+	return u, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// UsersByID loads users by id.
+func (d *DB) UsersByID(ctx context.Context, ids []models.ID) (map[models.ID]*models.User, error) {
+	var us []*models.User
+	if err := d.NewSelect().Model(&us).Where("u.id IN (?)", list(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: users by id: %w", err)
+	}
+	out := make(map[models.ID]*models.User, len(us))
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package graph
+
+import (
+	"context"
+
+	"studio/models"
+)
+
+type callerKey struct{}
+
+// Caller is who sent the request, as the HTTP layer authenticated them.
+type Caller struct {
+	User *models.User // nil when anonymous
+	// ShowSQL adds the request's statement count to extensions.sqlQueries.
+	ShowSQL bool
+}
+
+// WithCaller stores the caller for resolvers.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller; anonymous when none was stored.
+func CallerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}
+
+func userFrom(ctx context.Context) *models.User { return CallerFrom(ctx).User }

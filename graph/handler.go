@@ -1,0 +1,100 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"studio/db"
+	"studio/models"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	// LoaderWait is how long loaders gather keys; 0 means 2 ms.
+	LoaderWait time.Duration
+	Logger     *slog.Logger
+}
+
+// NewHandler serves the schema over GET and POST.
+func NewHandler(d *db.DB, opts Options) *handler.Server {
+	if opts.LoaderWait == 0 {
+		opts.LoaderWait = 2 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: d}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(withLoaders(ctx, NewLoaders(d, userFrom(ctx), opts.LoaderWait)))
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp != nil && CallerFrom(ctx).ShowSQL {
+			if n := db.CounterFrom(ctx); n != nil {
+				if resp.Extensions == nil {
+					resp.Extensions = map[string]any{}
+				}
+				resp.Extensions["sqlQueries"] = n.Load()
+			}
+		}
+		return resp
+	})
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		return presentError(ctx, opts.Logger, err)
+	})
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		opts.Logger.ErrorContext(ctx, "graphql: panic", "panic", p, "stack", string(debug.Stack()))
+		return errors.New("panic") // presented as an internal error
+	})
+	return srv
+}
+
+// presentError turns an error into what the client sees: a models.Error
+// keeps its message and code; gqlgen's own parse and validation errors pass
+// through as BAD_USER_INPUT unless they have a code; anything else is
+// logged and hidden behind INTERNAL_SERVER_ERROR.
+func presentError(ctx context.Context, logger *slog.Logger, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	var me *models.Error
+	switch {
+	case errors.As(err, &me):
+		gerr.Message = me.Message
+		gerr.Extensions = map[string]any{"code": string(me.Code)}
+		if len(me.Items) > 0 {
+			gerr.Extensions["items"] = me.Items
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		gerr.Message = "the request was cancelled or took too long"
+		gerr.Extensions = map[string]any{"code": string(models.CodeInternal)}
+	case gerr.Err == nil:
+		// gqlgen's own errors: parse, validation, complexity, input coercion.
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		if _, ok := gerr.Extensions["code"]; !ok {
+			gerr.Extensions["code"] = string(models.CodeBadUserInput)
+		}
+	default:
+		logger.ErrorContext(ctx, "graphql: internal error", "path", gerr.Path.String(), "err", err)
+		gerr.Message = "internal error; it has been logged"
+		gerr.Extensions = map[string]any{"code": string(models.CodeInternal)}
+	}
+	return gerr
+}

@@ -1,0 +1,125 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"studio/db"
+	"studio/models"
+)
+
+// maxBatch caps the keys of one statement: a page of children is at most
+// 1,000 nodes, so one level of a query stays one statement.
+const maxBatch = 1000
+
+type loadersKey struct{}
+
+// Loaders batch every lookup of one operation: all the keys asked for while
+// a level of the query resolves become one statement.
+type Loaders struct {
+	Channels        *dataloader.Loader[models.ID, db.ChannelAccess]
+	Nodes           *dataloader.Loader[models.ID, *models.ContentNode]
+	Users           *dataloader.Loader[models.ID, *models.User]
+	Children        *dataloader.Loader[childrenKey, *db.NodePage]
+	ChildCounts     *dataloader.Loader[models.ID, int]
+	ResourceCounts  *dataloader.Loader[models.ID, int]
+	Ancestors       *dataloader.Loader[models.ID, []*models.ContentNode]
+	Tags            *dataloader.Loader[models.ID, []string]
+	Files           *dataloader.Loader[models.ID, []*models.File]
+	ItemFiles       *dataloader.Loader[models.ID, []*models.File]
+	AssessmentItems *dataloader.Loader[models.ID, []*models.AssessmentItem]
+	Prerequisites   *dataloader.Loader[models.ID, []*models.ContentNode]
+	Editors         *dataloader.Loader[models.ID, []*models.User]
+	Viewers         *dataloader.Loader[models.ID, []*models.User]
+	ServerRevs      *dataloader.Loader[models.ID, int64]
+}
+
+// childrenKey asks for one page of a parent's children.
+type childrenKey struct {
+	Parent models.ID
+	First  int
+	After  string
+}
+
+// NewLoaders makes the loaders of one operation by u (nil: anonymous).
+// wait is how long a loader gathers keys before it runs its statement.
+func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
+	return &Loaders{
+		Channels: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID]db.ChannelAccess, error) {
+			return d.ChannelsByID(ctx, u, ids)
+		}),
+		Nodes:           newLoader(wait, d.NodesByID),
+		Users:           newLoader(wait, d.UsersByID),
+		Children:        newLoader(wait, childrenPages(d)),
+		ChildCounts:     newLoader(wait, d.ChildCounts),
+		ResourceCounts:  newLoader(wait, d.ResourceCounts),
+		Ancestors:       newLoader(wait, d.Ancestors),
+		Tags:            newLoader(wait, d.TagsByNode),
+		Files:           newLoader(wait, d.FilesByNode),
+		ItemFiles:       newLoader(wait, d.FilesByAssessmentItem),
+		AssessmentItems: newLoader(wait, d.AssessmentItemsByNode),
+		Prerequisites:   newLoader(wait, d.PrerequisitesByNode),
+		Editors: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID][]*models.User, error) {
+			return d.MembersByChannel(ctx, models.RoleEditor, ids)
+		}),
+		Viewers: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID][]*models.User, error) {
+			return d.MembersByChannel(ctx, models.RoleViewer, ids)
+		}),
+		ServerRevs: newLoader(wait, d.ServerRevs),
+	}
+}
+
+// childrenPages runs one statement per distinct page request (first, after);
+// a whole level of a tree query asks the same one.
+func childrenPages(d *db.DB) func(context.Context, []childrenKey) (map[childrenKey]*db.NodePage, error) {
+	return func(ctx context.Context, keys []childrenKey) (map[childrenKey]*db.NodePage, error) {
+		type page struct {
+			first int
+			after string
+		}
+		groups := map[page][]models.ID{}
+		for _, k := range keys {
+			p := page{k.First, k.After}
+			groups[p] = append(groups[p], k.Parent)
+		}
+		out := make(map[childrenKey]*db.NodePage, len(keys))
+		for p, parents := range groups {
+			pages, err := d.ChildrenPages(ctx, parents, p.first, p.after)
+			if err != nil {
+				return nil, err
+			}
+			for _, parent := range parents {
+				out[childrenKey{parent, p.first, p.after}] = pages[parent]
+			}
+		}
+		return out, nil
+	}
+}
+
+// newLoader makes a loader from a function that fetches many keys at once;
+// a key it does not return gets V's zero value.
+func newLoader[K comparable, V any](wait time.Duration, fetch func(context.Context, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
+	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		got, err := fetch(ctx, keys)
+		out := make([]*dataloader.Result[V], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[V]{Data: got[k], Error: err}
+		}
+		return out
+	}
+	return dataloader.NewBatchedLoader(batch,
+		dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](maxBatch))
+}
+
+func withLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, loadersKey{}, l)
+}
+
+func loadersFrom(ctx context.Context) *Loaders { return ctx.Value(loadersKey{}).(*Loaders) }
+
+// load is a loader lookup, for one-line resolvers.
+func load[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], k K) (V, error) {
+	return l.Load(ctx, k)()
+}

@@ -1,0 +1,144 @@
+// Package server wires HTTP: authentication, the GraphQL endpoint, the
+// playground and health checks.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"studio/db"
+	"studio/graph"
+	"studio/models"
+)
+
+// Config configures a server.
+type Config struct {
+	Addr string
+	// Debug reports every request's SQL statement count in extensions.sqlQueries.
+	Debug  bool
+	Logger *slog.Logger
+	// LoaderWait is passed to graph.Options.
+	LoaderWait time.Duration
+}
+
+// Server serves studio over HTTP.
+type Server struct {
+	db      *db.DB
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the server's routes.
+func New(d *db.DB, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{db: d, cfg: cfg}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.authenticate(graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger})))
+	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	s.handler = mux
+	return s
+}
+
+// Handler returns the routes, for tests that serve them with httptest.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run listens on cfg.Addr until ctx is done, then shuts down gracefully.
+// ready, if not nil, receives the address once listening.
+func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	// Long-lived requests (streams, websockets) end when shutdown begins.
+	hs.RegisterOnShutdown(cancelBase)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	s.cfg.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	return nil
+}
+
+// authenticate reads the bearer token, counts the request's SQL statements
+// and hands the caller to the GraphQL layer. A bad token is refused outright
+// rather than served as anonymous, so that a client never mistakes an
+// expired token for an empty account.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, _ := db.WithCounter(r.Context())
+		var u *models.User
+		if h := r.Header.Get("Authorization"); h != "" {
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\""))
+				return
+			}
+			var err error
+			if u, err = s.db.UserByToken(ctx, strings.TrimSpace(token)); err != nil {
+				if models.CodeOf(err) == models.CodeUnauthenticated {
+					writeError(w, http.StatusUnauthorized, err)
+					return
+				}
+				s.cfg.Logger.ErrorContext(ctx, "authenticate", "err", err)
+				writeError(w, http.StatusInternalServerError, models.Errorf(models.CodeInternal, "internal error; it has been logged"))
+				return
+			}
+		}
+		showSQL := s.cfg.Debug || (u != nil && u.IsAdmin && r.Header.Get("X-Studio-Debug") == "1")
+		next.ServeHTTP(w, r.WithContext(graph.WithCaller(ctx, graph.Caller{User: u, ShowSQL: showSQL})))
+	})
+}
+
+// writeError answers with a GraphQL-shaped error body.
+func writeError(w http.ResponseWriter, status int, err error) {
+	var me *models.Error
+	if !errors.As(err, &me) {
+		me = models.Errorf(models.CodeInternal, "internal error")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message": me.Message, "extensions": map[string]any{"code": me.Code},
+	}}})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
