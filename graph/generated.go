@@ -1426,15 +1426,20 @@ type Channel {
   modifiedAt: Time!
   "The main tree: what gets published."
   root: ContentNode!
-  "Where deleted nodes go until they are deleted permanently."
-  trashRoot: ContentNode!
+  """
+  Where deleted nodes go until they are deleted permanently. Null unless you
+  are a member (or an admin): the public see only the main tree.
+  """
+  trashRoot: ContentNode
+  "Empty unless you are a member (or an admin)."
   editors: [User!]!
+  "Empty unless you are a member (or an admin)."
   viewers: [User!]!
   "Whether the caller may edit this channel."
   canEdit: Boolean!
   "The highest rev in this channel's change log."
   serverRev: Int!
-  "A flat listing of the channel's nodes (both trees), oldest first."
+  "A flat listing of the channel's nodes (both trees), oldest first. Members and admins only. At most 1,000 a page."
   nodes(filter: NodeFilter, first: Int = 100, after: String): ContentNodeConnection!
 }
 
@@ -1531,7 +1536,9 @@ type ContentNode {
   originalSourceNodeId: ID
   createdAt: Time!
   modifiedAt: Time!
+  "Null unless you are a member of the node's channel (or an admin)."
   createdBy: User
+  "Null unless you are a member of the node's channel (or an admin)."
   modifiedBy: User
   tags: [String!]!
   parent: ContentNode
@@ -3157,10 +3164,10 @@ func (ec *executionContext) _Channel_trashRoot(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_trashRoot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7844,7 +7851,7 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "trashRoot":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_trashRoot(ctx, field, obj)
 				})

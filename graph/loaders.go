@@ -19,6 +19,8 @@ type loadersKey struct{}
 // Loaders batch every lookup of one operation: all the keys asked for while
 // a level of the query resolves become one statement.
 type Loaders struct {
+	db *db.DB
+
 	Channels        *dataloader.Loader[models.ID, db.ChannelAccess]
 	Nodes           *dataloader.Loader[models.ID, *models.ContentNode]
 	Users           *dataloader.Loader[models.ID, *models.User]
@@ -46,13 +48,13 @@ type childrenKey struct {
 // NewLoaders makes the loaders of one operation by u (nil: anonymous).
 // wait is how long a loader gathers keys before it runs its statement.
 func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
-	return &Loaders{
+	l := &Loaders{
+		db: d,
 		Channels: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID]db.ChannelAccess, error) {
 			return d.ChannelsByID(ctx, u, ids)
 		}),
 		Nodes:           newLoader(wait, d.NodesByID),
 		Users:           newLoader(wait, d.UsersByID),
-		Children:        newLoader(wait, childrenPages(d)),
 		ChildCounts:     newLoader(wait, d.ChildCounts),
 		ResourceCounts:  newLoader(wait, d.ResourceCounts),
 		Ancestors:       newLoader(wait, d.Ancestors),
@@ -69,6 +71,15 @@ func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
 		}),
 		ServerRevs: newLoader(wait, d.ServerRevs),
 	}
+	fetchPages := childrenPages(d)
+	l.Children = newLoader(wait, func(ctx context.Context, keys []childrenKey) (map[childrenKey]*db.NodePage, error) {
+		pages, err := fetchPages(ctx, keys)
+		if err == nil {
+			l.prefetchChildren(ctx, pages)
+		}
+		return pages, err
+	})
+	return l
 }
 
 // childrenPages runs one statement per distinct page request (first, after);

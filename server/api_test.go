@@ -1,0 +1,165 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"studio/db"
+	"studio/db/dbtest"
+	"studio/models"
+	"studio/server"
+)
+
+func TestTypenameAndHealth(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		require.Equal(t, map[string]any{"__typename": "Query"}, a.ok("", "{ __typename }", nil))
+		resp, err := http.Get(a.url + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		// GET works too.
+		resp, err = http.Get(a.url + "/graphql?query=%7B__typename%7D")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+}
+
+func TestLoginAndMe(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		dbtest.User(t, d, "ann@example.org", false)
+		data := a.ok("", `mutation { login(email: "ANN@example.org", password: "`+dbtest.Password+`") { token user { email isAdmin } } }`, nil)
+		token := get(data, "login", "token").(string)
+		require.True(t, strings.HasPrefix(token, "studio_"))
+		require.Equal(t, "ann@example.org", get(a.ok(token, "{ me { email } }", nil), "me", "email"))
+		require.Nil(t, a.ok("", "{ me { email } }", nil)["me"])
+
+		// A channel created through the API has its trees and its editor.
+		ch := a.ok(token, `mutation { createChannel(input: {name: "Maths", language: "en", contentDefaults: {license: "CC BY"}}) {
+			id name language { id name } contentDefaults canEdit root { title kind childCount } trashRoot { id } editors { email } serverRev } }`, nil)
+		require.Equal(t, "Maths", get(ch, "createChannel", "root", "title"))
+		require.Equal(t, "English", get(ch, "createChannel", "language", "name"))
+		require.Equal(t, map[string]any{"license": "CC BY"}, get(ch, "createChannel", "contentDefaults"))
+		require.Equal(t, true, get(ch, "createChannel", "canEdit"))
+		require.Equal(t, "ann@example.org", get(ch, "createChannel", "editors", 0, "email"))
+		require.EqualValues(t, 1, get(ch, "createChannel", "serverRev"))
+
+		lists := a.ok("", "{ licenses { name isCustom } languages { id name } }", nil)
+		require.Len(t, lists["licenses"], len(models.Licenses))
+		require.NotEmpty(t, lists["languages"])
+	})
+}
+
+// TestBadInput sends each kind of bad request and checks that it gets a
+// clear error with a code, and that the database is as it was.
+func TestBadInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		u := dbtest.User(t, d, "ann@example.org", false)
+		token := dbtest.Token(t, d, u)
+		ch := dbtest.Channel(t, d, u, "Maths")
+		unknown := models.NewID().String()
+		before := counts(t, d)
+		for _, tc := range []struct {
+			name, token, query string
+			code               string
+			status             int
+		}{
+			{"malformed id", token, `{ contentNode(id: "12") { id } }`, "BAD_USER_INPUT", 200},
+			{"malformed id in a list", token, `{ contentNodes(ids: ["` + unknown + `", "x"]) { id } }`, "BAD_USER_INPUT", 200},
+			{"malformed id in a mutation", token, `mutation { deleteChannel(id: "nope") { id } }`, "BAD_USER_INPUT", 200},
+			{"unknown id in a mutation", token, `mutation { deleteChannel(id: "` + unknown + `") { id } }`, "NOT_FOUND", 200},
+			{"too many channels a page", token, `{ channels(first: 101) { totalCount } }`, "BAD_USER_INPUT", 200},
+			{"negative page", token, `{ channels(first: -1) { totalCount } }`, "BAD_USER_INPUT", 200},
+			{"too many children a page", token, `{ channel(id: "` + ch.ID.String() + `") { root { children(first: 1001) { totalCount } } } }`, "BAD_USER_INPUT", 200},
+			{"bad cursor", token, `{ channels(after: "zzz") { totalCount } }`, "BAD_USER_INPUT", 200},
+			{"mutation without a token", "", `mutation { createChannel(input: {name: "x"}) { id } }`, "UNAUTHENTICATED", 200},
+			{"wrong password", "", `mutation { login(email: "ann@example.org", password: "wrong password") { token } }`, "UNAUTHENTICATED", 200},
+			{"unknown email", "", `mutation { login(email: "bob@example.org", password: "wrong password") { token } }`, "UNAUTHENTICATED", 200},
+			{"unknown token", "studio_unknown", `{ me { id } }`, "UNAUTHENTICATED", 401},
+			{"not a studio token", "abc", `{ me { id } }`, "UNAUTHENTICATED", 401},
+			{"content defaults not an object", token, `mutation { createChannel(input: {name: "x", contentDefaults: [1]}) { id } }`, "BAD_USER_INPUT", 200},
+			{"unknown field", token, `{ channel(id: "` + unknown + `") { colour } }`, "GRAPHQL_VALIDATION_FAILED", 422},
+			{"syntax error", token, `{ channel(`, "GRAPHQL_PARSE_FAILED", 422},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := a.call(tc.token, tc.query, nil)
+				require.NotEmpty(t, r.Errors)
+				require.Equal(t, tc.code, r.code(), "errors: %+v", r.Errors)
+				require.NotEmpty(t, r.Errors[0].Message)
+				require.Equal(t, tc.status, r.Status)
+			})
+		}
+		// An unknown id in a query is null, not an error: it may be hidden.
+		r := a.call(token, `{ contentNode(id: "`+unknown+`") { id } channel(id: "`+unknown+`") { id } }`, nil)
+		require.Empty(t, r.Errors)
+		require.Nil(t, r.Data["contentNode"])
+		require.Nil(t, r.Data["channel"])
+		require.Equal(t, before, counts(t, d), "a refused request changed the database")
+	})
+}
+
+func counts(t *testing.T, d *db.DB) map[string]int {
+	out := map[string]int{}
+	for _, table := range []string{"users", "api_tokens", "channels", "channel_members", "content_nodes", "changes"} {
+		n, err := d.NewSelect().TableExpr(table).Count(context.Background())
+		require.NoError(t, err)
+		out[table] = int(n)
+	}
+	return out
+}
+
+// TestNestedReadStatements checks that a query four levels deep runs the
+// same number of SQL statements over 10 nodes as over 1,000: one a level.
+func TestNestedReadStatements(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		admin := dbtest.User(t, d, "admin@example.org", true)
+		token := dbtest.Token(t, d, admin)
+		const query = `query($c: ID!) { channel(id: $c) { name root { title children(first: 1000) { edges { node {
+			title children(first: 1000) { edges { node { title files { checksum preset { id } } } } } } } } } } }`
+		statements := map[int]any{}
+		for _, size := range []struct{ topics, leaves int }{{3, 2}, {9, 110}} {
+			ch := dbtest.Channel(t, d, admin, fmt.Sprintf("%d topics", size.topics))
+			var lit strings.Builder
+			for i := range size.topics {
+				fmt.Fprintf(&lit, "topic T%d\n", i)
+				for j := range size.leaves {
+					fmt.Fprintf(&lit, "  video V%d.%d\n", i, j)
+				}
+			}
+			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+			nodes := 1 + size.topics*(1+size.leaves)
+			r := a.call(token, query, map[string]any{"c": ch.ID}, "X-Studio-Debug", "1")
+			require.Empty(t, r.Errors)
+			topics := get(r.Data, "channel", "root", "children", "edges").([]any)
+			require.Len(t, topics, size.topics)
+			require.Len(t, get(topics[0], "node", "children", "edges"), size.leaves)
+			require.NotEmpty(t, get(topics[0], "node", "children", "edges", 0, "node", "files", 0, "checksum"))
+			statements[nodes] = r.Extensions["sqlQueries"]
+		}
+		require.Equal(t, map[int]any{10: statements[10], 1000: statements[10]}, statements)
+		// token lookup, channel, root, two levels of children, files.
+		require.EqualValues(t, 6, statements[10])
+	})
+}
+
+func TestSQLCountIsForAdminsOrDebug(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		user := dbtest.Token(t, d, dbtest.User(t, d, "ann@example.org", false))
+		admin := dbtest.Token(t, d, dbtest.User(t, d, "root@example.org", true))
+		a := newAPI(t, d, server.Config{})
+		require.Nil(t, a.call(user, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
+		require.Nil(t, a.call(admin, "{ me { id } }", nil).Extensions["sqlQueries"])
+		require.EqualValues(t, 1, a.call(admin, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
+		debug := newAPI(t, d, server.Config{Debug: true})
+		require.EqualValues(t, 0, debug.call("", "{ __typename }", nil).Extensions["sqlQueries"])
+	})
+}
