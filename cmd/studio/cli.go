@@ -27,7 +27,7 @@ in the data directory; postgres://… switches to PostgreSQL.
 `
 
 // run dispatches a command line and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -35,13 +35,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
-		err = serve(rest, stdout)
+		err = serve(ctx, rest, stdout)
 	case cmd == "migrate":
-		err = migrateCmd(rest, stdout)
+		err = migrateCmd(ctx, rest, stdout)
 	case cmd == "user" && len(rest) > 0 && rest[0] == "create":
-		err = userCreate(rest[1:], stdout)
+		err = userCreate(ctx, rest[1:], stdout)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
-		err = tokenCreate(rest[1:], stdout)
+		err = tokenCreate(ctx, rest[1:], stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -100,7 +100,8 @@ func (f *dbFlags) open(ctx context.Context) (*db.DB, error) {
 	return d, nil
 }
 
-func newFlagSet(name string) *flag.FlagSet {
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("studio "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	return fs
 }

@@ -6,15 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"studio/db"
 	"studio/server"
 )
 
-func serve(args []string, stdout io.Writer) error {
-	fs := newFlagSet("serve")
+func serve(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("serve", stdout)
 	var dbf dbFlags
 	dbf.register(fs)
 	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "address to listen on")
@@ -22,8 +20,6 @@ func serve(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	d, err := dbf.open(ctx)
 	if err != nil {
@@ -59,14 +55,14 @@ func firstAdmin(ctx context.Context, d *db.DB, stdout io.Writer) error {
 	return nil
 }
 
-func migrateCmd(args []string, stdout io.Writer) error {
-	fs := newFlagSet("migrate")
+func migrateCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("migrate", stdout)
 	var dbf dbFlags
 	dbf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, err := dbf.open(context.Background())
+	d, err := dbf.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,8 +71,8 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func userCreate(args []string, stdout io.Writer) error {
-	fs := newFlagSet("user create")
+func userCreate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("user create", stdout)
 	var dbf dbFlags
 	dbf.register(fs)
 	email := fs.String("email", "", "the user's email (required)")
@@ -88,7 +84,6 @@ func userCreate(args []string, stdout io.Writer) error {
 	if *email == "" || *password == "" {
 		return fmt.Errorf("user create needs --email and --password")
 	}
-	ctx := context.Background()
 	d, err := dbf.open(ctx)
 	if err != nil {
 		return err
@@ -102,8 +97,8 @@ func userCreate(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func tokenCreate(args []string, stdout io.Writer) error {
-	fs := newFlagSet("token create")
+func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("token create", stdout)
 	var dbf dbFlags
 	dbf.register(fs)
 	email := fs.String("email", "", "whose token (required)")
@@ -114,7 +109,6 @@ func tokenCreate(args []string, stdout io.Writer) error {
 	if *email == "" {
 		return fmt.Errorf("token create needs --email")
 	}
-	ctx := context.Background()
 	d, err := dbf.open(ctx)
 	if err != nil {
 		return err

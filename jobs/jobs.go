@@ -1,0 +1,40 @@
+// Package jobs runs background work (publishing, blob collection) on River,
+// on either database. Its client works on *sql.Tx on both, so a job is
+// enqueued in the same transaction as the write that asks for it.
+package jobs
+
+import (
+	"database/sql"
+	"fmt"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+
+	"studio/db"
+)
+
+// Client is River's client on studio's database.
+type Client = river.Client[*sql.Tx]
+
+// Config configures New.
+type Config struct {
+	// Workers run jobs; nil makes a client that only enqueues.
+	Workers *river.Workers
+	// MaxWorkers is how many jobs run at once on this instance.
+	MaxWorkers int
+	Logger     *slog.Logger
+}
+
+// New makes a River client on d. It does not start it.
+func New(d *db.DB, cfg Config) (*Client, error) {
+	rc := &river.Config{Logger: cfg.Logger}
+	if cfg.Workers != nil {
+		rc.Workers = cfg.Workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, cfg.MaxWorkers)}}
+	}
+	c, err := river.NewClient(d.RiverDriver(), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new client: %w", err)
+	}
+	return c, nil
+}
