@@ -340,3 +340,24 @@ func (d *DB) CountChannelNodes(ctx context.Context, channelID models.ID, f NodeQ
 	}
 	return int(n), nil
 }
+
+// AssessmentItemsByKey loads questions by [node id, assessment id], in the order asked.
+func (d *DB) AssessmentItemsByKey(ctx context.Context, keys [][2]models.ID) ([]*models.AssessmentItem, error) {
+	nodes := make([]models.ID, len(keys))
+	for i, k := range keys {
+		nodes[i] = k[0]
+	}
+	got, err := d.AssessmentItemsByNode(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*models.AssessmentItem, 0, len(keys))
+	for _, k := range keys {
+		for _, it := range got[k[0]] {
+			if it.AssessmentID == k[1] {
+				out = append(out, it)
+			}
+		}
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -48,11 +49,17 @@ type ComplexityRoot struct {
 		Files        func(childComplexity int) int
 		Hints        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 		Order        func(childComplexity int) int
 		Question     func(childComplexity int) int
 		Randomize    func(childComplexity int) int
 		RawData      func(childComplexity int) int
 		Type         func(childComplexity int) int
+	}
+
+	AssessmentItemRef struct {
+		AssessmentID func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -195,13 +202,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddChannelEditor    func(childComplexity int, channelID models.ID, email string) int
-		AddChannelViewer    func(childComplexity int, channelID models.ID, email string) int
-		CreateChannel       func(childComplexity int, input models.CreateChannelInput) int
-		DeleteChannel       func(childComplexity int, id models.ID) int
-		Login               func(childComplexity int, email string, password string) int
-		RemoveChannelMember func(childComplexity int, channelID models.ID, userID models.ID) int
-		UpdateChannel       func(childComplexity int, id models.ID, input models.UpdateChannelInput) int
+		AddChannelEditor      func(childComplexity int, channelID models.ID, email string) int
+		AddChannelViewer      func(childComplexity int, channelID models.ID, email string) int
+		AddPrerequisites      func(childComplexity int, input []*models.PrerequisiteInput) int
+		CopyContentNodes      func(childComplexity int, input []*models.CopyContentNodeInput) int
+		CreateAssessmentItems func(childComplexity int, input []*models.CreateAssessmentItemInput) int
+		CreateChannel         func(childComplexity int, input models.CreateChannelInput) int
+		CreateContentNodes    func(childComplexity int, input []*models.CreateContentNodeInput) int
+		DeleteAssessmentItems func(childComplexity int, input []*models.AssessmentItemKey) int
+		DeleteChannel         func(childComplexity int, id models.ID) int
+		DeleteContentNodes    func(childComplexity int, ids []models.ID, permanent *bool) int
+		Login                 func(childComplexity int, email string, password string) int
+		MoveContentNodes      func(childComplexity int, ids []models.ID, target models.ID, position *models.Position) int
+		RemoveChannelMember   func(childComplexity int, channelID models.ID, userID models.ID) int
+		RemovePrerequisites   func(childComplexity int, input []*models.PrerequisiteInput) int
+		UpdateAssessmentItems func(childComplexity int, input []*models.UpdateAssessmentItemInput) int
+		UpdateChannel         func(childComplexity int, id models.ID, input models.UpdateChannelInput) int
+		UpdateContentNodes    func(childComplexity int, input []*models.UpdateContentNodeInput) int
+		UpdateDescendants     func(childComplexity int, id models.ID, mods any) int
 	}
 
 	PageInfo struct {
@@ -291,6 +309,17 @@ type MutationResolver interface {
 	AddChannelEditor(ctx context.Context, channelID models.ID, email string) (*models.Channel, error)
 	AddChannelViewer(ctx context.Context, channelID models.ID, email string) (*models.Channel, error)
 	RemoveChannelMember(ctx context.Context, channelID models.ID, userID models.ID) (*models.Channel, error)
+	CreateContentNodes(ctx context.Context, input []*models.CreateContentNodeInput) ([]*models.ContentNode, error)
+	UpdateContentNodes(ctx context.Context, input []*models.UpdateContentNodeInput) ([]*models.ContentNode, error)
+	MoveContentNodes(ctx context.Context, ids []models.ID, target models.ID, position *models.Position) ([]*models.ContentNode, error)
+	CopyContentNodes(ctx context.Context, input []*models.CopyContentNodeInput) ([]*models.ContentNode, error)
+	DeleteContentNodes(ctx context.Context, ids []models.ID, permanent *bool) ([]models.ID, error)
+	UpdateDescendants(ctx context.Context, id models.ID, mods any) (*models.ContentNode, error)
+	CreateAssessmentItems(ctx context.Context, input []*models.CreateAssessmentItemInput) ([]*models.AssessmentItem, error)
+	UpdateAssessmentItems(ctx context.Context, input []*models.UpdateAssessmentItemInput) ([]*models.AssessmentItem, error)
+	DeleteAssessmentItems(ctx context.Context, input []*models.AssessmentItemKey) ([]*models.AssessmentItemRef, error)
+	AddPrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
+	RemovePrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
@@ -350,6 +379,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssessmentItem.ID(childComplexity), true
+	case "AssessmentItem.nodeId":
+		if e.ComplexityRoot.AssessmentItem.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentItem.NodeID(childComplexity), true
 	case "AssessmentItem.order":
 		if e.ComplexityRoot.AssessmentItem.Order == nil {
 			break
@@ -380,6 +415,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssessmentItem.Type(childComplexity), true
+
+	case "AssessmentItemRef.assessmentId":
+		if e.ComplexityRoot.AssessmentItemRef.AssessmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentItemRef.AssessmentID(childComplexity), true
+	case "AssessmentItemRef.nodeId":
+		if e.ComplexityRoot.AssessmentItemRef.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentItemRef.NodeID(childComplexity), true
 
 	case "AuthPayload.token":
 		if e.ComplexityRoot.AuthPayload.Token == nil {
@@ -1060,6 +1108,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddChannelViewer(childComplexity, args["channelId"].(models.ID), args["email"].(string)), true
+	case "Mutation.addPrerequisites":
+		if e.ComplexityRoot.Mutation.AddPrerequisites == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPrerequisites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPrerequisites(childComplexity, args["input"].([]*models.PrerequisiteInput)), true
+	case "Mutation.copyContentNodes":
+		if e.ComplexityRoot.Mutation.CopyContentNodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_copyContentNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CopyContentNodes(childComplexity, args["input"].([]*models.CopyContentNodeInput)), true
+	case "Mutation.createAssessmentItems":
+		if e.ComplexityRoot.Mutation.CreateAssessmentItems == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAssessmentItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAssessmentItems(childComplexity, args["input"].([]*models.CreateAssessmentItemInput)), true
 	case "Mutation.createChannel":
 		if e.ComplexityRoot.Mutation.CreateChannel == nil {
 			break
@@ -1071,6 +1152,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateChannel(childComplexity, args["input"].(models.CreateChannelInput)), true
+	case "Mutation.createContentNodes":
+		if e.ComplexityRoot.Mutation.CreateContentNodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContentNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContentNodes(childComplexity, args["input"].([]*models.CreateContentNodeInput)), true
+	case "Mutation.deleteAssessmentItems":
+		if e.ComplexityRoot.Mutation.DeleteAssessmentItems == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAssessmentItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAssessmentItems(childComplexity, args["input"].([]*models.AssessmentItemKey)), true
 	case "Mutation.deleteChannel":
 		if e.ComplexityRoot.Mutation.DeleteChannel == nil {
 			break
@@ -1082,6 +1185,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteChannel(childComplexity, args["id"].(models.ID)), true
+	case "Mutation.deleteContentNodes":
+		if e.ComplexityRoot.Mutation.DeleteContentNodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContentNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContentNodes(childComplexity, args["ids"].([]models.ID), args["permanent"].(*bool)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1093,6 +1207,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.moveContentNodes":
+		if e.ComplexityRoot.Mutation.MoveContentNodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveContentNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveContentNodes(childComplexity, args["ids"].([]models.ID), args["target"].(models.ID), args["position"].(*models.Position)), true
 	case "Mutation.removeChannelMember":
 		if e.ComplexityRoot.Mutation.RemoveChannelMember == nil {
 			break
@@ -1104,6 +1229,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveChannelMember(childComplexity, args["channelId"].(models.ID), args["userId"].(models.ID)), true
+	case "Mutation.removePrerequisites":
+		if e.ComplexityRoot.Mutation.RemovePrerequisites == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePrerequisites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePrerequisites(childComplexity, args["input"].([]*models.PrerequisiteInput)), true
+	case "Mutation.updateAssessmentItems":
+		if e.ComplexityRoot.Mutation.UpdateAssessmentItems == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAssessmentItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAssessmentItems(childComplexity, args["input"].([]*models.UpdateAssessmentItemInput)), true
 	case "Mutation.updateChannel":
 		if e.ComplexityRoot.Mutation.UpdateChannel == nil {
 			break
@@ -1115,6 +1262,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateChannel(childComplexity, args["id"].(models.ID), args["input"].(models.UpdateChannelInput)), true
+	case "Mutation.updateContentNodes":
+		if e.ComplexityRoot.Mutation.UpdateContentNodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContentNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContentNodes(childComplexity, args["input"].([]*models.UpdateContentNodeInput)), true
+	case "Mutation.updateDescendants":
+		if e.ComplexityRoot.Mutation.UpdateDescendants == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDescendants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDescendants(childComplexity, args["id"].(models.ID), args["mods"].(any)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1245,10 +1414,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AssessmentItemKey", ec.unmarshalInputAssessmentItemKey),
 			graphql.NewInputUnmarshaler("ChannelFilter", ec.unmarshalInputChannelFilter),
+			graphql.NewInputUnmarshaler("CopyContentNodeInput", ec.unmarshalInputCopyContentNodeInput),
+			graphql.NewInputUnmarshaler("CreateAssessmentItemInput", ec.unmarshalInputCreateAssessmentItemInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
+			graphql.NewInputUnmarshaler("CreateContentNodeInput", ec.unmarshalInputCreateContentNodeInput),
 			graphql.NewInputUnmarshaler("NodeFilter", ec.unmarshalInputNodeFilter),
+			graphql.NewInputUnmarshaler("PrerequisiteInput", ec.unmarshalInputPrerequisiteInput),
+			graphql.NewInputUnmarshaler("UpdateAssessmentItemInput", ec.unmarshalInputUpdateAssessmentItemInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
+			graphql.NewInputUnmarshaler("UpdateContentNodeInput", ec.unmarshalInputUpdateContentNodeInput),
 		)
 	}
 	first := true
@@ -1371,6 +1547,176 @@ type Mutation {
   "Makes the user with this email a viewer (removing any editor role)."
   addChannelViewer(channelId: ID!, email: String!): Channel!
   removeChannelMember(channelId: ID!, userId: ID!): Channel!
+
+  """
+  Creates up to 1,000 nodes, in order; a node may be the parent of a later one.
+  All are created or none: the error lists every bad item (extensions.items).
+  """
+  createContentNodes(input: [CreateContentNodeInput!]!): [ContentNode!]!
+  "Updates up to 1,000 nodes; all or none."
+  updateContentNodes(input: [UpdateContentNodeInput!]!): [ContentNode!]!
+  """
+  Moves nodes, with their subtrees, to position relative to target (LAST_CHILD
+  by default), keeping their order; across channels too. All or none.
+  """
+  moveContentNodes(ids: [ID!]!, target: ID!, position: Position): [ContentNode!]!
+  "Copies subtrees from any channel you may view into one you may edit; all or none."
+  copyContentNodes(input: [CopyContentNodeInput!]!): [ContentNode!]!
+  """
+  Moves nodes to their channel's trash, or with permanent: true deletes them for
+  good with their files, questions and links. Returns the ids. All or none.
+  """
+  deleteContentNodes(ids: [ID!]!, permanent: Boolean): [ID!]!
+  "Applies mods (as in UpdateContentNodeInput) to a topic and every node below it."
+  updateDescendants(id: ID!, mods: JSON!): ContentNode!
+  "Adds questions to exercises; all or none."
+  createAssessmentItems(input: [CreateAssessmentItemInput!]!): [AssessmentItem!]!
+  "Updates questions; all or none."
+  updateAssessmentItems(input: [UpdateAssessmentItemInput!]!): [AssessmentItem!]!
+  "Deletes questions; returns their keys. All or none."
+  deleteAssessmentItems(input: [AssessmentItemKey!]!): [AssessmentItemRef!]!
+  "Makes each prerequisiteId a prerequisite of nodeId (same tree, not itself, not both ways). Returns the nodes."
+  addPrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
+  removePrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
+}
+
+"Where a node goes relative to a target node."
+enum Position {
+  "The target's first child."
+  FIRST_CHILD
+  "The target's last child."
+  LAST_CHILD
+  "The target's sibling just before it."
+  LEFT
+  "The target's sibling just after it."
+  RIGHT
+}
+
+input CreateContentNodeInput {
+  "A client-chosen id (32 hex characters); generated when absent."
+  id: ID
+  "The topic to create the node in."
+  parentId: ID!
+  "FIRST_CHILD or LAST_CHILD (the default) of the parent."
+  position: Position
+  "One of the content kinds: topic, video, audio, exercise, document, html5, slideshow, h5p, zim."
+  kind: String!
+  title: String!
+  description: String
+  author: String
+  aggregator: String
+  provider: String
+  copyrightHolder: String
+  "A license name from the licenses query, such as \"CC BY\"."
+  license: String
+  licenseDescription: String
+  "A language code such as en or pt-BR."
+  language: String
+  "learner (the default) or coach."
+  roleVisibility: String
+  "Tags of at most 30 characters."
+  tags: [String!]
+  "An object; exercises need randomize (true or false)."
+  extraFields: JSON
+  thumbnailEncoding: JSON
+  "Label ids (le-utils metadata labels)."
+  gradeLevels: [String!]
+  resourceTypes: [String!]
+  learningActivities: [String!]
+  accessibilityLabels: [String!]
+  categories: [String!]
+  learnerNeeds: [String!]
+  "Seconds."
+  suggestedDuration: Int
+}
+
+"""
+Fields left out are unchanged. mods takes Studio's dot paths as well:
+{"extra_fields.options.modality": "QUIZ", "categories.<label id>": true,
+"tags.<name>": null}; null removes a key, objects merge. kind never changes,
+and a node changes parent only by a move.
+"""
+input UpdateContentNodeInput {
+  id: ID!
+  title: String
+  description: String
+  author: String
+  aggregator: String
+  provider: String
+  copyrightHolder: String
+  license: String
+  licenseDescription: String
+  language: String
+  roleVisibility: String
+  suggestedDuration: Int
+  "Merged into the node's extra_fields."
+  extraFields: JSON
+  addTags: [String!]
+  removeTags: [String!]
+  "Claims the node complete; the server checks the claim and says if it is not."
+  complete: Boolean
+  mods: JSON
+}
+
+input CopyContentNodeInput {
+  "The node to copy, from any channel you may view."
+  sourceId: ID!
+  "Where the copy goes, relative to position (LAST_CHILD by default)."
+  target: ID!
+  position: Position
+  "A client-chosen id for the copy of sourceId; the copies below it get new ids."
+  id: ID
+  "Fields to change on the copy's root, as UpdateContentNodeInput.mods."
+  mods: JSON
+  "Nodes (by id or node_id) to leave out, with everything below them."
+  excludedDescendants: [ID!]
+}
+
+input CreateAssessmentItemInput {
+  "The exercise."
+  nodeId: ID!
+  "Generated when absent."
+  assessmentId: ID
+  "input_question, multiple_selection, single_selection, free_response, perseus_question or qti."
+  type: String!
+  question: String!
+  "[{answer, correct, order}]"
+  answers: JSON
+  "[{hint, order}]"
+  hints: JSON
+  order: Int
+  randomize: Boolean
+  "Perseus JSON or QTI XML, for those types only."
+  rawData: String
+}
+
+input UpdateAssessmentItemInput {
+  nodeId: ID!
+  assessmentId: ID!
+  type: String
+  question: String
+  answers: JSON
+  hints: JSON
+  order: Int
+  randomize: Boolean
+  rawData: String
+}
+
+input AssessmentItemKey {
+  nodeId: ID!
+  assessmentId: ID!
+}
+
+type AssessmentItemRef {
+  nodeId: ID!
+  assessmentId: ID!
+}
+
+input PrerequisiteInput {
+  "The node that has the prerequisite."
+  nodeId: ID!
+  "The node to complete first."
+  prerequisiteId: ID!
 }
 
 type AuthPayload {
@@ -1581,6 +1927,8 @@ type FormatPreset {
 
 type AssessmentItem {
   id: ID!
+  "The exercise."
+  nodeId: ID!
   assessmentId: ID!
   type: String!
   question: String!
@@ -1629,6 +1977,8 @@ func (ec *executionContext) childFields_AssessmentItem(ctx context.Context, fiel
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_AssessmentItem_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_AssessmentItem_nodeId(ctx, field)
 	case "assessmentId":
 		return ec.fieldContext_AssessmentItem_assessmentId(ctx, field)
 	case "type":
@@ -1649,6 +1999,16 @@ func (ec *executionContext) childFields_AssessmentItem(ctx context.Context, fiel
 		return ec.fieldContext_AssessmentItem_files(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AssessmentItem", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentItemRef(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodeId":
+		return ec.fieldContext_AssessmentItemRef_nodeId(ctx, field)
+	case "assessmentId":
+		return ec.fieldContext_AssessmentItemRef_assessmentId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentItemRef", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2171,12 +2531,82 @@ func (ec *executionContext) field_Mutation_addChannelViewer_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addPrerequisites_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.PrerequisiteInput, error) {
+			return ec.unmarshalNPrerequisiteInput2ᚕᚖstudioᚋmodelsᚐPrerequisiteInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_copyContentNodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.CopyContentNodeInput, error) {
+			return ec.unmarshalNCopyContentNodeInput2ᚕᚖstudioᚋmodelsᚐCopyContentNodeInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAssessmentItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.CreateAssessmentItemInput, error) {
+			return ec.unmarshalNCreateAssessmentItemInput2ᚕᚖstudioᚋmodelsᚐCreateAssessmentItemInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (models.CreateChannelInput, error) {
 			return ec.unmarshalNCreateChannelInput2studioᚋmodelsᚐCreateChannelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createContentNodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.CreateContentNodeInput, error) {
+			return ec.unmarshalNCreateContentNodeInput2ᚕᚖstudioᚋmodelsᚐCreateContentNodeInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAssessmentItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.AssessmentItemKey, error) {
+			return ec.unmarshalNAssessmentItemKey2ᚕᚖstudioᚋmodelsᚐAssessmentItemKeyᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2196,6 +2626,28 @@ func (ec *executionContext) field_Mutation_deleteChannel_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteContentNodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]models.ID, error) {
+			return ec.unmarshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "permanent",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["permanent"] = arg1
 	return args, nil
 }
 
@@ -2221,6 +2673,36 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_moveContentNodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]models.ID, error) {
+			return ec.unmarshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "target",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["target"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "position",
+		func(ctx context.Context, v any) (*models.Position, error) {
+			return ec.unmarshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["position"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeChannelMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2243,6 +2725,34 @@ func (ec *executionContext) field_Mutation_removeChannelMember_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removePrerequisites_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.PrerequisiteInput, error) {
+			return ec.unmarshalNPrerequisiteInput2ᚕᚖstudioᚋmodelsᚐPrerequisiteInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAssessmentItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.UpdateAssessmentItemInput, error) {
+			return ec.unmarshalNUpdateAssessmentItemInput2ᚕᚖstudioᚋmodelsᚐUpdateAssessmentItemInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2262,6 +2772,42 @@ func (ec *executionContext) field_Mutation_updateChannel_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateContentNodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.UpdateContentNodeInput, error) {
+			return ec.unmarshalNUpdateContentNodeInput2ᚕᚖstudioᚋmodelsᚐUpdateContentNodeInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDescendants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mods",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mods"] = arg1
 	return args, nil
 }
 
@@ -2445,6 +2991,29 @@ func (ec *executionContext) _AssessmentItem_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AssessmentItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AssessmentItem_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentItem_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NodeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ID) graphql.Marshaler {
+			return ec.marshalNID2studioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentItem_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentItem", field, false, false, "ID")
 }
 
@@ -2662,6 +3231,52 @@ func (ec *executionContext) fieldContext_AssessmentItem_files(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentItemRef_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentItemRef_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NodeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ID) graphql.Marshaler {
+			return ec.marshalNID2studioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentItemRef_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentItemRef", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AssessmentItemRef_assessmentId(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentItemRef_assessmentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssessmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ID) graphql.Marshaler {
+			return ec.marshalNID2studioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentItemRef_assessmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentItemRef", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
@@ -5668,6 +6283,496 @@ func (ec *executionContext) fieldContext_Mutation_removeChannelMember(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createContentNodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createContentNodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateContentNodes(ctx, fc.Args["input"].([]*models.CreateContentNodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createContentNodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateContentNodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateContentNodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateContentNodes(ctx, fc.Args["input"].([]*models.UpdateContentNodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateContentNodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveContentNodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveContentNodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveContentNodes(ctx, fc.Args["ids"].([]models.ID), fc.Args["target"].(models.ID), fc.Args["position"].(*models.Position))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveContentNodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_copyContentNodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_copyContentNodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CopyContentNodes(ctx, fc.Args["input"].([]*models.CopyContentNodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_copyContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_copyContentNodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteContentNodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteContentNodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteContentNodes(ctx, fc.Args["ids"].([]models.ID), fc.Args["permanent"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
+			return ec.marshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteContentNodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDescendants(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDescendants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDescendants(ctx, fc.Args["id"].(models.ID),
+				func() any {
+					if fc.Args["mods"] == nil {
+						return nil
+					}
+					return fc.Args["mods"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDescendants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDescendants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAssessmentItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAssessmentItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAssessmentItems(ctx, fc.Args["input"].([]*models.CreateAssessmentItemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
+			return ec.marshalNAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAssessmentItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAssessmentItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAssessmentItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAssessmentItems(ctx, fc.Args["input"].([]*models.UpdateAssessmentItemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
+			return ec.marshalNAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAssessmentItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAssessmentItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAssessmentItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAssessmentItems(ctx, fc.Args["input"].([]*models.AssessmentItemKey))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItemRef) graphql.Marshaler {
+			return ec.marshalNAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentItemRef(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAssessmentItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPrerequisites(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPrerequisites(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPrerequisites(ctx, fc.Args["input"].([]*models.PrerequisiteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPrerequisites(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPrerequisites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePrerequisites(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePrerequisites(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePrerequisites(ctx, fc.Args["input"].([]*models.PrerequisiteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePrerequisites(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePrerequisites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7296,6 +8401,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAssessmentItemKey(ctx context.Context, obj any) (models.AssessmentItemKey, error) {
+	var it models.AssessmentItemKey
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nodeId", "assessmentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "assessmentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentItemKey unmarshals raw into the AssessmentItemKey input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentItemKey(ctx context.Context, raw any) (models.AssessmentItemKey, error) {
+	var out models.AssessmentItemKey
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentItemKey", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChannelFilter(ctx context.Context, obj any) (models.ChannelFilter, error) {
 	var it models.ChannelFilter
 	if obj == nil {
@@ -7363,6 +8517,181 @@ func (ec *executionContext) unmarshalInputChannelFilter(ctx context.Context, obj
 func UnmarshalChannelFilter(ctx context.Context, raw any) (models.ChannelFilter, error) {
 	var out models.ChannelFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCopyContentNodeInput(ctx context.Context, obj any) (models.CopyContentNodeInput, error) {
+	var it models.CopyContentNodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sourceId", "target", "position", "id", "mods", "excludedDescendants"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "mods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mods"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mods = data
+		case "excludedDescendants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedDescendants"))
+			data, err := ec.unmarshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedDescendants = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCopyContentNodeInput unmarshals raw into the CopyContentNodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCopyContentNodeInput(ctx context.Context, raw any) (models.CopyContentNodeInput, error) {
+	var out models.CopyContentNodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CopyContentNodeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAssessmentItemInput(ctx context.Context, obj any) (models.CreateAssessmentItemInput, error) {
+	var it models.CreateAssessmentItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nodeId", "assessmentId", "type", "question", "answers", "hints", "order", "randomize", "rawData"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "assessmentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "answers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answers"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answers = data
+		case "hints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hints"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hints = data
+		case "order":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("order"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Order = data
+		case "randomize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("randomize"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Randomize = data
+		case "rawData":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rawData"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RawData = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAssessmentItemInput unmarshals raw into the CreateAssessmentItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAssessmentItemInput(ctx context.Context, raw any) (models.CreateAssessmentItemInput, error) {
+	var out models.CreateAssessmentItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAssessmentItemInput", raw, &out)
 	return out, err
 }
 
@@ -7440,6 +8769,209 @@ func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context
 func UnmarshalCreateChannelInput(ctx context.Context, raw any) (models.CreateChannelInput, error) {
 	var out models.CreateChannelInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateChannelInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateContentNodeInput(ctx context.Context, obj any) (models.CreateContentNodeInput, error) {
+	var it models.CreateContentNodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "parentId", "position", "kind", "title", "description", "author", "aggregator", "provider", "copyrightHolder", "license", "licenseDescription", "language", "roleVisibility", "tags", "extraFields", "thumbnailEncoding", "gradeLevels", "resourceTypes", "learningActivities", "accessibilityLabels", "categories", "learnerNeeds", "suggestedDuration"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "author":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("author"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Author = data
+		case "aggregator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aggregator"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aggregator = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "copyrightHolder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyrightHolder"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyrightHolder = data
+		case "license":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("license"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.License = data
+		case "licenseDescription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenseDescription"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenseDescription = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "roleVisibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleVisibility"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleVisibility = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "extraFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extraFields"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExtraFields = data
+		case "thumbnailEncoding":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thumbnailEncoding"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThumbnailEncoding = data
+		case "gradeLevels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gradeLevels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GradeLevels = data
+		case "resourceTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceTypes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceTypes = data
+		case "learningActivities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("learningActivities"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LearningActivities = data
+		case "accessibilityLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessibilityLabels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessibilityLabels = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "learnerNeeds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("learnerNeeds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LearnerNeeds = data
+		case "suggestedDuration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suggestedDuration"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuggestedDuration = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateContentNodeInput unmarshals raw into the CreateContentNodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateContentNodeInput(ctx context.Context, raw any) (models.CreateContentNodeInput, error) {
+	var out models.CreateContentNodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateContentNodeInput", raw, &out)
 	return out, err
 }
 
@@ -7534,6 +9066,153 @@ func UnmarshalNodeFilter(ctx context.Context, raw any) (models.NodeFilter, error
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPrerequisiteInput(ctx context.Context, obj any) (models.PrerequisiteInput, error) {
+	var it models.PrerequisiteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nodeId", "prerequisiteId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "prerequisiteId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prerequisiteId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrerequisiteID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPrerequisiteInput unmarshals raw into the PrerequisiteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPrerequisiteInput(ctx context.Context, raw any) (models.PrerequisiteInput, error) {
+	var out models.PrerequisiteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PrerequisiteInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateAssessmentItemInput(ctx context.Context, obj any) (models.UpdateAssessmentItemInput, error) {
+	var it models.UpdateAssessmentItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nodeId", "assessmentId", "type", "question", "answers", "hints", "order", "randomize", "rawData"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "assessmentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentId"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "answers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answers"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answers = data
+		case "hints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hints"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hints = data
+		case "order":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("order"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Order = data
+		case "randomize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("randomize"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Randomize = data
+		case "rawData":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rawData"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RawData = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateAssessmentItemInput unmarshals raw into the UpdateAssessmentItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateAssessmentItemInput(ctx context.Context, raw any) (models.UpdateAssessmentItemInput, error) {
+	var out models.UpdateAssessmentItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAssessmentItemInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateChannelInput(ctx context.Context, obj any) (models.UpdateChannelInput, error) {
 	var it models.UpdateChannelInput
 	if obj == nil {
@@ -7618,6 +9297,160 @@ func UnmarshalUpdateChannelInput(ctx context.Context, raw any) (models.UpdateCha
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateContentNodeInput(ctx context.Context, obj any) (models.UpdateContentNodeInput, error) {
+	var it models.UpdateContentNodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "description", "author", "aggregator", "provider", "copyrightHolder", "license", "licenseDescription", "language", "roleVisibility", "suggestedDuration", "extraFields", "addTags", "removeTags", "complete", "mods"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "author":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("author"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Author = data
+		case "aggregator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aggregator"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aggregator = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "copyrightHolder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyrightHolder"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyrightHolder = data
+		case "license":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("license"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.License = data
+		case "licenseDescription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenseDescription"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenseDescription = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "roleVisibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleVisibility"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleVisibility = data
+		case "suggestedDuration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suggestedDuration"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuggestedDuration = data
+		case "extraFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extraFields"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExtraFields = data
+		case "addTags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addTags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddTags = data
+		case "removeTags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removeTags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemoveTags = data
+		case "complete":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("complete"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Complete = data
+		case "mods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mods"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mods = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateContentNodeInput unmarshals raw into the UpdateContentNodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateContentNodeInput(ctx context.Context, raw any) (models.UpdateContentNodeInput, error) {
+	var out models.UpdateContentNodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContentNodeInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -7639,6 +9472,11 @@ func (ec *executionContext) _AssessmentItem(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("AssessmentItem")
 		case "id":
 			out.Values[i] = ec._AssessmentItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodeId":
+			out.Values[i] = ec._AssessmentItem_nodeId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7690,6 +9528,44 @@ func (ec *executionContext) _AssessmentItem(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AssessmentItem_files(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentItemRefImplementors = []string{"AssessmentItemRef"}
+
+func (ec *executionContext) _AssessmentItemRef(ctx context.Context, sel ast.SelectionSet, obj *models.AssessmentItemRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentItemRefImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentItemRef")
+		case "nodeId":
+			out.Values[i] = ec._AssessmentItemRef_nodeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessmentId":
+			out.Values[i] = ec._AssessmentItemRef_assessmentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8641,6 +10517,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createContentNodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createContentNodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateContentNodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateContentNodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveContentNodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveContentNodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "copyContentNodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_copyContentNodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteContentNodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteContentNodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDescendants":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDescendants(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAssessmentItems":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAssessmentItems(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAssessmentItems":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAssessmentItems(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAssessmentItems":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAssessmentItems(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addPrerequisites":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPrerequisites(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePrerequisites":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePrerequisites(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9237,6 +11190,49 @@ func (ec *executionContext) marshalNAssessmentItem2ᚖstudioᚋmodelsᚐAssessme
 	return ec._AssessmentItem(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAssessmentItemKey2ᚕᚖstudioᚋmodelsᚐAssessmentItemKeyᚄ(ctx context.Context, v any) ([]*models.AssessmentItemKey, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.AssessmentItemKey, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentItemKey2ᚖstudioᚋmodelsᚐAssessmentItemKey(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAssessmentItemKey2ᚖstudioᚋmodelsᚐAssessmentItemKey(ctx context.Context, v any) (*models.AssessmentItemKey, error) {
+	res, err := ec.unmarshalInputAssessmentItemKey(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssessmentItemRef) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentItemRef2ᚖstudioᚋmodelsᚐAssessmentItemRef(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssessmentItemRef2ᚖstudioᚋmodelsᚐAssessmentItemRef(ctx context.Context, sel ast.SelectionSet, v *models.AssessmentItemRef) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentItemRef!")
+		return graphql.Null
+	}
+	return ec._AssessmentItemRef(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖstudioᚋmodelsᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -9365,9 +11361,66 @@ func (ec *executionContext) marshalNContentNodeEdge2ᚖstudioᚋmodelsᚐContent
 	return ec._ContentNodeEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCopyContentNodeInput2ᚕᚖstudioᚋmodelsᚐCopyContentNodeInputᚄ(ctx context.Context, v any) ([]*models.CopyContentNodeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.CopyContentNodeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCopyContentNodeInput2ᚖstudioᚋmodelsᚐCopyContentNodeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCopyContentNodeInput2ᚖstudioᚋmodelsᚐCopyContentNodeInput(ctx context.Context, v any) (*models.CopyContentNodeInput, error) {
+	res, err := ec.unmarshalInputCopyContentNodeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateAssessmentItemInput2ᚕᚖstudioᚋmodelsᚐCreateAssessmentItemInputᚄ(ctx context.Context, v any) ([]*models.CreateAssessmentItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.CreateAssessmentItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreateAssessmentItemInput2ᚖstudioᚋmodelsᚐCreateAssessmentItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCreateAssessmentItemInput2ᚖstudioᚋmodelsᚐCreateAssessmentItemInput(ctx context.Context, v any) (*models.CreateAssessmentItemInput, error) {
+	res, err := ec.unmarshalInputCreateAssessmentItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateChannelInput2studioᚋmodelsᚐCreateChannelInput(ctx context.Context, v any) (models.CreateChannelInput, error) {
 	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateContentNodeInput2ᚕᚖstudioᚋmodelsᚐCreateContentNodeInputᚄ(ctx context.Context, v any) ([]*models.CreateContentNodeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.CreateContentNodeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreateContentNodeInput2ᚖstudioᚋmodelsᚐCreateContentNodeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCreateContentNodeInput2ᚖstudioᚋmodelsᚐCreateContentNodeInput(ctx context.Context, v any) (*models.CreateContentNodeInput, error) {
+	res, err := ec.unmarshalInputCreateContentNodeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFile2ᚕᚖstudioᚋmodelsᚐFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.File) graphql.Marshaler {
@@ -9589,6 +11642,25 @@ func (ec *executionContext) marshalNPageInfo2ᚖstudioᚋmodelsᚐPageInfo(ctx c
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPrerequisiteInput2ᚕᚖstudioᚋmodelsᚐPrerequisiteInputᚄ(ctx context.Context, v any) ([]*models.PrerequisiteInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.PrerequisiteInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPrerequisiteInput2ᚖstudioᚋmodelsᚐPrerequisiteInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPrerequisiteInput2ᚖstudioᚋmodelsᚐPrerequisiteInput(ctx context.Context, v any) (*models.PrerequisiteInput, error) {
+	res, err := ec.unmarshalInputPrerequisiteInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9646,9 +11718,47 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateAssessmentItemInput2ᚕᚖstudioᚋmodelsᚐUpdateAssessmentItemInputᚄ(ctx context.Context, v any) ([]*models.UpdateAssessmentItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.UpdateAssessmentItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpdateAssessmentItemInput2ᚖstudioᚋmodelsᚐUpdateAssessmentItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpdateAssessmentItemInput2ᚖstudioᚋmodelsᚐUpdateAssessmentItemInput(ctx context.Context, v any) (*models.UpdateAssessmentItemInput, error) {
+	res, err := ec.unmarshalInputUpdateAssessmentItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateChannelInput2studioᚋmodelsᚐUpdateChannelInput(ctx context.Context, v any) (models.UpdateChannelInput, error) {
 	res, err := ec.unmarshalInputUpdateChannelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚕᚖstudioᚋmodelsᚐUpdateContentNodeInputᚄ(ctx context.Context, v any) ([]*models.UpdateContentNodeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.UpdateContentNodeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpdateContentNodeInput2ᚖstudioᚋmodelsᚐUpdateContentNodeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚖstudioᚋmodelsᚐUpdateContentNodeInput(ctx context.Context, v any) (*models.UpdateContentNodeInput, error) {
+	res, err := ec.unmarshalInputUpdateContentNodeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖstudioᚋmodelsᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.User) graphql.Marshaler {
@@ -9869,6 +11979,41 @@ func (ec *executionContext) marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode
 	return ec._ContentNode(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx context.Context, v any) ([]models.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.ID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2studioᚋmodelsᚐID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2studioᚋmodelsᚐID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx context.Context, v any) (*models.ID, error) {
 	if v == nil {
 		return nil, nil
@@ -9941,6 +12086,22 @@ func (ec *executionContext) unmarshalONodeFilter2ᚖstudioᚋmodelsᚐNodeFilter
 	}
 	res, err := ec.unmarshalInputNodeFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx context.Context, v any) (*models.Position, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.Position)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx context.Context, sel ast.SelectionSet, v *models.Position) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

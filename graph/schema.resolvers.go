@@ -218,6 +218,50 @@ func (r *mutationResolver) RemoveChannelMember(ctx context.Context, channelID mo
 	return r.DB.RemoveMember(ctx, userFrom(ctx), channelID, userID)
 }
 
+func (r *mutationResolver) CreateContentNodes(ctx context.Context, input []*models.CreateContentNodeInput) ([]*models.ContentNode, error) {
+	return r.createNodes(ctx, input)
+}
+
+func (r *mutationResolver) UpdateContentNodes(ctx context.Context, input []*models.UpdateContentNodeInput) ([]*models.ContentNode, error) {
+	return r.updateNodes(ctx, input)
+}
+
+func (r *mutationResolver) MoveContentNodes(ctx context.Context, ids []models.ID, target models.ID, position *models.Position) ([]*models.ContentNode, error) {
+	return r.moveNodes(ctx, ids, target, position)
+}
+
+func (r *mutationResolver) CopyContentNodes(ctx context.Context, input []*models.CopyContentNodeInput) ([]*models.ContentNode, error) {
+	return r.copyNodes(ctx, input)
+}
+
+func (r *mutationResolver) DeleteContentNodes(ctx context.Context, ids []models.ID, permanent *bool) ([]models.ID, error) {
+	return r.deleteNodes(ctx, ids, permanent != nil && *permanent)
+}
+
+func (r *mutationResolver) UpdateDescendants(ctx context.Context, id models.ID, mods any) (*models.ContentNode, error) {
+	return r.updateDescendants(ctx, id, mods)
+}
+
+func (r *mutationResolver) CreateAssessmentItems(ctx context.Context, input []*models.CreateAssessmentItemInput) ([]*models.AssessmentItem, error) {
+	return r.createItems(ctx, input)
+}
+
+func (r *mutationResolver) UpdateAssessmentItems(ctx context.Context, input []*models.UpdateAssessmentItemInput) ([]*models.AssessmentItem, error) {
+	return r.updateItems(ctx, input)
+}
+
+func (r *mutationResolver) DeleteAssessmentItems(ctx context.Context, input []*models.AssessmentItemKey) ([]*models.AssessmentItemRef, error) {
+	return r.deleteItems(ctx, input)
+}
+
+func (r *mutationResolver) AddPrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error) {
+	return r.prerequisites(ctx, models.ChangeCreated, input)
+}
+
+func (r *mutationResolver) RemovePrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error) {
+	return r.prerequisites(ctx, models.ChangeDeleted, input)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return userFrom(ctx), nil
 }

@@ -3,8 +3,22 @@
 package models
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 )
+
+type AssessmentItemKey struct {
+	NodeID       ID `json:"nodeId"`
+	AssessmentID ID `json:"assessmentId"`
+}
+
+type AssessmentItemRef struct {
+	NodeID       ID `json:"nodeId"`
+	AssessmentID ID `json:"assessmentId"`
+}
 
 type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`. Shown once.
@@ -35,6 +49,38 @@ type ContentNodeEdge struct {
 	Node   *ContentNode `json:"node"`
 }
 
+type CopyContentNodeInput struct {
+	// The node to copy, from any channel you may view.
+	SourceID ID `json:"sourceId"`
+	// Where the copy goes, relative to position (LAST_CHILD by default).
+	Target   ID        `json:"target"`
+	Position *Position `json:"position,omitempty"`
+	// A client-chosen id for the copy of sourceId; the copies below it get new ids.
+	ID *ID `json:"id,omitempty"`
+	// Fields to change on the copy's root, as UpdateContentNodeInput.mods.
+	Mods any `json:"mods,omitempty"`
+	// Nodes (by id or node_id) to leave out, with everything below them.
+	ExcludedDescendants []ID `json:"excludedDescendants,omitempty"`
+}
+
+type CreateAssessmentItemInput struct {
+	// The exercise.
+	NodeID ID `json:"nodeId"`
+	// Generated when absent.
+	AssessmentID *ID `json:"assessmentId,omitempty"`
+	// input_question, multiple_selection, single_selection, free_response, perseus_question or qti.
+	Type     string `json:"type"`
+	Question string `json:"question"`
+	// [{answer, correct, order}]
+	Answers any `json:"answers,omitempty"`
+	// [{hint, order}]
+	Hints     any   `json:"hints,omitempty"`
+	Order     *int  `json:"order,omitempty"`
+	Randomize *bool `json:"randomize,omitempty"`
+	// Perseus JSON or QTI XML, for those types only.
+	RawData *string `json:"rawData,omitempty"`
+}
+
 type CreateChannelInput struct {
 	// A client-chosen id (32 hex characters); generated when absent.
 	ID          *ID     `json:"id,omitempty"`
@@ -44,6 +90,44 @@ type CreateChannelInput struct {
 	// A language code such as en or pt-BR.
 	Language        *string `json:"language,omitempty"`
 	ContentDefaults any     `json:"contentDefaults,omitempty"`
+}
+
+type CreateContentNodeInput struct {
+	// A client-chosen id (32 hex characters); generated when absent.
+	ID *ID `json:"id,omitempty"`
+	// The topic to create the node in.
+	ParentID ID `json:"parentId"`
+	// FIRST_CHILD or LAST_CHILD (the default) of the parent.
+	Position *Position `json:"position,omitempty"`
+	// One of the content kinds: topic, video, audio, exercise, document, html5, slideshow, h5p, zim.
+	Kind            string  `json:"kind"`
+	Title           string  `json:"title"`
+	Description     *string `json:"description,omitempty"`
+	Author          *string `json:"author,omitempty"`
+	Aggregator      *string `json:"aggregator,omitempty"`
+	Provider        *string `json:"provider,omitempty"`
+	CopyrightHolder *string `json:"copyrightHolder,omitempty"`
+	// A license name from the licenses query, such as "CC BY".
+	License            *string `json:"license,omitempty"`
+	LicenseDescription *string `json:"licenseDescription,omitempty"`
+	// A language code such as en or pt-BR.
+	Language *string `json:"language,omitempty"`
+	// learner (the default) or coach.
+	RoleVisibility *string `json:"roleVisibility,omitempty"`
+	// Tags of at most 30 characters.
+	Tags []string `json:"tags,omitempty"`
+	// An object; exercises need randomize (true or false).
+	ExtraFields       any `json:"extraFields,omitempty"`
+	ThumbnailEncoding any `json:"thumbnailEncoding,omitempty"`
+	// Label ids (le-utils metadata labels).
+	GradeLevels         []string `json:"gradeLevels,omitempty"`
+	ResourceTypes       []string `json:"resourceTypes,omitempty"`
+	LearningActivities  []string `json:"learningActivities,omitempty"`
+	AccessibilityLabels []string `json:"accessibilityLabels,omitempty"`
+	Categories          []string `json:"categories,omitempty"`
+	LearnerNeeds        []string `json:"learnerNeeds,omitempty"`
+	// Seconds.
+	SuggestedDuration *int `json:"suggestedDuration,omitempty"`
 }
 
 type NodeFilter struct {
@@ -67,6 +151,25 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type PrerequisiteInput struct {
+	// The node that has the prerequisite.
+	NodeID ID `json:"nodeId"`
+	// The node to complete first.
+	PrerequisiteID ID `json:"prerequisiteId"`
+}
+
+type UpdateAssessmentItemInput struct {
+	NodeID       ID      `json:"nodeId"`
+	AssessmentID ID      `json:"assessmentId"`
+	Type         *string `json:"type,omitempty"`
+	Question     *string `json:"question,omitempty"`
+	Answers      any     `json:"answers,omitempty"`
+	Hints        any     `json:"hints,omitempty"`
+	Order        *int    `json:"order,omitempty"`
+	Randomize    *bool   `json:"randomize,omitempty"`
+	RawData      *string `json:"rawData,omitempty"`
+}
+
 type UpdateChannelInput struct {
 	Name        *string `json:"name,omitempty"`
 	Description *string `json:"description,omitempty"`
@@ -78,4 +181,94 @@ type UpdateChannelInput struct {
 	Public *bool `json:"public,omitempty"`
 	// Admins only: false restores a deleted channel.
 	Deleted *bool `json:"deleted,omitempty"`
+}
+
+// Fields left out are unchanged. mods takes Studio's dot paths as well:
+// {"extra_fields.options.modality": "QUIZ", "categories.<label id>": true,
+// "tags.<name>": null}; null removes a key, objects merge. kind never changes,
+// and a node changes parent only by a move.
+type UpdateContentNodeInput struct {
+	ID                 ID      `json:"id"`
+	Title              *string `json:"title,omitempty"`
+	Description        *string `json:"description,omitempty"`
+	Author             *string `json:"author,omitempty"`
+	Aggregator         *string `json:"aggregator,omitempty"`
+	Provider           *string `json:"provider,omitempty"`
+	CopyrightHolder    *string `json:"copyrightHolder,omitempty"`
+	License            *string `json:"license,omitempty"`
+	LicenseDescription *string `json:"licenseDescription,omitempty"`
+	Language           *string `json:"language,omitempty"`
+	RoleVisibility     *string `json:"roleVisibility,omitempty"`
+	SuggestedDuration  *int    `json:"suggestedDuration,omitempty"`
+	// Merged into the node's extra_fields.
+	ExtraFields any      `json:"extraFields,omitempty"`
+	AddTags     []string `json:"addTags,omitempty"`
+	RemoveTags  []string `json:"removeTags,omitempty"`
+	// Claims the node complete; the server checks the claim and says if it is not.
+	Complete *bool `json:"complete,omitempty"`
+	Mods     any   `json:"mods,omitempty"`
+}
+
+// Where a node goes relative to a target node.
+type Position string
+
+const (
+	// The target's first child.
+	PositionFirstChild Position = "FIRST_CHILD"
+	// The target's last child.
+	PositionLastChild Position = "LAST_CHILD"
+	// The target's sibling just before it.
+	PositionLeft Position = "LEFT"
+	// The target's sibling just after it.
+	PositionRight Position = "RIGHT"
+)
+
+var AllPosition = []Position{
+	PositionFirstChild,
+	PositionLastChild,
+	PositionLeft,
+	PositionRight,
+}
+
+func (e Position) IsValid() bool {
+	switch e {
+	case PositionFirstChild, PositionLastChild, PositionLeft, PositionRight:
+		return true
+	}
+	return false
+}
+
+func (e Position) String() string {
+	return string(e)
+}
+
+func (e *Position) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Position(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Position", str)
+	}
+	return nil
+}
+
+func (e Position) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Position) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Position) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,369 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
+	"studio/models"
+)
+
+// Position says where a node goes relative to a target node. The values are
+// Studio's, so that its sync payloads carry over.
+type Position string
+
+const (
+	FirstChild Position = "first-child"
+	LastChild  Position = "last-child"
+	Left       Position = "left"
+	Right      Position = "right"
+)
+
+// Change is one write to apply: a Studio sync event. Typed mutations and
+// applyChanges both become lists of these, applied by Apply.
+type Change struct {
+	Type      models.ChangeType
+	Table     string
+	Key       any // an id, or a list of ids for composite keys (see each table)
+	ChannelID *models.ID
+	ClientRev *int64
+	// Obj holds a created object's fields, Mods an update's fields or dot
+	// paths; both use Studio's snake_case names.
+	Obj, Mods           map[string]any
+	Target              *models.ID
+	Position            Position
+	FromKey             *models.ID
+	ExcludedDescendants []models.ID
+}
+
+// Tables a change may name.
+const (
+	TableContentNode    = "contentnode"
+	TableChannel        = "channel"
+	TableAssessmentItem = "assessmentitem"
+	TableFile           = "file"
+	TablePrerequisite   = "contentnode_prerequisite"
+	TableEditor         = "editor_m2m"
+	TableViewer         = "viewer_m2m"
+)
+
+// ChangeError reports one change that failed.
+type ChangeError struct {
+	Index     int
+	ClientRev *int64
+	Code      models.Code
+	Field     string
+	Message   string
+}
+
+// Applied pairs an applied change with its rev in the log.
+type Applied struct {
+	Index     int
+	ClientRev *int64
+	ServerRev int64
+	entry     *models.Change
+}
+
+// Result says what became of each change of a batch.
+type Result struct {
+	Applied    []Applied
+	Disallowed []int // indexes of changes the caller may not make
+	Errors     []ChangeError
+	// Generated are the changes the server made in reply, such as the
+	// node_id and content_id of new nodes.
+	Generated []*models.Change
+	// Channels are the channels the batch wrote to.
+	Channels []models.ID
+}
+
+// errDisallowed marks a change its author may not make on its channel.
+type errDisallowed struct{ err error }
+
+func (e errDisallowed) Error() string { return e.err.Error() }
+func (e errDisallowed) Unwrap() error { return e.err }
+
+func disallow(err error) error { return errDisallowed{err} }
+
+// Apply applies changes by u in one transaction and appends them, with what
+// the server generated, to the change log.
+//
+// Not atomic (the sync protocol): each change runs in its own savepoint; one
+// that fails is reported and the others apply. Atomic (typed mutations, or
+// applyChanges with atomic: true): any failure rolls the whole batch back,
+// and the error names every bad change by index.
+func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic bool) (*Result, error) {
+	if u == nil {
+		return nil, models.Errorf(models.CodeUnauthenticated, "log in to make changes")
+	}
+	var res *Result
+	err := d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		res, err = newApplier(d, tx, u, atomic).run(ctx, changes)
+		return err
+	})
+	if errors.Is(err, errRollback) {
+		return res, atomicError(res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// errRollback ends an atomic batch that had bad changes; the result says which.
+var errRollback = errors.New("db: roll back")
+
+// retryTx runs fn in a transaction, again when PostgreSQL chose it as a
+// deadlock victim or it failed to serialise: writers of several channels
+// lock them as they meet them, so two may meet in opposite orders.
+func (d *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := d.InTx(ctx, fn)
+		var pgErr *pgconn.PgError
+		if attempt < 4 && errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+			time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+}
+
+func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
+	res := &Result{}
+	for i := 0; i < len(changes); {
+		// Consecutive node creations apply as one bulk insert.
+		j := i + 1
+		if isNodeCreate(changes[i]) {
+			for j < len(changes) && j-i < maxCreateGroup && isNodeCreate(changes[j]) {
+				j++
+			}
+		}
+		errs, outs, err := a.applyGroup(ctx, changes[i:j])
+		if err != nil {
+			return nil, err
+		}
+		for k, e := range errs {
+			idx := i + k
+			c := changes[idx]
+			var dis errDisallowed
+			switch {
+			case e == nil:
+				var entry *models.Change
+				if !outs[k].channel.IsZero() { // a no-op, such as deleting a missing node, is not logged
+					entry = a.logEntry(c, outs[k].channel)
+					a.log = append(append(a.log, entry), outs[k].generated...)
+					a.written[outs[k].channel] = true
+				}
+				res.Generated = append(res.Generated, outs[k].generated...)
+				res.Applied = append(res.Applied, Applied{Index: idx, ClientRev: c.ClientRev, entry: entry})
+			case errors.As(e, &dis) && !a.atomic:
+				res.Disallowed = append(res.Disallowed, idx)
+			default:
+				res.Errors = append(res.Errors, changeError(idx, c, e))
+			}
+		}
+		i = j
+	}
+	if a.atomic && (len(res.Errors) > 0 || len(res.Disallowed) > 0) {
+		return res, errRollback
+	}
+	if err := a.flush(ctx, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// maxCreateGroup bounds one bulk insert of nodes.
+const maxCreateGroup = 1000
+
+func isNodeCreate(c Change) bool {
+	return c.Table == TableContentNode && c.Type == models.ChangeCreated
+}
+
+// applyGroup applies changes that run together: one change, or a run of
+// node creations. It returns one error (or nil) per change, and an error of
+// its own when the batch cannot go on.
+//
+// Handlers check a change before they write, so a change that fails has
+// written nothing, unless a statement failed (a constraint the checks did
+// not foresee): then the savepoint is rolled back, and a group is applied
+// again one change at a time so that only the bad ones fail.
+func (a *applier) applyGroup(ctx context.Context, cs []Change) ([]error, []outcome, error) {
+	if a.atomic {
+		errs := a.dispatch(ctx, cs)
+		if a.stmtFailed {
+			return errs, a.outcomes, nil // the transaction is spoilt; the batch is refused anyway
+		}
+		return errs, a.outcomes, a.fatal
+	}
+	if err := a.savepoint(ctx, "SAVEPOINT"); err != nil {
+		return nil, nil, err
+	}
+	errs := a.dispatch(ctx, cs)
+	if a.fatal != nil {
+		return nil, nil, a.fatal
+	}
+	if !a.stmtFailed && (len(cs) > 1 || errs[0] == nil) {
+		return errs, a.outcomes, a.savepoint(ctx, "RELEASE SAVEPOINT")
+	}
+	if err := a.savepoint(ctx, "ROLLBACK TO SAVEPOINT"); err != nil {
+		return nil, nil, err
+	}
+	a.forget()
+	a.stmtFailed = false
+	if len(cs) == 1 {
+		return errs, a.outcomes, nil
+	}
+	outErrs, outs := make([]error, len(cs)), make([]outcome, len(cs))
+	for k := range cs {
+		e, o, err := a.applyGroup(ctx, cs[k:k+1])
+		if err != nil {
+			return nil, nil, err
+		}
+		outErrs[k], outs[k] = e[0], o[0]
+	}
+	return outErrs, outs, nil
+}
+
+// isStatementError is a database error caused by the change's data (a
+// constraint), as opposed to a broken connection.
+func isStatementError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code[:2] == "23" || pgErr.Code[:2] == "22"
+	}
+	return isConstraint(err)
+}
+
+func (a *applier) savepoint(ctx context.Context, verb string) error {
+	if _, err := a.tx.ExecContext(ctx, verb+" change"); err != nil {
+		return fmt.Errorf("db: %s: %w", verb, err)
+	}
+	return nil
+}
+
+// dispatch runs the handler of a change's table and type.
+func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
+	a.outcomes = make([]outcome, len(cs))
+	if isNodeCreate(cs[0]) {
+		return a.createNodes(ctx, cs)
+	}
+	c := cs[0]
+	var err error
+	switch c.Table {
+	case TableContentNode:
+		switch c.Type {
+		case models.ChangeUpdated:
+			err = a.updateNode(ctx, c)
+		case models.ChangeMoved:
+			err = a.moveNode(ctx, c)
+		case models.ChangeCopied:
+			err = a.copyNode(ctx, c)
+		case models.ChangeDeleted:
+			err = a.deleteNode(ctx, c)
+		case models.ChangeUpdatedDescendants:
+			err = a.updateDescendants(ctx, c)
+		default:
+			err = notAllowed(c)
+		}
+	case TableAssessmentItem:
+		switch c.Type {
+		case models.ChangeCreated, models.ChangeUpdated:
+			err = a.writeItem(ctx, c)
+		case models.ChangeDeleted:
+			err = a.deleteItem(ctx, c)
+		default:
+			err = notAllowed(c)
+		}
+	case TablePrerequisite:
+		switch c.Type {
+		case models.ChangeCreated:
+			err = a.addPrerequisite(ctx, c)
+		case models.ChangeDeleted:
+			err = a.removePrerequisite(ctx, c)
+		default:
+			err = notAllowed(c)
+		}
+	default:
+		err = models.Errorf(models.CodeBadUserInput, "table %q is not one studio applies changes to", c.Table)
+	}
+	return []error{a.classify(err)}
+}
+
+// classify separates a change's own failure from one that ends the batch:
+// errors with a code, and constraint violations caused by the change's data,
+// belong to the change; anything else (a lost connection) is fatal.
+func (a *applier) classify(err error) error {
+	var me *models.Error
+	var dis errDisallowed
+	switch {
+	case err == nil, errors.As(err, &me), errors.As(err, &dis):
+		return err
+	case isStatementError(err):
+		a.stmtFailed = true // the savepoint must be rolled back
+		return models.Errorf(models.CodeBadUserInput, "the change conflicts with the data: %v", err)
+	}
+	a.fatal = err
+	return err
+}
+
+func notAllowed(c Change) error {
+	return models.Errorf(models.CodeBadUserInput, "change type %d is not allowed on table %s", c.Type, c.Table)
+}
+
+func changeError(idx int, c Change, err error) ChangeError {
+	ce := ChangeError{Index: idx, ClientRev: c.ClientRev, Code: models.CodeOf(err), Message: err.Error()}
+	var dis errDisallowed
+	if errors.As(err, &dis) && ce.Code == models.CodeInternal {
+		ce.Code = models.CodeForbidden
+	}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		ce.Field = fe.field
+	}
+	return ce
+}
+
+// atomicError is the one error of a refused atomic batch: it names every bad
+// change by index.
+func atomicError(res *Result) error {
+	e := &models.Error{}
+	codes := map[models.Code]bool{}
+	for _, idx := range res.Disallowed {
+		e.Items = append(e.Items, models.ItemError{Index: idx, Message: "you may not edit this channel"})
+		codes[models.CodeForbidden] = true
+	}
+	for _, ce := range res.Errors {
+		e.Items = append(e.Items, models.ItemError{Index: ce.Index, Field: ce.Field, Message: ce.Message})
+		codes[ce.Code] = true
+	}
+	e.Code = models.CodeBadUserInput
+	if len(codes) == 1 {
+		for c := range codes {
+			e.Code = c
+		}
+	}
+	if len(e.Items) == 1 {
+		e.Message = fmt.Sprintf("item %d: %s; nothing was changed", e.Items[0].Index, e.Items[0].Message)
+	} else {
+		e.Message = fmt.Sprintf("%d items are invalid (see extensions.items); nothing was changed", len(e.Items))
+	}
+	return e
+}
+
+// fieldError is a BAD_USER_INPUT error about one field of a change.
+type fieldError struct {
+	field string
+	err   *models.Error
+}
+
+func (e *fieldError) Error() string { return e.err.Message }
+func (e *fieldError) Unwrap() error { return e.err }
+
+func badField(field, format string, args ...any) error {
+	return &fieldError{field: field, err: models.Errorf(models.CodeBadUserInput, "%s: "+format, append([]any{field}, args...)...)}
+}
