@@ -49,4 +49,3 @@ func idValue(field string, v any) (models.ID, error) {
 }
 
 func pairKey(a, b models.ID) []models.ID { return []models.ID{a, b} }
-

@@ -351,4 +351,3 @@ func (r *Resolver) prerequisites(ctx context.Context, typ models.ChangeType, in 
 	}
 	return r.freshNodes(ctx, ids)
 }
-
