@@ -59,10 +59,15 @@ func isConstraint(err error) bool {
 // editChannel locks a channel for writing by the caller and checks they may
 // edit it. Writers of one channel serialise on this lock (PostgreSQL's row
 // lock; SQLite's single writer), so tree operations never interleave.
+//
+// What was read before the lock may have changed while waiting for it, so
+// taking a new lock forgets every cached node: all that is cached was read
+// under the locks held.
 func (a *applier) editChannel(ctx context.Context, id models.ID) (*ChannelAccess, error) {
 	if ca, ok := a.channels[id]; ok {
 		return ca, nil
 	}
+	a.nodes, a.siblings = nil, nil
 	var rows []channelRow
 	q := a.d.selectChannels(a.tx, a.u, &rows).Where("c.id = ?", id)
 	if a.d.Kind == Postgres {
@@ -154,21 +159,25 @@ func (a *applier) node(ctx context.Context, id models.ID) (*models.ContentNode, 
 	return nil, notFound("node", id)
 }
 
-// editableNode returns a node the caller may edit, with its channel locked.
-// A change that names a channel must name the node's.
+// editableNode returns a node the caller may edit, with its channel locked
+// and the node read under the lock. A change that names a channel must name
+// the node's.
 func (a *applier) editableNode(ctx context.Context, id models.ID, channelID *models.ID) (*models.ContentNode, *ChannelAccess, error) {
-	n, err := a.node(ctx, id)
-	if err != nil {
-		return nil, nil, err
+	for {
+		n, err := a.node(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if channelID != nil && *channelID != n.ChannelID {
+			return nil, nil, disallow(models.Errorf(models.CodeNotFound, "node %s is not in channel %s", id, *channelID))
+		}
+		_, held := a.channels[n.ChannelID]
+		ca, err := a.editChannel(ctx, n.ChannelID)
+		if err != nil || held {
+			return n, ca, err
+		}
+		// Newly locked: read the node again, in case it moved meanwhile.
 	}
-	if channelID != nil && *channelID != n.ChannelID {
-		return nil, nil, disallow(models.Errorf(models.CodeNotFound, "node %s is not in channel %s", id, *channelID))
-	}
-	ca, err := a.editChannel(ctx, n.ChannelID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return n, ca, nil
 }
 
 // isRoot says whether n is the root of one of its channel's trees.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -34,6 +35,11 @@ type DB struct {
 	// Pool is the pgx pool under PostgreSQL's handle (nil on SQLite); River's
 	// listener borrows connections from it for LISTEN.
 	Pool *pgxpool.Pool
+
+	// writer serialises this process's write transactions on SQLite, which
+	// allows one writer at a time anyway: waiting here is a handoff, where
+	// waiting in SQLite's busy handler is a sleep of up to 100 ms.
+	writer sync.Mutex
 }
 
 // Open connects to url: postgres://… or postgresql://… for PostgreSQL,
@@ -112,7 +118,12 @@ func (d *DB) Close() error {
 	return err
 }
 
-// InTx runs fn in a transaction, committed when fn returns nil.
+// InTx runs fn in a transaction, committed when fn returns nil. Every write
+// of studio's goes through it.
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if d.Kind == SQLite {
+		d.writer.Lock()
+		defer d.writer.Unlock()
+	}
 	return d.RunInTx(ctx, nil, fn)
 }

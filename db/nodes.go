@@ -163,7 +163,7 @@ func (d *DB) Ancestors(ctx context.Context, ids []models.ID) (map[models.ID][]*m
 	err := d.NewRaw(`WITH RECURSIVE a (start, id, parent_id, depth) AS (
 		SELECT cn.id, cn.id, cn.parent_id, 0 FROM content_nodes AS cn WHERE cn.id IN (?)
 		UNION ALL
-		SELECT a.start, p.id, p.parent_id, a.depth + 1 FROM content_nodes AS p JOIN a ON p.id = a.parent_id
+		SELECT a.start, p.id, p.parent_id, a.depth + 1 FROM content_nodes AS p JOIN a ON p.id = a.parent_id WHERE a.depth < 1000
 	)
 	SELECT cn.*, a.start FROM a JOIN content_nodes AS cn ON cn.id = a.id
 	WHERE a.depth > 0 ORDER BY a.start, a.depth DESC`, list(ids)).Scan(ctx, &rows)

@@ -23,7 +23,20 @@ func (a *applier) createNodes(ctx context.Context, cs []Change) []error {
 			refs = append(refs, p)
 		}
 	}
-	// Parents in one statement; keys that are taken in another.
+	// Lock the parents' channels first, then read parents and taken keys
+	// under the locks, in one statement. A parent that fails here (or is
+	// created by this batch) is reported or found by its own change below.
+	if err := a.loadNodes(ctx, refs); err != nil {
+		a.fatal = err
+		return errs
+	}
+	for _, id := range refs {
+		if n, ok := a.nodes[id]; ok {
+			if _, err := a.editChannel(ctx, n.ChannelID); err != nil && a.fatal != nil {
+				return errs
+			}
+		}
+	}
 	if err := a.loadNodes(ctx, append(refs, keys...)); err != nil {
 		a.fatal = err
 		return errs
@@ -394,11 +407,12 @@ func (a *applier) moveNode(ctx context.Context, c Change) error {
 // isDescendant says whether node is below (or is) ancestor.
 func (a *applier) isDescendant(ctx context.Context, node, ancestor models.ID) (bool, error) {
 	var n int
-	err := a.tx.NewRaw(`WITH RECURSIVE up (id, parent_id) AS (
-		SELECT id, parent_id FROM content_nodes WHERE id = ?
+	// The depth bound keeps a corrupt tree (a cycle) from looping forever.
+	err := a.tx.NewRaw(`WITH RECURSIVE up (id, parent_id, depth) AS (
+		SELECT id, parent_id, 0 FROM content_nodes WHERE id = ?
 		UNION ALL
-		SELECT p.id, p.parent_id FROM content_nodes AS p JOIN up ON p.id = up.parent_id
-	) SELECT count(*) FROM up WHERE id = ?`, node, ancestor).Scan(ctx, &n)
+		SELECT p.id, p.parent_id, up.depth + 1 FROM content_nodes AS p JOIN up ON p.id = up.parent_id WHERE up.depth < ?
+	) SELECT count(*) FROM up WHERE id = ?`, node, maxDepth, ancestor).Scan(ctx, &n)
 	if err != nil {
 		return false, fmt.Errorf("db: ancestors: %w", err)
 	}
@@ -427,6 +441,9 @@ func (a *applier) retree(ctx context.Context, n, parent *models.ContentNode) err
 	n.RootID, n.ChannelID = parent.RootID, parent.ChannelID
 	return nil
 }
+
+// maxDepth bounds walks up a tree; real trees are a few levels deep.
+const maxDepth = 1000
 
 // idType is the SQL type of ids, for casts.
 func (d *DB) idType() string {
