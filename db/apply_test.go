@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -479,5 +480,23 @@ func TestAtomicBatch(t *testing.T) {
 		require.Len(t, res.Errors, 2)
 		require.Equal(t, []string{"Good", "Good too"}, childTitles(t, d, w.ch.RootID))
 		dbtest.CheckTree(t, d)
+	})
+}
+
+// TestMoveCostIsConstant: a move runs the same statements in a channel of
+// 300 nodes as in one of 5,000.
+func TestMoveCostIsConstant(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		counts := map[int]int64{}
+		for _, size := range []int{300, 5000} {
+			ch := dbtest.Channel(t, d, w.ed, fmt.Sprint(size))
+			n := dbtest.Tree(t, d, w.node(ch.RootID), wideTree(size))
+			ctx, counter := db.WithCounter(context.Background())
+			_, err := d.Apply(ctx, w.ed, []db.Change{move(n["V0.0.1"].ID, n["T0.1"].ID, db.FirstChild)}, true)
+			require.NoError(t, err)
+			counts[size] = counter.Load()
+		}
+		require.Equal(t, counts[300], counts[5000])
 	})
 }

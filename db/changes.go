@@ -22,10 +22,31 @@ func appendChanges(ctx context.Context, tx bun.IDB, cs ...*models.Change) error 
 			c.Payload = map[string]any{}
 		}
 	}
+	if len(cs) >= copyThreshold && canCopy(ctx) {
+		return copyChanges(ctx, tx, cs)
+	}
 	if _, err := tx.NewInsert().Model(&cs).Returning("server_rev").Exec(ctx); err != nil {
 		return fmt.Errorf("db: append changes: %w", err)
 	}
 	return nil
+}
+
+// copyChanges appends changes with COPY, which returns nothing: their revs
+// are taken from the sequence first, in order.
+func copyChanges(ctx context.Context, tx bun.IDB, cs []*models.Change) error {
+	var revs []int64
+	err := tx.NewRaw("SELECT nextval('changes_server_rev_seq') FROM generate_series(1, ?)", len(cs)).Scan(ctx, &revs)
+	if err != nil {
+		return fmt.Errorf("db: append changes: %w", err)
+	}
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		c.ServerRev = revs[i]
+		if rows[i], err = changeRow(c); err != nil {
+			return fmt.Errorf("db: append changes: %w", err)
+		}
+	}
+	return copyRows(ctx, "changes", changeColumns, rows)
 }
 
 // ServerRevs returns the highest rev of each channel's change log (0 when empty).

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"studio/models"
 )
 
@@ -67,187 +69,122 @@ func (a *applier) copyNode(ctx context.Context, c Change) error {
 	}
 	a.outcomes[0].channel = parent.ChannelID
 
-	tree, err := a.subtree(ctx, src.ID, c.ExcludedDescendants)
+	for _, id := range c.ExcludedDescendants {
+		if id == src.ID || id == src.NodeID {
+			return badField("excluded_descendants", "excludes the node being copied")
+		}
+	}
+	order, err := a.place(ctx, parent.ID, pos, *c.Target, newID)
 	if err != nil {
 		return err
 	}
-	ids := make(map[models.ID]models.ID, len(tree))
-	nodes := make([]*models.ContentNode, 0, len(tree))
-	for i, s := range tree {
-		n := *s
-		n.ID = models.NewID()
-		if i == 0 {
-			n.ID = newID
-		}
-		ids[s.ID] = n.ID
-		n.NodeID = models.NewID()
-		n.SourceNodeID, n.SourceChannelID = &s.NodeID, &s.ChannelID
-		if s.OriginalChannelID == nil {
-			n.OriginalChannelID = &s.ChannelID
-		}
-		if s.OriginalSourceNodeID == nil {
-			n.OriginalSourceNodeID = &s.NodeID
-		}
-		n.FreezeAuthoringData = s.FreezeAuthoringData || !canEditSource
-		n.ChannelID, n.RootID = parent.ChannelID, parent.RootID
-		n.Changed, n.Published = true, false
-		n.CreatedAt, n.ModifiedAt, n.CreatedByID, n.ModifiedByID = a.now, a.now, &a.u.ID, &a.u.ID
-		if i > 0 {
-			p := ids[*s.ParentID]
-			n.ParentID = &p
-		}
-		nodes = append(nodes, &n)
+	if err := a.copyTree(ctx, src.ID, newID, parent, order, !canEditSource, c.ExcludedDescendants); err != nil {
+		return err
 	}
-	root := nodes[0]
-	root.ParentID = &parent.ID
+	root, err := a.node(ctx, newID)
+	if err != nil {
+		return err
+	}
 	if len(c.Mods) > 0 {
-		// Mods may set the authoring fields an editor of the source is allowed to.
+		// Mods may set the authoring fields that an editor of the source may.
 		frozen := root.FreezeAuthoringData
 		root.FreezeAuthoringData = false
 		e, err := a.edit(ctx, root, c.Mods)
 		if err != nil {
 			return err
 		}
+		e.n.FreezeAuthoringData = frozen
+		if err := a.saveEdits(ctx, []*nodeEdit{e}); err != nil {
+			return err
+		}
 		root = e.n
-		root.FreezeAuthoringData = frozen
-		nodes[0] = root
-	}
-	if root.SortOrder, err = a.place(ctx, parent.ID, pos, *c.Target, root.ID); err != nil {
-		return err
-	}
-	if err := a.copyContent(ctx, src.ID, ids, nodes); err != nil {
-		return err
 	}
 	a.generate(0, TableContentNode, root.ID, map[string]any{"node_id": root.NodeID, "content_id": root.ContentID})
 	return a.markChanged(ctx, parent.ID)
 }
 
-// subtree loads root and its descendants, parents before children, leaving
-// out excluded nodes (by id or node_id) and everything below them.
-func (a *applier) subtree(ctx context.Context, root models.ID, excluded []models.ID) ([]*models.ContentNode, error) {
-	var rows []*models.ContentNode
-	err := a.tx.NewRaw(`WITH RECURSIVE sub (id, depth) AS (
-		SELECT CAST(? AS `+a.d.idType()+`), 0
-		UNION ALL
-		SELECT c.id, sub.depth + 1 FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-	) SELECT cn.* FROM content_nodes AS cn JOIN sub ON cn.id = sub.id ORDER BY sub.depth`, root).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("db: load subtree: %w", err)
-	}
-	skip := map[models.ID]bool{}
-	for _, id := range excluded {
-		skip[id] = true
-	}
-	kept := map[models.ID]bool{}
-	out := rows[:0]
-	for i, n := range rows {
-		if skip[n.ID] || skip[n.NodeID] || (i > 0 && !kept[*n.ParentID]) {
-			continue
-		}
-		kept[n.ID] = true
-		out = append(out, n)
-	}
-	if len(out) == 0 || out[0].ID != root {
-		return nil, badField("excluded_descendants", "excludes the node being copied")
-	}
-	return out, nil
-}
+// copiedColumns are content_nodes' columns that a copy takes from its source as they are.
+const copiedColumns = `content_id, kind, title, description, author, aggregator, provider, copyright_holder,
+	license, license_description, language, role_visibility, extra_fields, thumbnail_encoding, grade_levels,
+	resource_types, learning_activities, accessibility_labels, categories, learner_needs, suggested_duration, complete`
 
-// copyContent inserts the copied nodes with copies of their files,
-// questions (and their files) and tags; ids maps source ids to copies'.
-func (a *applier) copyContent(ctx context.Context, root models.ID, ids map[models.ID]models.ID, nodes []*models.ContentNode) error {
-	sub := `WITH RECURSIVE sub (id) AS (
-		SELECT CAST(? AS ` + a.d.idType() + `)
-		UNION ALL
-		SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-	) `
-	var files []*models.File
-	if err := a.tx.NewRaw(sub+`SELECT f.* FROM files AS f JOIN sub ON f.node_id = sub.id`, root).Scan(ctx, &files); err != nil {
-		return fmt.Errorf("db: load files to copy: %w", err)
+// copyTree copies the subtree at src under parent, its root taking newID
+// and order, in a handful of statements that move no rows through Go: the
+// subtree is mapped to new ids in a temporary table, and nodes, questions,
+// files (sharing their blobs) and tags are copied by INSERT … SELECT.
+// Copies keep content_id and get new node_ids; their source and original
+// ids chain to src; they are changed and unpublished; frozen marks a copy
+// by someone who cannot edit the source.
+func (a *applier) copyTree(ctx context.Context, src, newID models.ID, parent *models.ContentNode, order float64, frozen bool, excluded []models.ID) error {
+	newIDExpr := "gen_random_uuid()"
+	if a.d.Kind == SQLite {
+		newIDExpr = "lower(hex(randomblob(16)))"
 	}
-	var items []*models.AssessmentItem
-	if err := a.tx.NewRaw(sub+`SELECT ai.* FROM assessment_items AS ai JOIN sub ON ai.node_id = sub.id`, root).Scan(ctx, &items); err != nil {
-		return fmt.Errorf("db: load questions to copy: %w", err)
+	skip := ""
+	if len(excluded) > 0 {
+		skip = a.tx.NewRaw("AND c.id NOT IN (?) AND c.node_id NOT IN (?)", bun.List(excluded), bun.List(excluded)).String()
 	}
-	var itemFiles []*models.File
-	if err := a.tx.NewRaw(sub+`SELECT f.* FROM files AS f JOIN assessment_items AS ai ON f.assessment_item_id = ai.id JOIN sub ON ai.node_id = sub.id`, root).Scan(ctx, &itemFiles); err != nil {
-		return fmt.Errorf("db: load question files to copy: %w", err)
+	steps := []struct {
+		what string
+		sql  string
+		args []any
+	}{
+		{"map nodes", `CREATE TEMP TABLE copy_nodes AS
+			WITH RECURSIVE sub (id, depth) AS (
+				SELECT CAST(? AS ` + a.d.idType() + `), 0
+				UNION ALL
+				SELECT c.id, sub.depth + 1 FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id ` + skip + `
+			)
+			SELECT sub.id AS old_id, sub.depth AS depth,
+				CASE WHEN sub.depth = 0 THEN CAST(? AS ` + a.d.idType() + `) ELSE ` + newIDExpr + ` END AS new_id,
+				` + newIDExpr + ` AS new_node_id
+			FROM sub`, []any{src, newID}},
+		{"copy nodes", `INSERT INTO content_nodes (id, channel_id, root_id, parent_id, sort_order, node_id, ` + copiedColumns + `,
+				changed, published, freeze_authoring_data, source_channel_id, source_node_id, original_channel_id,
+				original_source_node_id, created_at, modified_at, created_by_id, modified_by_id)
+			SELECT m.new_id, ?, ?, CASE WHEN m.depth = 0 THEN ? ELSE pm.new_id END,
+				CASE WHEN m.depth = 0 THEN ? ELSE s.sort_order END, m.new_node_id, ` + prefixed("s.", copiedColumns) + `,
+				?, ?, (s.freeze_authoring_data OR ?), s.channel_id, s.node_id, COALESCE(s.original_channel_id, s.channel_id),
+				COALESCE(s.original_source_node_id, s.node_id), ?, ?, ?, ?
+			FROM copy_nodes AS m JOIN content_nodes AS s ON s.id = m.old_id
+			LEFT JOIN copy_nodes AS pm ON pm.old_id = s.parent_id`,
+			[]any{parent.ChannelID, parent.RootID, parent.ID, order, true, false, frozen, a.now, a.now, a.u.ID, a.u.ID}},
+		{"map questions", `CREATE TEMP TABLE copy_items AS
+			SELECT ai.id AS old_id, ` + newIDExpr + ` AS new_id, m.new_id AS node_id
+			FROM assessment_items AS ai JOIN copy_nodes AS m ON ai.node_id = m.old_id`, nil},
+		{"copy questions", `INSERT INTO assessment_items (id, node_id, assessment_id, type, question, answers, hints,
+				raw_data, sort_order, randomize, source_url, created_at, modified_at)
+			SELECT ci.new_id, ci.node_id, ai.assessment_id, ai.type, ai.question, ai.answers, ai.hints,
+				ai.raw_data, ai.sort_order, ai.randomize, ai.source_url, ?, ?
+			FROM copy_items AS ci JOIN assessment_items AS ai ON ai.id = ci.old_id`, []any{a.now, a.now}},
+		{"copy files", `INSERT INTO files (id, node_id, assessment_item_id, checksum, size, extension, preset,
+				language, duration, original_filename, source_url, uploaded_by_id, created_at, modified_at)
+			SELECT ` + newIDExpr + `, m.new_id, NULL, ` + prefixed("f.", fileColumns) + `, ?, ?
+			FROM files AS f JOIN copy_nodes AS m ON f.node_id = m.old_id`, []any{a.now, a.now}},
+		{"copy question files", `INSERT INTO files (id, node_id, assessment_item_id, checksum, size, extension, preset,
+				language, duration, original_filename, source_url, uploaded_by_id, created_at, modified_at)
+			SELECT ` + newIDExpr + `, NULL, ci.new_id, ` + prefixed("f.", fileColumns) + `, ?, ?
+			FROM files AS f JOIN copy_items AS ci ON f.assessment_item_id = ci.old_id`, []any{a.now, a.now}},
+		{"copy tags", `INSERT INTO content_tags (node_id, name)
+			SELECT m.new_id, t.name FROM content_tags AS t JOIN copy_nodes AS m ON t.node_id = m.old_id`, nil},
+		{"drop maps", `DROP TABLE copy_nodes`, nil},
+		{"drop maps", `DROP TABLE copy_items`, nil},
 	}
-	var tags []models.Tag
-	if err := a.tx.NewRaw(sub+`SELECT tg.* FROM content_tags AS tg JOIN sub ON tg.node_id = sub.id`, root).Scan(ctx, &tags); err != nil {
-		return fmt.Errorf("db: load tags to copy: %w", err)
-	}
-
-	var newItems []*models.AssessmentItem
-	itemIDs := map[models.ID]models.ID{}
-	for _, it := range items {
-		nodeID, ok := ids[it.NodeID]
-		if !ok {
-			continue // under an excluded node
-		}
-		cp := *it
-		cp.ID, cp.NodeID, cp.CreatedAt, cp.ModifiedAt = models.NewID(), nodeID, a.now, a.now
-		itemIDs[it.ID] = cp.ID
-		newItems = append(newItems, &cp)
-	}
-	var newFiles []*models.File
-	for _, f := range files {
-		if nodeID, ok := ids[*f.NodeID]; ok {
-			cp := *f
-			cp.ID, cp.NodeID, cp.CreatedAt, cp.ModifiedAt = models.NewID(), &nodeID, a.now, a.now
-			newFiles = append(newFiles, &cp)
-		}
-	}
-	for _, f := range itemFiles {
-		if itemID, ok := itemIDs[*f.AssessmentItemID]; ok {
-			cp := *f
-			cp.ID, cp.AssessmentItemID, cp.CreatedAt, cp.ModifiedAt = models.NewID(), &itemID, a.now, a.now
-			newFiles = append(newFiles, &cp)
-		}
-	}
-	var newTags []models.Tag
-	for _, t := range tags {
-		if nodeID, ok := ids[t.NodeID]; ok {
-			newTags = append(newTags, models.Tag{NodeID: nodeID, Name: t.Name})
-		}
-	}
-	// The root's completeness may change with mods; the rest keep the source's.
-	rootFiles, rootItems := []*models.File{}, []*models.AssessmentItem{}
-	for _, f := range newFiles {
-		if f.NodeID != nil && *f.NodeID == nodes[0].ID {
-			rootFiles = append(rootFiles, f)
-		}
-	}
-	for _, it := range newItems {
-		if it.NodeID == nodes[0].ID {
-			rootItems = append(rootItems, it)
+	for _, st := range steps {
+		if _, err := a.tx.NewRaw(st.sql, st.args...).Exec(ctx); err != nil {
+			return fmt.Errorf("db: copy: %s: %w", st.what, err)
 		}
 	}
-	nodes[0].Complete = models.IsComplete(nodes[0], false, rootFiles, rootItems)
-
-	if err := InsertNodes(ctx, a.tx, nodes); err != nil {
-		return err
-	}
-	if err := insertBatches(ctx, a, newItems); err != nil {
-		return fmt.Errorf("db: copy questions: %w", err)
-	}
-	if err := insertBatches(ctx, a, newFiles); err != nil {
-		return fmt.Errorf("db: copy files: %w", err)
-	}
-	if err := insertBatches(ctx, a, newTags); err != nil {
-		return fmt.Errorf("db: copy tags: %w", err)
-	}
-	a.cache(nodes[0])
 	return nil
 }
 
-// insertBatches inserts rows in statements of at most 500.
-func insertBatches[T any](ctx context.Context, a *applier, rows []T) error {
-	for start := 0; start < len(rows); start += 500 {
-		batch := rows[start:min(start+500, len(rows))]
-		if _, err := a.tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
-			return err
-		}
+const fileColumns = `checksum, size, extension, preset, language, duration, original_filename, source_url, uploaded_by_id`
+
+// prefixed qualifies a list of columns with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
 	}
-	return nil
+	return strings.Join(parts, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -124,6 +125,23 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) e
 	if d.Kind == SQLite {
 		d.writer.Lock()
 		defer d.writer.Unlock()
+		return d.RunInTx(ctx, nil, fn)
 	}
-	return d.RunInTx(ctx, nil, fn)
+	// On PostgreSQL the transaction runs on a connection whose pgx handle is
+	// kept beside it, so that bulk inserts can use COPY in the same
+	// transaction (see copyRows).
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer conn.Close()
+	var pc *pgx.Conn
+	if err := conn.Raw(func(dc any) error { pc = dc.(*stdlib.Conn).Conn(); return nil }); err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, pgxConnKey{}, pc), tx)
+	})
 }
+
+type pgxConnKey struct{}

@@ -473,12 +473,41 @@ func (a *applier) deleteNode(ctx context.Context, c Change) error {
 	if isRoot(n) {
 		return badField("key", "a tree's root cannot be deleted; delete the channel instead")
 	}
-	if _, err := a.tx.NewDelete().Model((*models.ContentNode)(nil)).Where("id = ?", n.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("db: delete node: %w", err)
+	if err := a.deleteSubtree(ctx, n.ID); err != nil {
+		return err
 	}
 	a.unplace(*n.ParentID, n.ID)
 	a.nodes = nil // descendants are gone
 	return a.markChanged(ctx, *n.ParentID)
+}
+
+// deleteSubtree removes a node, everything below it, and their files,
+// questions (with theirs), tags and prerequisites.
+func (a *applier) deleteSubtree(ctx context.Context, id models.ID) error {
+	const doomed = "(SELECT id FROM doomed)"
+	for _, st := range []struct{ what, sql string }{
+		{"find subtree", `CREATE TEMP TABLE doomed AS WITH RECURSIVE sub (id) AS (
+			SELECT CAST(? AS ` + a.d.idType() + `)
+			UNION ALL
+			SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
+		) SELECT id FROM sub`},
+		{"delete question files", "DELETE FROM files WHERE assessment_item_id IN (SELECT ai.id FROM assessment_items AS ai WHERE ai.node_id IN " + doomed + ")"},
+		{"delete files", "DELETE FROM files WHERE node_id IN " + doomed},
+		{"delete questions", "DELETE FROM assessment_items WHERE node_id IN " + doomed},
+		{"delete tags", "DELETE FROM content_tags WHERE node_id IN " + doomed},
+		{"delete prerequisites", "DELETE FROM prerequisites WHERE target_node_id IN " + doomed + " OR prerequisite_id IN " + doomed},
+		{"delete nodes", "DELETE FROM content_nodes WHERE id IN " + doomed},
+		{"forget subtree", "DROP TABLE doomed"},
+	} {
+		var args []any
+		if st.what == "find subtree" {
+			args = []any{id}
+		}
+		if _, err := a.tx.NewRaw(st.sql, args...).Exec(ctx); err != nil {
+			return fmt.Errorf("db: delete node: %s: %w", st.what, err)
+		}
+	}
+	return nil
 }
 
 func isDisallowed(err error) bool {

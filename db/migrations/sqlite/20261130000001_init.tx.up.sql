@@ -74,13 +74,18 @@ CREATE INDEX channel_tokens_channel ON channel_tokens (channel_id);
 --bun:split
 
 -- The content tree. root_id names the tree (a channel's main or trash root);
---bun:split
 -- sort_order is a float between neighbours, so inserts touch one row.
+--
+-- The tree's tables have no foreign keys: studio's writes keep them
+-- consistent (a node's parent and channel come from a locked, checked
+-- parent; a permanent delete removes a subtree's rows from every table), and
+-- checking keys row by row made bulk inserts and copies several times
+-- slower, pathologically so on freshly loaded tables.
 CREATE TABLE content_nodes (
     id                      text PRIMARY KEY,
-    channel_id              text NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    channel_id              text NOT NULL,
     root_id                 text NOT NULL,
-    parent_id               text REFERENCES content_nodes (id) ON DELETE CASCADE,
+    parent_id               text,
     sort_order              real NOT NULL,
     node_id                 text NOT NULL,
     content_id              text NOT NULL,
@@ -114,8 +119,8 @@ CREATE TABLE content_nodes (
     original_source_node_id text,
     created_at              timestamp NOT NULL,
     modified_at             timestamp NOT NULL,
-    created_by_id           text REFERENCES users (id) ON DELETE SET NULL,
-    modified_by_id          text REFERENCES users (id) ON DELETE SET NULL
+    created_by_id           text,
+    modified_by_id          text
 );
 --bun:split
 CREATE INDEX content_nodes_children ON content_nodes (parent_id, sort_order, id);
@@ -130,19 +135,11 @@ CREATE INDEX content_nodes_channel_edit_lag ON content_nodes (channel_id, (julia
 --bun:split
 CREATE INDEX content_nodes_channel_flags ON content_nodes (channel_id, complete, published, changed);
 --bun:split
-CREATE INDEX content_nodes_root ON content_nodes (root_id);
---bun:split
-CREATE INDEX content_nodes_node_id ON content_nodes (node_id);
---bun:split
 CREATE INDEX content_nodes_content_id ON content_nodes (content_id);
---bun:split
-CREATE INDEX content_nodes_created_by ON content_nodes (created_by_id);
---bun:split
-CREATE INDEX content_nodes_modified_by ON content_nodes (modified_by_id);
 --bun:split
 
 CREATE TABLE content_tags (
-    node_id text NOT NULL REFERENCES content_nodes (id) ON DELETE CASCADE,
+    node_id text NOT NULL,
     name    text NOT NULL,
     PRIMARY KEY (node_id, name)
 );
@@ -151,8 +148,8 @@ CREATE INDEX content_tags_name ON content_tags (name);
 --bun:split
 
 CREATE TABLE prerequisites (
-    target_node_id  text NOT NULL REFERENCES content_nodes (id) ON DELETE CASCADE,
-    prerequisite_id text NOT NULL REFERENCES content_nodes (id) ON DELETE CASCADE,
+    target_node_id  text NOT NULL,
+    prerequisite_id text NOT NULL,
     PRIMARY KEY (target_node_id, prerequisite_id),
     CHECK (target_node_id <> prerequisite_id)
 );
@@ -162,7 +159,7 @@ CREATE INDEX prerequisites_prerequisite ON prerequisites (prerequisite_id);
 
 CREATE TABLE assessment_items (
     id            text PRIMARY KEY,
-    node_id       text NOT NULL REFERENCES content_nodes (id) ON DELETE CASCADE,
+    node_id       text NOT NULL,
     assessment_id text NOT NULL,
     type          text NOT NULL,
     question      text NOT NULL DEFAULT '',
@@ -180,8 +177,8 @@ CREATE TABLE assessment_items (
 
 CREATE TABLE files (
     id                 text PRIMARY KEY,
-    node_id            text REFERENCES content_nodes (id) ON DELETE CASCADE,
-    assessment_item_id text REFERENCES assessment_items (id) ON DELETE CASCADE,
+    node_id            text,
+    assessment_item_id text,
     checksum           text NOT NULL,
     size               bigint NOT NULL,
     extension          text NOT NULL,
@@ -205,11 +202,13 @@ CREATE INDEX files_uploaded_by ON files (uploaded_by_id);
 --bun:split
 
 -- The change log: every write appends here in its own transaction.
+-- No foreign keys either: the log is written in bulk by every write, and
+-- what it refers to (channels, users) is never deleted.
 CREATE TABLE changes (
     server_rev    integer PRIMARY KEY AUTOINCREMENT,
-    channel_id    text REFERENCES channels (id) ON DELETE CASCADE,
-    user_id       text REFERENCES users (id) ON DELETE CASCADE,
-    created_by_id text REFERENCES users (id) ON DELETE SET NULL,
+    channel_id    text,
+    user_id       text,
+    created_by_id text,
     client_rev    bigint,
     table_name    text NOT NULL,
     change_type   integer NOT NULL,
@@ -221,6 +220,4 @@ CREATE TABLE changes (
 CREATE INDEX changes_channel ON changes (channel_id, server_rev);
 --bun:split
 CREATE INDEX changes_user ON changes (user_id, server_rev);
---bun:split
-CREATE INDEX changes_created_by ON changes (created_by_id);
 --bun:split
