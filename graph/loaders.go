@@ -82,6 +82,27 @@ func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
 	return l
 }
 
+// forget empties every loader's cache, after a write made it stale: a
+// mutation's result, or a later mutation of the same operation, must read
+// what is there now.
+func (l *Loaders) forget() {
+	l.Channels.ClearAll()
+	l.Nodes.ClearAll()
+	l.Users.ClearAll()
+	l.Children.ClearAll()
+	l.ChildCounts.ClearAll()
+	l.ResourceCounts.ClearAll()
+	l.Ancestors.ClearAll()
+	l.Tags.ClearAll()
+	l.Files.ClearAll()
+	l.ItemFiles.ClearAll()
+	l.AssessmentItems.ClearAll()
+	l.Prerequisites.ClearAll()
+	l.Editors.ClearAll()
+	l.Viewers.ClearAll()
+	l.ServerRevs.ClearAll()
+}
+
 // childrenPages runs one statement per distinct page request (first, after);
 // a whole level of a tree query asks the same one.
 func childrenPages(d *db.DB) func(context.Context, []childrenKey) (map[childrenKey]*db.NodePage, error) {

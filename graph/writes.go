@@ -27,11 +27,12 @@ func (r *Resolver) apply(ctx context.Context, changes []db.Change) (*db.Result, 
 	if err := checkBatch(len(changes)); err != nil {
 		return nil, err
 	}
-	return r.DB.Apply(ctx, u, changes, true)
+	res, err := r.DB.Apply(ctx, u, changes, true)
+	loadersFrom(ctx).forget()
+	return res, err
 }
 
-// freshNodes reads nodes as they are now, replacing what this operation's
-// loaders remembered of them.
+// freshNodes reads nodes as a write left them, in the order given.
 func (r *Resolver) freshNodes(ctx context.Context, ids []models.ID) ([]*models.ContentNode, error) {
 	got, err := r.DB.NodesByID(ctx, ids)
 	if err != nil {
@@ -40,13 +41,10 @@ func (r *Resolver) freshNodes(ctx context.Context, ids []models.ID) ([]*models.C
 	l := loadersFrom(ctx)
 	out := make([]*models.ContentNode, 0, len(ids))
 	for _, id := range ids {
-		n, ok := got[id]
-		if !ok {
-			continue // deleted by a later item of the same call
+		if n, ok := got[id]; ok { // absent: deleted by a later item of the same call
+			l.Nodes.Prime(ctx, id, n)
+			out = append(out, n)
 		}
-		l.Nodes.Clear(ctx, id)
-		l.Nodes.Prime(ctx, id, n)
-		out = append(out, n)
 	}
 	return out, nil
 }
@@ -344,10 +342,6 @@ func (r *Resolver) prerequisites(ctx context.Context, typ models.ChangeType, in 
 	}
 	if _, err := r.apply(ctx, changes); err != nil {
 		return nil, err
-	}
-	l := loadersFrom(ctx)
-	for _, id := range ids {
-		l.Prerequisites.Clear(ctx, id)
 	}
 	return r.freshNodes(ctx, ids)
 }

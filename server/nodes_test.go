@@ -74,3 +74,115 @@ func TestNodeMutationsSmoke(t *testing.T) {
 		dbtest.CheckTree(t, d)
 	})
 }
+
+func TestNodeMutationsRefuseBadBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		ids := e.create(t, map[string]any{"parentId": e.root, "kind": "topic", "title": "A"})
+		child := e.create(t, map[string]any{"parentId": ids[0], "kind": "topic", "title": "A1"})
+		before := counts(t, d)
+
+		// One bad item refuses the whole batch and is named by index.
+		r := e.call(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { id } }`, map[string]any{"in": []any{
+			map[string]any{"parentId": e.root, "kind": "topic", "title": "fine"},
+			map[string]any{"parentId": e.root, "kind": "topic", "title": "fine too", "tags": []any{"a tag much longer than thirty characters"}},
+			map[string]any{"parentId": e.root, "kind": "exercise", "title": "no randomize"},
+		}})
+		require.Equal(t, "BAD_USER_INPUT", r.code())
+		items := r.Errors[0].Extensions["items"].([]any)
+		require.Len(t, items, 2)
+		require.EqualValues(t, 1, get(items[0], "index"))
+		require.Equal(t, "tags", get(items[0], "field"))
+		require.EqualValues(t, 2, get(items[1], "index"))
+		require.Equal(t, "extra_fields.randomize", get(items[1], "field"))
+		require.Nil(t, r.Data)
+
+		// A move into the node's own descendant.
+		r = e.call(e.token, `mutation($ids: [ID!]!, $t: ID!) { moveContentNodes(ids: $ids, target: $t) { id } }`, map[string]any{"ids": []any{ids[0]}, "t": child[0]})
+		require.Equal(t, "BAD_USER_INPUT", r.code())
+		require.Contains(t, r.Errors[0].Message, "descendants")
+
+		// More than 1,000 items.
+		many := make([]any, 1001)
+		for i := range many {
+			many[i] = map[string]any{"parentId": e.root, "kind": "topic", "title": "x"}
+		}
+		r = e.call(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { id } }`, map[string]any{"in": many})
+		require.Equal(t, "BAD_USER_INPUT", r.code())
+
+		// Unknown and malformed ids.
+		r = e.call(e.token, `mutation($in: [UpdateContentNodeInput!]!) { updateContentNodes(input: $in) { id } }`, map[string]any{"in": []any{map[string]any{"id": "0123456789abcdef0123456789abcdef", "title": "x"}}})
+		require.Equal(t, "NOT_FOUND", r.code())
+		r = e.call(e.token, `mutation { updateContentNodes(input: [{id: "nope", title: "x"}]) { id } }`, nil)
+		require.Equal(t, "BAD_USER_INPUT", r.code())
+		require.Equal(t, before, counts(t, d), "a refused batch changed the database")
+	})
+}
+
+func TestNodeMutationPermissions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		ids := e.create(t, map[string]any{"parentId": e.root, "kind": "topic", "title": "A"})
+		viewer := dbtest.Token(t, d, dbtest.User(t, d, "viewer@example.org", false))
+		other := dbtest.Token(t, d, dbtest.User(t, d, "other@example.org", false))
+		e.ok(e.token, `mutation($c: ID!) { addChannelViewer(channelId: $c, email: "viewer@example.org") { id } }`, map[string]any{"c": e.channel})
+		before := counts(t, d)
+		const q = `mutation($in: [UpdateContentNodeInput!]!) { updateContentNodes(input: $in) { id } }`
+		vars := map[string]any{"in": []any{map[string]any{"id": ids[0], "title": "mine"}}}
+		require.Equal(t, "UNAUTHENTICATED", e.call("", q, vars).code())
+		require.Equal(t, "FORBIDDEN", e.call(viewer, q, vars).code())
+		require.Equal(t, "NOT_FOUND", e.call(other, q, vars).code())
+		require.Equal(t, before, counts(t, d))
+
+		// A viewer may copy into a channel of their own; the copy is frozen.
+		mine := e.ok(viewer, `mutation { createChannel(input: {name: "Mine"}) { root { id } } }`, nil)
+		cp := e.ok(viewer, `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { title freezeAuthoringData sourceChannelId } }`,
+			map[string]any{"in": []any{map[string]any{"sourceId": ids[0], "target": get(mine, "createChannel", "root", "id")}}})
+		require.Equal(t, true, get(cp, "copyContentNodes", 0, "freezeAuthoringData"))
+		require.Equal(t, e.channel, get(cp, "copyContentNodes", 0, "sourceChannelId"))
+		// A stranger may not copy from a private channel.
+		theirs := e.ok(other, `mutation { createChannel(input: {name: "Theirs"}) { root { id } } }`, nil)
+		r := e.call(other, `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,
+			map[string]any{"in": []any{map[string]any{"sourceId": ids[0], "target": get(theirs, "createChannel", "root", "id")}}})
+		require.Equal(t, "NOT_FOUND", r.code())
+	})
+}
+
+func TestExercisesAndPrerequisites(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		ids := e.create(t,
+			map[string]any{"parentId": e.root, "kind": "exercise", "title": "Sums", "license": "CC BY", "copyrightHolder": "Me",
+				"extraFields": map[string]any{"randomize": true, "options": map[string]any{"completion_criteria": map[string]any{"model": "mastery", "threshold": map[string]any{"mastery_model": "do_all"}}}}},
+			map[string]any{"parentId": e.root, "kind": "video", "title": "Lesson"})
+		ex := ids[0]
+		r := e.ok(e.token, `mutation($in: [CreateAssessmentItemInput!]!) { createAssessmentItems(input: $in) { assessmentId type answers } }`, map[string]any{"in": []any{
+			map[string]any{"nodeId": ex, "type": "single_selection", "question": "1+1?", "answers": []any{
+				map[string]any{"answer": "2", "correct": true, "order": 1}, map[string]any{"answer": "3", "correct": false, "order": 2}}},
+		}})
+		aid := get(r, "createAssessmentItems", 0, "assessmentId").(string)
+		node := e.ok(e.token, `query($id: ID!) { contentNode(id: $id) { complete assessmentItems { question } } }`, map[string]any{"id": ex})
+		require.Equal(t, true, get(node, "contentNode", "complete"), "an exercise with a mastery model and a good question is complete")
+		require.Equal(t, "1+1?", get(node, "contentNode", "assessmentItems", 0, "question"))
+
+		// Bad answers are refused.
+		bad := e.call(e.token, `mutation($in: [UpdateAssessmentItemInput!]!) { updateAssessmentItems(input: $in) { assessmentId } }`, map[string]any{"in": []any{
+			map[string]any{"nodeId": ex, "assessmentId": aid, "answers": []any{map[string]any{"answer": 2}}}}})
+		require.Equal(t, "BAD_USER_INPUT", bad.code())
+		e.ok(e.token, `mutation($in: [AssessmentItemKey!]!) { deleteAssessmentItems(input: $in) { assessmentId } }`, map[string]any{"in": []any{map[string]any{"nodeId": ex, "assessmentId": aid}}})
+		node = e.ok(e.token, `query($id: ID!) { contentNode(id: $id) { complete assessmentItems { question } } }`, map[string]any{"id": ex})
+		require.Equal(t, false, get(node, "contentNode", "complete"))
+		require.Empty(t, get(node, "contentNode", "assessmentItems"))
+
+		p := e.ok(e.token, `mutation($in: [PrerequisiteInput!]!) { addPrerequisites(input: $in) { id prerequisites { title } } }`,
+			map[string]any{"in": []any{map[string]any{"nodeId": ex, "prerequisiteId": ids[1]}}})
+		require.Equal(t, "Lesson", get(p, "addPrerequisites", 0, "prerequisites", 0, "title"))
+		self := e.call(e.token, `mutation($in: [PrerequisiteInput!]!) { addPrerequisites(input: $in) { id } }`,
+			map[string]any{"in": []any{map[string]any{"nodeId": ex, "prerequisiteId": ex}}})
+		require.Equal(t, "BAD_USER_INPUT", self.code())
+
+		u := e.ok(e.token, `mutation($id: ID!) { updateDescendants(id: $id, mods: {language: "fr"}) { language { id } } }`, map[string]any{"id": e.root})
+		require.Equal(t, "fr", get(u, "updateDescendants", "language", "id"))
+		dbtest.CheckTree(t, d)
+	})
+}
