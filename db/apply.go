@@ -49,6 +49,8 @@ const (
 	TablePrerequisite   = "contentnode_prerequisite"
 	TableEditor         = "editor_m2m"
 	TableViewer         = "viewer_m2m"
+	// tableMember removes a membership whatever its role; typed mutations only.
+	tableMember = "member"
 )
 
 // ChangeError reports one change that failed.
@@ -106,7 +108,7 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 		return err
 	})
 	if errors.Is(err, errRollback) {
-		return res, atomicError(res)
+		return res, atomicError(res, len(changes))
 	}
 	if err != nil {
 		return nil, err
@@ -279,6 +281,26 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 		default:
 			err = notAllowed(c)
 		}
+	case TableChannel:
+		switch c.Type {
+		case models.ChangeCreated:
+			err = a.createChannel(ctx, c)
+		case models.ChangeUpdated, models.ChangeDeleted:
+			err = a.updateChannel(ctx, c)
+		case models.ChangePublished:
+			err = models.Errorf(models.CodeBadUserInput, "publishing is not available yet")
+		default:
+			err = notAllowed(c)
+		}
+	case TableEditor, TableViewer, tableMember:
+		switch c.Type {
+		case models.ChangeCreated:
+			err = a.addMember(ctx, c, memberRole(c.Table))
+		case models.ChangeDeleted:
+			err = a.removeMember(ctx, c, memberRole(c.Table))
+		default:
+			err = notAllowed(c)
+		}
 	case TablePrerequisite:
 		switch c.Type {
 		case models.ChangeCreated:
@@ -330,7 +352,12 @@ func changeError(idx int, c Change, err error) ChangeError {
 
 // atomicError is the one error of a refused atomic batch: it names every bad
 // change by index.
-func atomicError(res *Result) error {
+func atomicError(res *Result, n int) error {
+	if n == 1 && len(res.Errors) == 1 {
+		// One change: its own error says it all.
+		ce := res.Errors[0]
+		return models.Errorf(ce.Code, "%s", ce.Message)
+	}
 	e := &models.Error{}
 	codes := map[models.Code]bool{}
 	for _, idx := range res.Disallowed {
