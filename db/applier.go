@@ -251,5 +251,5 @@ func (a *applier) flush(ctx context.Context, res *Result) error {
 	for id := range a.written {
 		res.Channels = append(res.Channels, id)
 	}
-	return nil
+	return a.announce(ctx, res.Channels)
 }

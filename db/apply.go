@@ -73,7 +73,9 @@ type Applied struct {
 // Result says what became of each change of a batch.
 type Result struct {
 	Applied    []Applied
-	Disallowed []int // indexes of changes the caller may not make
+	// Disallowed are the changes the caller may not make: on a channel they
+	// cannot edit (or that does not exist).
+	Disallowed []ChangeError
 	Errors     []ChangeError
 	// Generated are the changes the server made in reply, such as the
 	// node_id and content_id of new nodes.
@@ -112,6 +114,9 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(res.Channels) > 0 {
+		d.feed.wake(res.Channels...) // local subscribers, at once; PostgreSQL tells the other instances
 	}
 	return res, nil
 }
@@ -163,14 +168,14 @@ func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 				res.Generated = append(res.Generated, outs[k].generated...)
 				res.Applied = append(res.Applied, Applied{Index: idx, ClientRev: c.ClientRev, entry: entry})
 			case errors.As(e, &dis) && !a.atomic:
-				res.Disallowed = append(res.Disallowed, idx)
+				res.Disallowed = append(res.Disallowed, changeError(idx, c, e))
 			default:
 				res.Errors = append(res.Errors, changeError(idx, c, e))
 			}
 		}
 		i = j
 	}
-	if a.atomic && (len(res.Errors) > 0 || len(res.Disallowed) > 0) {
+	if a.atomic && len(res.Errors) > 0 {
 		return res, errRollback
 	}
 	if err := a.flush(ctx, res); err != nil {
@@ -360,10 +365,6 @@ func atomicError(res *Result, n int) error {
 	}
 	e := &models.Error{}
 	codes := map[models.Code]bool{}
-	for _, idx := range res.Disallowed {
-		e.Items = append(e.Items, models.ItemError{Index: idx, Message: "you may not edit this channel"})
-		codes[models.CodeForbidden] = true
-	}
 	for _, ce := range res.Errors {
 		e.Items = append(e.Items, models.ItemError{Index: ce.Index, Field: ce.Field, Message: ce.Message})
 		codes[ce.Code] = true

@@ -245,7 +245,7 @@ video C`)
 		})
 		t.Run("a viewer may not move", func(t *testing.T) {
 			res := w.apply(w.viewer, move(n["B"].ID, w.ch.RootID, db.LastChild))
-			require.Equal(t, []int{0}, res.Disallowed)
+			requireDisallowed(t, res, 0)
 		})
 		dbtest.CheckTree(t, d)
 	})
@@ -361,7 +361,7 @@ topic Target
 			require.Equal(t, models.CodeNotFound, e.Code)
 			// Copying into a channel the user cannot edit is disallowed.
 			res := w.apply(w.viewer, copyOf(models.NewID(), n["Lesson"].ID, n["Target"].ID, db.LastChild))
-			require.Equal(t, []int{0}, res.Disallowed)
+			requireDisallowed(t, res, 0)
 			// A viewer's copy into their own channel freezes authoring data,
 			// and they may not change the license on it.
 			mine := dbtest.Channel(t, d, w.viewer, "Mine")
@@ -413,7 +413,7 @@ func TestDelete(t *testing.T) {
 		w.ok(db.Change{Type: models.ChangeDeleted, Table: db.TableContentNode, Key: n["A"].ID})
 		// A viewer's delete is disallowed and deletes nothing.
 		res := w.apply(w.viewer, db.Change{Type: models.ChangeDeleted, Table: db.TableContentNode, Key: n["C"].ID})
-		require.Equal(t, []int{0}, res.Disallowed)
+		requireDisallowed(t, res, 0)
 		require.Equal(t, "C", w.node(n["C"].ID).Title)
 		e := w.fails(db.Change{Type: models.ChangeDeleted, Table: db.TableContentNode, Key: w.ch.RootID})
 		require.Contains(t, e.Message, "root")
@@ -440,7 +440,7 @@ func TestPrerequisites(t *testing.T) {
 			require.Equal(t, models.CodeBadUserInput, e.Code, name)
 		}
 		res := w.apply(w.viewer, pre(n["B"].ID, n["C"].ID))
-		require.Equal(t, []int{0}, res.Disallowed)
+		requireDisallowed(t, res, 0)
 		got, err := d.PrerequisitesByNode(context.Background(), []models.ID{n["A"].ID})
 		require.NoError(t, err)
 		require.Equal(t, []string{"B"}, titles(got[n["A"].ID]))
@@ -499,4 +499,14 @@ func TestMoveCostIsConstant(t *testing.T) {
 		}
 		require.Equal(t, counts[300], counts[5000])
 	})
+}
+
+func requireDisallowed(t *testing.T, res *db.Result, indexes ...int) {
+	t.Helper()
+	var got []int
+	for _, d := range res.Disallowed {
+		got = append(got, d.Index)
+	}
+	require.Equal(t, indexes, got)
+	require.Empty(t, res.Applied)
 }

@@ -41,6 +41,10 @@ type DB struct {
 	// allows one writer at a time anyway: waiting here is a handoff, where
 	// waiting in SQLite's busy handler is a sleep of up to 100 ms.
 	writer sync.Mutex
+
+	feed    feed
+	closing context.Context // done when Close is called
+	close   context.CancelFunc
 }
 
 // Open connects to url: postgres://… or postgresql://… for PostgreSQL,
@@ -78,6 +82,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	sqldb := stdlib.OpenDBFromPool(pool)
 	d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Kind: Postgres, Pool: pool}
 	d.AddQueryHook(countHook{})
+	d.closing, d.close = context.WithCancel(context.Background())
 	return d, nil
 }
 
@@ -107,11 +112,13 @@ func openSQLite(path string) (*DB, error) {
 	}
 	d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite}
 	d.AddQueryHook(countHook{})
+	d.closing, d.close = context.WithCancel(context.Background())
 	return d, nil
 }
 
 // Close closes the handle and, on PostgreSQL, the pool under it.
 func (d *DB) Close() error {
+	d.close()
 	err := d.DB.Close()
 	if d.Pool != nil {
 		d.Pool.Close()

@@ -30,6 +30,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AssessmentItem() AssessmentItemResolver
+	Change() ChangeResolver
 	Channel() ChannelResolver
 	ChannelConnection() ChannelConnectionResolver
 	ContentNode() ContentNodeResolver
@@ -37,12 +38,19 @@ type ResolverRoot interface {
 	File() FileResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AllowedChange struct {
+		ClientRev func(childComplexity int) int
+		Index     func(childComplexity int) int
+		ServerRev func(childComplexity int) int
+	}
+
 	AssessmentItem struct {
 		Answers      func(childComplexity int) int
 		AssessmentID func(childComplexity int) int
@@ -65,6 +73,37 @@ type ComplexityRoot struct {
 	AuthPayload struct {
 		Token func(childComplexity int) int
 		User  func(childComplexity int) int
+	}
+
+	Change struct {
+		ChannelID           func(childComplexity int) int
+		ClientRev           func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		CreatedBy           func(childComplexity int) int
+		ExcludedDescendants func(childComplexity int) int
+		FromKey             func(childComplexity int) int
+		Key                 func(childComplexity int) int
+		Mods                func(childComplexity int) int
+		Obj                 func(childComplexity int) int
+		Position            func(childComplexity int) int
+		ServerRev           func(childComplexity int) int
+		Table               func(childComplexity int) int
+		Target              func(childComplexity int) int
+		Type                func(childComplexity int) int
+	}
+
+	ChangeError struct {
+		ClientRev func(childComplexity int) int
+		Code      func(childComplexity int) int
+		Field     func(childComplexity int) int
+		Index     func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	ChangePage struct {
+		Changes func(childComplexity int) int
+		HasMore func(childComplexity int) int
+		MaxRev  func(childComplexity int) int
 	}
 
 	Channel struct {
@@ -205,6 +244,7 @@ type ComplexityRoot struct {
 		AddChannelEditor      func(childComplexity int, channelID models.ID, email string) int
 		AddChannelViewer      func(childComplexity int, channelID models.ID, email string) int
 		AddPrerequisites      func(childComplexity int, input []*models.PrerequisiteInput) int
+		ApplyChanges          func(childComplexity int, changes []*models.ChangeInput, atomic *bool) int
 		CopyContentNodes      func(childComplexity int, input []*models.CopyContentNodeInput) int
 		CreateAssessmentItems func(childComplexity int, input []*models.CreateAssessmentItemInput) int
 		CreateChannel         func(childComplexity int, input models.CreateChannelInput) int
@@ -228,6 +268,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Changes      func(childComplexity int, channelID models.ID, since int, first *int) int
 		Channel      func(childComplexity int, id models.ID) int
 		Channels     func(childComplexity int, filter *models.ChannelFilter, first *int, after *string) int
 		ContentNode  func(childComplexity int, id models.ID) int
@@ -235,6 +276,17 @@ type ComplexityRoot struct {
 		Languages    func(childComplexity int) int
 		Licenses     func(childComplexity int) int
 		Me           func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ChannelChanges func(childComplexity int, channelID models.ID, since *int) int
+	}
+
+	SyncResult struct {
+		Allowed    func(childComplexity int) int
+		Changes    func(childComplexity int) int
+		Disallowed func(childComplexity int) int
+		Errors     func(childComplexity int) int
 	}
 
 	User struct {
@@ -257,6 +309,15 @@ type AssessmentItemResolver interface {
 	Hints(ctx context.Context, obj *models.AssessmentItem) (any, error)
 
 	Files(ctx context.Context, obj *models.AssessmentItem) ([]*models.File, error)
+}
+type ChangeResolver interface {
+	Obj(ctx context.Context, obj *models.Change) (any, error)
+	Mods(ctx context.Context, obj *models.Change) (any, error)
+	Target(ctx context.Context, obj *models.Change) (*models.ID, error)
+	Position(ctx context.Context, obj *models.Change) (*models.Position, error)
+	FromKey(ctx context.Context, obj *models.Change) (*models.ID, error)
+	ExcludedDescendants(ctx context.Context, obj *models.Change) ([]models.ID, error)
+	CreatedBy(ctx context.Context, obj *models.Change) (*models.User, error)
 }
 type ChannelResolver interface {
 	Language(ctx context.Context, obj *models.Channel) (*models.Language, error)
@@ -320,6 +381,7 @@ type MutationResolver interface {
 	DeleteAssessmentItems(ctx context.Context, input []*models.AssessmentItemKey) ([]*models.AssessmentItemRef, error)
 	AddPrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
 	RemovePrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
+	ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
@@ -329,6 +391,10 @@ type QueryResolver interface {
 	ContentNodes(ctx context.Context, ids []models.ID) ([]*models.ContentNode, error)
 	Licenses(ctx context.Context) ([]*models.License, error)
 	Languages(ctx context.Context) ([]*models.Language, error)
+	Changes(ctx context.Context, channelID models.ID, since int, first *int) (*models.ChangePage, error)
+}
+type SubscriptionResolver interface {
+	ChannelChanges(ctx context.Context, channelID models.ID, since *int) (<-chan *models.Change, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -348,6 +414,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AllowedChange.clientRev":
+		if e.ComplexityRoot.AllowedChange.ClientRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AllowedChange.ClientRev(childComplexity), true
+	case "AllowedChange.index":
+		if e.ComplexityRoot.AllowedChange.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AllowedChange.Index(childComplexity), true
+	case "AllowedChange.serverRev":
+		if e.ComplexityRoot.AllowedChange.ServerRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AllowedChange.ServerRev(childComplexity), true
 
 	case "AssessmentItem.answers":
 		if e.ComplexityRoot.AssessmentItem.Answers == nil {
@@ -441,6 +526,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "Change.channelId":
+		if e.ComplexityRoot.Change.ChannelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ChannelID(childComplexity), true
+	case "Change.clientRev":
+		if e.ComplexityRoot.Change.ClientRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ClientRev(childComplexity), true
+	case "Change.createdAt":
+		if e.ComplexityRoot.Change.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.CreatedAt(childComplexity), true
+	case "Change.createdBy":
+		if e.ComplexityRoot.Change.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.CreatedBy(childComplexity), true
+	case "Change.excludedDescendants":
+		if e.ComplexityRoot.Change.ExcludedDescendants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ExcludedDescendants(childComplexity), true
+	case "Change.fromKey":
+		if e.ComplexityRoot.Change.FromKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.FromKey(childComplexity), true
+	case "Change.key":
+		if e.ComplexityRoot.Change.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Key(childComplexity), true
+	case "Change.mods":
+		if e.ComplexityRoot.Change.Mods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Mods(childComplexity), true
+	case "Change.obj":
+		if e.ComplexityRoot.Change.Obj == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Obj(childComplexity), true
+	case "Change.position":
+		if e.ComplexityRoot.Change.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Position(childComplexity), true
+	case "Change.serverRev":
+		if e.ComplexityRoot.Change.ServerRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ServerRev(childComplexity), true
+	case "Change.table":
+		if e.ComplexityRoot.Change.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Table(childComplexity), true
+	case "Change.target":
+		if e.ComplexityRoot.Change.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Target(childComplexity), true
+	case "Change.type":
+		if e.ComplexityRoot.Change.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Type(childComplexity), true
+
+	case "ChangeError.clientRev":
+		if e.ComplexityRoot.ChangeError.ClientRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeError.ClientRev(childComplexity), true
+	case "ChangeError.code":
+		if e.ComplexityRoot.ChangeError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeError.Code(childComplexity), true
+	case "ChangeError.field":
+		if e.ComplexityRoot.ChangeError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeError.Field(childComplexity), true
+	case "ChangeError.index":
+		if e.ComplexityRoot.ChangeError.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeError.Index(childComplexity), true
+	case "ChangeError.message":
+		if e.ComplexityRoot.ChangeError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeError.Message(childComplexity), true
+
+	case "ChangePage.changes":
+		if e.ComplexityRoot.ChangePage.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePage.Changes(childComplexity), true
+	case "ChangePage.hasMore":
+		if e.ComplexityRoot.ChangePage.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePage.HasMore(childComplexity), true
+	case "ChangePage.maxRev":
+		if e.ComplexityRoot.ChangePage.MaxRev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePage.MaxRev(childComplexity), true
 
 	case "Channel.canEdit":
 		if e.ComplexityRoot.Channel.CanEdit == nil {
@@ -1119,6 +1339,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddPrerequisites(childComplexity, args["input"].([]*models.PrerequisiteInput)), true
+	case "Mutation.applyChanges":
+		if e.ComplexityRoot.Mutation.ApplyChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyChanges(childComplexity, args["changes"].([]*models.ChangeInput), args["atomic"].(*bool)), true
 	case "Mutation.copyContentNodes":
 		if e.ComplexityRoot.Mutation.CopyContentNodes == nil {
 			break
@@ -1298,6 +1529,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Query.changes":
+		if e.ComplexityRoot.Query.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["channelId"].(models.ID), args["since"].(int), args["first"].(*int)), true
 	case "Query.channel":
 		if e.ComplexityRoot.Query.Channel == nil {
 			break
@@ -1362,6 +1604,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
 
+	case "Subscription.channelChanges":
+		if e.ComplexityRoot.Subscription.ChannelChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_channelChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ChannelChanges(childComplexity, args["channelId"].(models.ID), args["since"].(*int)), true
+
+	case "SyncResult.allowed":
+		if e.ComplexityRoot.SyncResult.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Allowed(childComplexity), true
+	case "SyncResult.changes":
+		if e.ComplexityRoot.SyncResult.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Changes(childComplexity), true
+	case "SyncResult.disallowed":
+		if e.ComplexityRoot.SyncResult.Disallowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Disallowed(childComplexity), true
+	case "SyncResult.errors":
+		if e.ComplexityRoot.SyncResult.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Errors(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1415,6 +1694,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AssessmentItemKey", ec.unmarshalInputAssessmentItemKey),
+			graphql.NewInputUnmarshaler("ChangeInput", ec.unmarshalInputChangeInput),
 			graphql.NewInputUnmarshaler("ChannelFilter", ec.unmarshalInputChannelFilter),
 			graphql.NewInputUnmarshaler("CopyContentNodeInput", ec.unmarshalInputCopyContentNodeInput),
 			graphql.NewInputUnmarshaler("CreateAssessmentItemInput", ec.unmarshalInputCreateAssessmentItemInput),
@@ -1475,6 +1755,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1511,6 +1808,7 @@ BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, TOO_COMPLEX, INTERNAL_SERVER_ERROR.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "Arbitrary JSON: an object, array, string, number, boolean or null."
@@ -1532,6 +1830,22 @@ type Query {
   contentNodes(ids: [ID!]!): [ContentNode]!
   licenses: [License!]!
   languages: [Language!]!
+  """
+  A channel's change log after rev since, oldest first, at most 200 a page
+  (first). Members and admins only.
+  """
+  changes(channelId: ID!, since: Int!, first: Int = 200): ChangePage!
+}
+
+type Subscription {
+  """
+  Every change to a channel, from every writer, as it commits: first those
+  after since (none when since is null: only new ones), then each new one, in
+  rev order, each once. A client that reconnects with the last rev it saw
+  misses nothing. Members and admins only. Over graphql-transport-ws (token in
+  connection_init as {"Authorization": "Bearer <token>"}, or the header) or SSE.
+  """
+  channelChanges(channelId: ID!, since: Int): Change!
 }
 
 type Mutation {
@@ -1578,6 +1892,110 @@ type Mutation {
   "Makes each prerequisiteId a prerequisite of nodeId (same tree, not itself, not both ways). Returns the nodes."
   addPrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
   removePrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
+
+  """
+  Studio's sync protocol: applies a batch of change events in order. Each
+  change is allowed or disallowed by edit permission on its channel; each
+  allowed one runs on its own, so that one failing is reported (errors) and
+  the others apply. atomic: true applies all or none. At most 1,000 changes.
+  """
+  applyChanges(changes: [ChangeInput!]!, atomic: Boolean): SyncResult!
+}
+
+"Studio's change types; the numbers are Studio's (cc/viewsets/sync/constants.py)."
+enum ChangeType {
+  "1"
+  CREATED
+  "2"
+  UPDATED
+  "3"
+  DELETED
+  "4: contentnode only"
+  MOVED
+  "5: contentnode only"
+  COPIED
+  "6: channel (not available yet)"
+  PUBLISHED
+  "9: contentnode topics: mods applied to the topic and every node below it"
+  UPDATED_DESCENDANTS
+}
+
+"""
+One change event, with Studio's field names in obj and mods (snake_case), so
+that its payloads carry over. Tables and keys: contentnode (node id), channel
+(channel id), assessmentitem ([node id, assessment id]), contentnode_prerequisite
+([node id, prerequisite id]), editor_m2m and viewer_m2m ([user id, channel id]),
+file (file id).
+"""
+input ChangeInput {
+  type: ChangeType!
+  table: String!
+  key: JSON!
+  "The channel the change is for; when given it must be the object's."
+  channelId: ID
+  "The client's own number for the change, echoed in the result."
+  clientRev: Int
+  "CREATED: the new object's fields (a node's parent in obj.parent)."
+  obj: JSON
+  "UPDATED, UPDATED_DESCENDANTS, COPIED: fields or dot paths; null removes."
+  mods: JSON
+  "MOVED, COPIED (and CREATED): the node to place relative to."
+  target: ID
+  position: Position
+  "COPIED: the node to copy."
+  fromKey: ID
+  "COPIED: nodes (by id or node_id) to leave out."
+  excludedDescendants: [ID!]
+}
+
+type SyncResult {
+  allowed: [AllowedChange!]!
+  "Changes on channels the caller may not edit; nothing of them applied."
+  disallowed: [ChangeError!]!
+  errors: [ChangeError!]!
+  "What the server generated in reply: new nodes' node_id and content_id, complete: false for a false claim."
+  changes: [Change!]!
+}
+
+type AllowedChange {
+  "The change's position in the batch."
+  index: Int!
+  clientRev: Int
+  "Its rev in the channel's log (0 when it changed nothing, such as deleting what is gone)."
+  serverRev: Int!
+}
+
+type ChangeError {
+  index: Int!
+  clientRev: Int
+  code: String!
+  "The field at fault, when one is."
+  field: String
+  message: String!
+}
+
+type Change {
+  serverRev: Int!
+  type: ChangeType!
+  table: String!
+  key: JSON!
+  channelId: ID
+  clientRev: Int
+  obj: JSON
+  mods: JSON
+  target: ID
+  position: Position
+  fromKey: ID
+  excludedDescendants: [ID!]
+  createdBy: User
+  createdAt: Time!
+}
+
+type ChangePage {
+  changes: [Change!]!
+  "The rev to ask after next: the last change's, or since when there were none."
+  maxRev: Int!
+  hasMore: Boolean!
 }
 
 "Where a node goes relative to a target node."
@@ -1973,6 +2391,18 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AllowedChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_AllowedChange_index(ctx, field)
+	case "clientRev":
+		return ec.fieldContext_AllowedChange_clientRev(ctx, field)
+	case "serverRev":
+		return ec.fieldContext_AllowedChange_serverRev(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AllowedChange", field.Name)
+}
+
 func (ec *executionContext) childFields_AssessmentItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2019,6 +2449,68 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Change(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "serverRev":
+		return ec.fieldContext_Change_serverRev(ctx, field)
+	case "type":
+		return ec.fieldContext_Change_type(ctx, field)
+	case "table":
+		return ec.fieldContext_Change_table(ctx, field)
+	case "key":
+		return ec.fieldContext_Change_key(ctx, field)
+	case "channelId":
+		return ec.fieldContext_Change_channelId(ctx, field)
+	case "clientRev":
+		return ec.fieldContext_Change_clientRev(ctx, field)
+	case "obj":
+		return ec.fieldContext_Change_obj(ctx, field)
+	case "mods":
+		return ec.fieldContext_Change_mods(ctx, field)
+	case "target":
+		return ec.fieldContext_Change_target(ctx, field)
+	case "position":
+		return ec.fieldContext_Change_position(ctx, field)
+	case "fromKey":
+		return ec.fieldContext_Change_fromKey(ctx, field)
+	case "excludedDescendants":
+		return ec.fieldContext_Change_excludedDescendants(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Change_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Change_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_ChangeError_index(ctx, field)
+	case "clientRev":
+		return ec.fieldContext_ChangeError_clientRev(ctx, field)
+	case "code":
+		return ec.fieldContext_ChangeError_code(ctx, field)
+	case "field":
+		return ec.fieldContext_ChangeError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_ChangeError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeError", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangePage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changes":
+		return ec.fieldContext_ChangePage_changes(ctx, field)
+	case "maxRev":
+		return ec.fieldContext_ChangePage_maxRev(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_ChangePage_hasMore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangePage", field.Name)
 }
 
 func (ec *executionContext) childFields_Channel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2299,6 +2791,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_SyncResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_SyncResult_allowed(ctx, field)
+	case "disallowed":
+		return ec.fieldContext_SyncResult_disallowed(ctx, field)
+	case "errors":
+		return ec.fieldContext_SyncResult_errors(ctx, field)
+	case "changes":
+		return ec.fieldContext_SyncResult_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncResult", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2542,6 +3048,28 @@ func (ec *executionContext) field_Mutation_addPrerequisites_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_applyChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "changes",
+		func(ctx context.Context, v any) ([]*models.ChangeInput, error) {
+			return ec.unmarshalNChangeInput2ᚕᚖstudioᚋmodelsᚐChangeInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changes"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "atomic",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atomic"] = arg1
 	return args, nil
 }
 
@@ -2825,6 +3353,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelId",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_channel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2894,6 +3452,28 @@ func (ec *executionContext) field_Query_contentNodes_args(ctx context.Context, r
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_channelChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelId",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
 	return args, nil
 }
 
@@ -2970,6 +3550,75 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AllowedChange_index(ctx context.Context, field graphql.CollectedField, obj *models.AllowedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AllowedChange_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AllowedChange_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AllowedChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AllowedChange_clientRev(ctx context.Context, field graphql.CollectedField, obj *models.AllowedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AllowedChange_clientRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AllowedChange_clientRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AllowedChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AllowedChange_serverRev(ctx context.Context, field graphql.CollectedField, obj *models.AllowedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AllowedChange_serverRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AllowedChange_serverRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AllowedChange", field, false, false, "Int")
+}
 
 func (ec *executionContext) _AssessmentItem_id(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3332,6 +3981,530 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Change_serverRev(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_serverRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_serverRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Change_type(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ChangeType) graphql.Marshaler {
+			return ec.marshalNChangeType2studioᚋmodelsᚐChangeType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ChangeType")
+}
+
+func (ec *executionContext) _Change_table(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_table(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Table, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
+}
+
+func (ec *executionContext) _Change_key(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Change_channelId(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_channelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChannelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_channelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Change_clientRev(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_clientRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_clientRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Change_obj(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_obj(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Obj(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_obj(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Change_mods(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_mods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Mods(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_mods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Change_target(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Target(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Change_position(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Position(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Position) graphql.Marshaler {
+			return ec.marshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "Position")
+}
+
+func (ec *executionContext) _Change_fromKey(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_fromKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().FromKey(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_fromKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Change_excludedDescendants(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_excludedDescendants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().ExcludedDescendants(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_excludedDescendants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Change_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖstudioᚋmodelsᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChangeError_index(ctx context.Context, field graphql.CollectedField, obj *models.ChangeError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeError_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeError_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeError_clientRev(ctx context.Context, field graphql.CollectedField, obj *models.ChangeError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeError_clientRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeError_clientRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeError_code(ctx context.Context, field graphql.CollectedField, obj *models.ChangeError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeError_field(ctx context.Context, field graphql.CollectedField, obj *models.ChangeError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeError_message(ctx context.Context, field graphql.CollectedField, obj *models.ChangeError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangePage_changes(ctx context.Context, field graphql.CollectedField, obj *models.ChangePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePage_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕᚖstudioᚋmodelsᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePage_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePage_maxRev(ctx context.Context, field graphql.CollectedField, obj *models.ChangePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePage_maxRev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxRev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePage_maxRev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangePage_hasMore(ctx context.Context, field graphql.CollectedField, obj *models.ChangePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePage_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePage_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
@@ -6773,6 +7946,50 @@ func (ec *executionContext) fieldContext_Mutation_removePrerequisites(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_applyChanges(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyChanges(ctx, fc.Args["changes"].([]*models.ChangeInput), fc.Args["atomic"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncResult) graphql.Marshaler {
+			return ec.marshalNSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7091,6 +8308,50 @@ func (ec *executionContext) fieldContext_Query_languages(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["channelId"].(models.ID), fc.Args["since"].(int), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ChangePage) graphql.Marshaler {
+			return ec.marshalNChangePage2ᚖstudioᚋmodelsᚐChangePage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7162,6 +8423,178 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_channelChanges(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_channelChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ChannelChanges(ctx, fc.Args["channelId"].(models.ID), fc.Args["since"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖstudioᚋmodelsᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_channelChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_channelChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncResult_allowed(ctx context.Context, field graphql.CollectedField, obj *models.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AllowedChange) graphql.Marshaler {
+			return ec.marshalNAllowedChange2ᚕᚖstudioᚋmodelsᚐAllowedChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AllowedChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncResult_disallowed(ctx context.Context, field graphql.CollectedField, obj *models.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_disallowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disallowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ChangeError) graphql.Marshaler {
+			return ec.marshalNChangeError2ᚕᚖstudioᚋmodelsᚐChangeErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_disallowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncResult_errors(ctx context.Context, field graphql.CollectedField, obj *models.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ChangeError) graphql.Marshaler {
+			return ec.marshalNChangeError2ᚕᚖstudioᚋmodelsᚐChangeErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncResult_changes(ctx context.Context, field graphql.CollectedField, obj *models.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕᚖstudioᚋmodelsᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8450,6 +9883,118 @@ func UnmarshalAssessmentItemKey(ctx context.Context, raw any) (models.Assessment
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeInput(ctx context.Context, obj any) (models.ChangeInput, error) {
+	var it models.ChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "table", "key", "channelId", "clientRev", "obj", "mods", "target", "position", "fromKey", "excludedDescendants"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNChangeType2studioᚋmodelsᚐChangeType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "table":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("table"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Table = data
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "channelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelID = data
+		case "clientRev":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientRev"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientRev = data
+		case "obj":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obj"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Obj = data
+		case "mods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mods"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mods = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "fromKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromKey"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromKey = data
+		case "excludedDescendants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedDescendants"))
+			data, err := ec.unmarshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedDescendants = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeInput unmarshals raw into the ChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeInput(ctx context.Context, raw any) (models.ChangeInput, error) {
+	var out models.ChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChannelFilter(ctx context.Context, obj any) (models.ChannelFilter, error) {
 	var it models.ChannelFilter
 	if obj == nil {
@@ -9459,6 +11004,49 @@ func UnmarshalUpdateContentNodeInput(ctx context.Context, raw any) (models.Updat
 
 // region    **************************** object.gotpl ****************************
 
+var allowedChangeImplementors = []string{"AllowedChange"}
+
+func (ec *executionContext) _AllowedChange(ctx context.Context, sel ast.SelectionSet, obj *models.AllowedChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, allowedChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AllowedChange")
+		case "index":
+			out.Values[i] = ec._AllowedChange_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientRev":
+			out.Values[i] = ec._AllowedChange_clientRev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "serverRev":
+			out.Values[i] = ec._AllowedChange_serverRev(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var assessmentItemImplementors = []string{"AssessmentItem"}
 
 func (ec *executionContext) _AssessmentItem(ctx context.Context, sel ast.SelectionSet, obj *models.AssessmentItem) graphql.Marshaler {
@@ -9601,6 +11189,207 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "user":
 			out.Values[i] = ec._AuthPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeImplementors = []string{"Change"}
+
+func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, obj *models.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Change")
+		case "serverRev":
+			out.Values[i] = ec._Change_serverRev(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._Change_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "table":
+			out.Values[i] = ec._Change_table(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "key":
+			out.Values[i] = ec._Change_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channelId":
+			out.Values[i] = ec._Change_channelId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientRev":
+			out.Values[i] = ec._Change_clientRev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "obj":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_obj(ctx, field, obj)
+				})
+		case "mods":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_mods(ctx, field, obj)
+				})
+		case "target":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_target(ctx, field, obj)
+				})
+		case "position":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_position(ctx, field, obj)
+				})
+		case "fromKey":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_fromKey(ctx, field, obj)
+				})
+		case "excludedDescendants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_excludedDescendants(ctx, field, obj)
+				})
+		case "createdBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_createdBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Change_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeErrorImplementors = []string{"ChangeError"}
+
+func (ec *executionContext) _ChangeError(ctx context.Context, sel ast.SelectionSet, obj *models.ChangeError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeError")
+		case "index":
+			out.Values[i] = ec._ChangeError_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientRev":
+			out.Values[i] = ec._ChangeError_clientRev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._ChangeError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ChangeError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ChangeError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changePageImplementors = []string{"ChangePage"}
+
+func (ec *executionContext) _ChangePage(ctx context.Context, sel ast.SelectionSet, obj *models.ChangePage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changePageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangePage")
+		case "changes":
+			out.Values[i] = ec._ChangePage_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxRev":
+			out.Values[i] = ec._ChangePage_maxRev(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._ChangePage_hasMore(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10594,6 +12383,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "applyChanges":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyChanges(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10710,6 +12506,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_languages(ctx, field)
 				})
+		case "changes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changes(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10723,6 +12525,74 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "channelChanges":
+		return ec._Subscription_channelChanges(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var syncResultImplementors = []string{"SyncResult"}
+
+func (ec *executionContext) _SyncResult(ctx context.Context, sel ast.SelectionSet, obj *models.SyncResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncResult")
+		case "allowed":
+			out.Values[i] = ec._SyncResult_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disallowed":
+			out.Values[i] = ec._SyncResult_disallowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._SyncResult_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._SyncResult_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11166,6 +13036,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAllowedChange2ᚕᚖstudioᚋmodelsᚐAllowedChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AllowedChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAllowedChange2ᚖstudioᚋmodelsᚐAllowedChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAllowedChange2ᚖstudioᚋmodelsᚐAllowedChange(ctx context.Context, sel ast.SelectionSet, v *models.AllowedChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AllowedChange!")
+		return graphql.Null
+	}
+	return ec._AllowedChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11253,6 +13147,91 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNChange2ᚕᚖstudioᚋmodelsᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChange2ᚖstudioᚋmodelsᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChange2ᚖstudioᚋmodelsᚐChange(ctx context.Context, sel ast.SelectionSet, v *models.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Change!")
+		return graphql.Null
+	}
+	return ec._Change(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChangeError2ᚕᚖstudioᚋmodelsᚐChangeErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ChangeError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeError2ᚖstudioᚋmodelsᚐChangeError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeError2ᚖstudioᚋmodelsᚐChangeError(ctx context.Context, sel ast.SelectionSet, v *models.ChangeError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeError!")
+		return graphql.Null
+	}
+	return ec._ChangeError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeInput2ᚕᚖstudioᚋmodelsᚐChangeInputᚄ(ctx context.Context, v any) ([]*models.ChangeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.ChangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeInput2ᚖstudioᚋmodelsᚐChangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNChangeInput2ᚖstudioᚋmodelsᚐChangeInput(ctx context.Context, v any) (*models.ChangeInput, error) {
+	res, err := ec.unmarshalInputChangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangePage2ᚖstudioᚋmodelsᚐChangePage(ctx context.Context, sel ast.SelectionSet, v *models.ChangePage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangePage!")
+		return graphql.Null
+	}
+	return ec._ChangePage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeType2studioᚋmodelsᚐChangeType(ctx context.Context, v any) (models.ChangeType, error) {
+	var res models.ChangeType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeType2studioᚋmodelsᚐChangeType(ctx context.Context, sel ast.SelectionSet, v models.ChangeType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx context.Context, sel ast.SelectionSet, v *models.Channel) graphql.Marshaler {
@@ -11704,6 +13683,14 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx context.Context, sel ast.SelectionSet, v *models.SyncResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncResult!")
+		return graphql.Null
+	}
+	return ec._SyncResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12045,6 +14032,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
 	return res
 }
 

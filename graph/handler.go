@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -24,6 +25,9 @@ type Options struct {
 	// LoaderWait is how long loaders gather keys; 0 means 2 ms.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
+	// Authenticate turns a bearer token sent in a websocket's
+	// connection_init into a user.
+	Authenticate func(ctx context.Context, token string) (*models.User, error)
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -35,6 +39,16 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 		opts.Logger = slog.Default()
 	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: d}}))
+	// SSE first: it matches POSTs that accept text/event-stream.
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
+	srv.AddTransport(transport.Websocket{
+		PingPongInterval:      15 * time.Second, // graphql-transport-ws
+		KeepAlivePingInterval: 15 * time.Second, // the legacy graphql-ws protocol
+		InitTimeout:           10 * time.Second,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			return websocketCaller(ctx, p, opts.Authenticate)
+		},
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -64,6 +78,27 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 		return errors.New("panic") // presented as an internal error
 	})
 	return srv
+}
+
+// websocketCaller authenticates a websocket by the token in its
+// connection_init payload ("Authorization": "Bearer <token>", or "token"),
+// when there is one; otherwise the caller is who the upgrade request's
+// header said. A bad token closes the connection.
+func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(context.Context, string) (*models.User, error)) (context.Context, *transport.InitPayload, error) {
+	token := strings.TrimSpace(strings.TrimPrefix(p.Authorization(), "Bearer "))
+	if token == "" {
+		token = p.GetString("token")
+	}
+	if token == "" || auth == nil {
+		return ctx, &p, nil
+	}
+	u, err := auth(ctx, token)
+	if err != nil {
+		return ctx, nil, err
+	}
+	c := CallerFrom(ctx)
+	c.User = u
+	return WithCaller(ctx, c), &p, nil
 }
 
 // presentError turns an error into what the client sees: a models.Error

@@ -23,6 +23,37 @@ func (r *assessmentItemResolver) Files(ctx context.Context, obj *models.Assessme
 	return load(ctx, loadersFrom(ctx).ItemFiles, obj.ID)
 }
 
+func (r *changeResolver) Obj(ctx context.Context, obj *models.Change) (any, error) {
+	return obj.Payload["obj"], nil
+}
+
+func (r *changeResolver) Mods(ctx context.Context, obj *models.Change) (any, error) {
+	return obj.Payload["mods"], nil
+}
+
+func (r *changeResolver) Target(ctx context.Context, obj *models.Change) (*models.ID, error) {
+	return payloadID(obj, "target"), nil
+}
+
+func (r *changeResolver) Position(ctx context.Context, obj *models.Change) (*models.Position, error) {
+	return payloadPosition(obj), nil
+}
+
+func (r *changeResolver) FromKey(ctx context.Context, obj *models.Change) (*models.ID, error) {
+	return payloadID(obj, "from_key"), nil
+}
+
+func (r *changeResolver) ExcludedDescendants(ctx context.Context, obj *models.Change) ([]models.ID, error) {
+	return payloadIDs(obj, "excluded_descendants"), nil
+}
+
+func (r *changeResolver) CreatedBy(ctx context.Context, obj *models.Change) (*models.User, error) {
+	if obj.CreatedByID == nil {
+		return nil, nil
+	}
+	return load(ctx, loadersFrom(ctx).Users, *obj.CreatedByID)
+}
+
 func (r *channelResolver) Language(ctx context.Context, obj *models.Channel) (*models.Language, error) {
 	return language(obj.LanguageCode), nil
 }
@@ -262,6 +293,10 @@ func (r *mutationResolver) RemovePrerequisites(ctx context.Context, input []*mod
 	return r.prerequisites(ctx, models.ChangeDeleted, input)
 }
 
+func (r *mutationResolver) ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error) {
+	return r.applyChanges(ctx, changes, atomic != nil && *atomic)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return userFrom(ctx), nil
 }
@@ -320,7 +355,17 @@ func (r *queryResolver) Languages(ctx context.Context) ([]*models.Language, erro
 	return out, nil
 }
 
+func (r *queryResolver) Changes(ctx context.Context, channelID models.ID, since int, first *int) (*models.ChangePage, error) {
+	return r.changes(ctx, channelID, since, first)
+}
+
+func (r *subscriptionResolver) ChannelChanges(ctx context.Context, channelID models.ID, since *int) (<-chan *models.Change, error) {
+	return r.channelChanges(ctx, channelID, since)
+}
+
 func (r *Resolver) AssessmentItem() AssessmentItemResolver { return &assessmentItemResolver{r} }
+
+func (r *Resolver) Change() ChangeResolver { return &changeResolver{r} }
 
 func (r *Resolver) Channel() ChannelResolver { return &channelResolver{r} }
 
@@ -340,8 +385,11 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	assessmentItemResolver        struct{ *Resolver }
+	changeResolver                struct{ *Resolver }
 	channelResolver               struct{ *Resolver }
 	channelConnectionResolver     struct{ *Resolver }
 	contentNodeResolver           struct{ *Resolver }
@@ -349,4 +397,5 @@ type (
 	fileResolver                  struct{ *Resolver }
 	mutationResolver              struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
+	subscriptionResolver          struct{ *Resolver }
 )

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -37,4 +39,27 @@ type Change struct {
 	Key         any            `bun:"key,type:jsonb"`
 	Payload     map[string]any `bun:"payload,type:jsonb"`
 	CreatedAt   time.Time      `bun:"created_at"`
+}
+
+// changeTypeNames are the GraphQL names of the change types the API offers.
+var changeTypeNames = map[ChangeType]string{
+	ChangeCreated: "CREATED", ChangeUpdated: "UPDATED", ChangeDeleted: "DELETED", ChangeMoved: "MOVED",
+	ChangeCopied: "COPIED", ChangePublished: "PUBLISHED", ChangeUpdatedDescendants: "UPDATED_DESCENDANTS",
+}
+
+// MarshalGQL writes the type's GraphQL enum name.
+func (t ChangeType) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, strconv.Quote(changeTypeNames[t]))
+}
+
+// UnmarshalGQL reads a GraphQL enum name.
+func (t *ChangeType) UnmarshalGQL(v any) error {
+	s, _ := v.(string)
+	for typ, name := range changeTypeNames {
+		if name == s {
+			*t = typ
+			return nil
+		}
+	}
+	return Errorf(CodeBadUserInput, "%v is not a change type", v)
 }

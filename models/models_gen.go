@@ -10,6 +10,14 @@ import (
 	"time"
 )
 
+type AllowedChange struct {
+	// The change's position in the batch.
+	Index     int  `json:"index"`
+	ClientRev *int `json:"clientRev,omitempty"`
+	// Its rev in the channel's log (0 when it changed nothing, such as deleting what is gone).
+	ServerRev int `json:"serverRev"`
+}
+
 type AssessmentItemKey struct {
 	NodeID       ID `json:"nodeId"`
 	AssessmentID ID `json:"assessmentId"`
@@ -24,6 +32,48 @@ type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`. Shown once.
 	Token string `json:"token"`
 	User  *User  `json:"user"`
+}
+
+type ChangeError struct {
+	Index     int    `json:"index"`
+	ClientRev *int   `json:"clientRev,omitempty"`
+	Code      string `json:"code"`
+	// The field at fault, when one is.
+	Field   *string `json:"field,omitempty"`
+	Message string  `json:"message"`
+}
+
+// One change event, with Studio's field names in obj and mods (snake_case), so
+// that its payloads carry over. Tables and keys: contentnode (node id), channel
+// (channel id), assessmentitem ([node id, assessment id]), contentnode_prerequisite
+// ([node id, prerequisite id]), editor_m2m and viewer_m2m ([user id, channel id]),
+// file (file id).
+type ChangeInput struct {
+	Type  ChangeType `json:"type"`
+	Table string     `json:"table"`
+	Key   any        `json:"key"`
+	// The channel the change is for; when given it must be the object's.
+	ChannelID *ID `json:"channelId,omitempty"`
+	// The client's own number for the change, echoed in the result.
+	ClientRev *int `json:"clientRev,omitempty"`
+	// CREATED: the new object's fields (a node's parent in obj.parent).
+	Obj any `json:"obj,omitempty"`
+	// UPDATED, UPDATED_DESCENDANTS, COPIED: fields or dot paths; null removes.
+	Mods any `json:"mods,omitempty"`
+	// MOVED, COPIED (and CREATED): the node to place relative to.
+	Target   *ID       `json:"target,omitempty"`
+	Position *Position `json:"position,omitempty"`
+	// COPIED: the node to copy.
+	FromKey *ID `json:"fromKey,omitempty"`
+	// COPIED: nodes (by id or node_id) to leave out.
+	ExcludedDescendants []ID `json:"excludedDescendants,omitempty"`
+}
+
+type ChangePage struct {
+	Changes []*Change `json:"changes"`
+	// The rev to ask after next: the last change's, or since when there were none.
+	MaxRev  int  `json:"maxRev"`
+	HasMore bool `json:"hasMore"`
 }
 
 type ChannelEdge struct {
@@ -156,6 +206,15 @@ type PrerequisiteInput struct {
 	NodeID ID `json:"nodeId"`
 	// The node to complete first.
 	PrerequisiteID ID `json:"prerequisiteId"`
+}
+
+type SyncResult struct {
+	Allowed []*AllowedChange `json:"allowed"`
+	// Changes on channels the caller may not edit; nothing of them applied.
+	Disallowed []*ChangeError `json:"disallowed"`
+	Errors     []*ChangeError `json:"errors"`
+	// What the server generated in reply: new nodes' node_id and content_id, complete: false for a false claim.
+	Changes []*Change `json:"changes"`
 }
 
 type UpdateAssessmentItemInput struct {

@@ -13,6 +13,7 @@ import (
 // editorAPI is a server with one editor, their token and a channel of theirs.
 type editorAPI struct {
 	*api
+	t       *testing.T
 	token   string
 	channel string
 	root    string
@@ -23,7 +24,7 @@ func newEditorAPI(t *testing.T, d *db.DB) *editorAPI {
 	a := newAPI(t, d, server.Config{})
 	token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
 	data := a.ok(token, `mutation { createChannel(input: {name: "Maths", language: "en"}) { id root { id } trashRoot { id } } }`, nil)
-	return &editorAPI{api: a, token: token,
+	return &editorAPI{api: a, t: t, token: token,
 		channel: get(data, "createChannel", "id").(string),
 		root:    get(data, "createChannel", "root", "id").(string),
 		trash:   get(data, "createChannel", "trashRoot", "id").(string)}

@@ -44,7 +44,8 @@ func New(d *db.DB, cfg Config) *Server {
 	}
 	s := &Server{db: d, cfg: cfg}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.authenticate(graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger})))
+	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger, Authenticate: d.UserByToken})
+	mux.Handle("/graphql", s.authenticate(gql))
 	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.handler = mux
