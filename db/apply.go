@@ -72,7 +72,7 @@ type Applied struct {
 
 // Result says what became of each change of a batch.
 type Result struct {
-	Applied    []Applied
+	Applied []Applied
 	// Disallowed are the changes the caller may not make: on a channel they
 	// cannot edit (or that does not exist).
 	Disallowed []ChangeError

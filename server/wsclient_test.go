@@ -83,4 +83,3 @@ func (c *wsClient) next(d time.Duration) (wsMessage, error) {
 }
 
 func (c *wsClient) close() { _ = c.conn.Close(websocket.StatusNormalClosure, "done") }
-
