@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/stretchr/testify/require"
+
+	"studio/db"
+	"studio/db/dbtest"
+	"studio/models"
+)
+
+// startStudio runs the studio binary with args until the test ends and
+// returns the base URL it serves.
+func startStudio(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "STUDIO_DATA_DIR="+t.TempDir())
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	addr := regexp.MustCompile(`at (http://\S+)/graphql`)
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if m := addr.FindStringSubmatch(lines.Text()); m != nil {
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			return m[1]
+		}
+	}
+	t.Fatal("studio did not start")
+	return ""
+}
+
+// buildStudio builds this command once per test run.
+func buildStudio(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "studio")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
+}
+
+// feed is a graphql-transport-ws subscription to a channel's changes.
+type feed struct {
+	conn *websocket.Conn
+}
+
+func subscribeFeed(t *testing.T, base, token string, channel models.ID, since int64) *feed {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	require.NoError(t, err)
+	conn.SetReadLimit(1 << 24)
+	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}))
+	var ack map[string]any
+	require.NoError(t, wsjson.Read(ctx, conn, &ack))
+	require.Equal(t, "connection_ack", ack["type"])
+	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($c: ID!, $since: Int) { channelChanges(channelId: $c, since: $since) { serverRev } }`,
+		"variables": map[string]any{"c": channel, "since": since}}}))
+	return &feed{conn: conn}
+}
+
+// next returns the next change's rev, or 0 when none comes within d.
+func (f *feed) next(t *testing.T, d time.Duration) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		var m struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Data struct {
+					ChannelChanges struct{ ServerRev int64 } `json:"channelChanges"`
+				} `json:"data"`
+				Errors []any `json:"errors"`
+			} `json:"payload"`
+		}
+		if err := wsjson.Read(ctx, f.conn, &m); err != nil {
+			return 0
+		}
+		switch m.Type {
+		case "ping":
+			_ = wsjson.Write(ctx, f.conn, map[string]any{"type": "pong"})
+		case "next":
+			require.Empty(t, m.Payload.Errors)
+			return m.Payload.Data.ChannelChanges.ServerRev
+		default:
+			t.Fatalf("unexpected %s", m.Type)
+		}
+	}
+}
+
+func (f *feed) close() { _ = f.conn.Close(websocket.StatusNormalClosure, "") }
+
+// TestTwoInstancesOneFeed runs two studio processes on one PostgreSQL. A
+// client subscribed on the first receives, in order and exactly once, 1,000
+// changes written through the second; a client that drops after 400 and
+// resubscribes from there receives the other 600, exactly once.
+func TestTwoInstancesOneFeed(t *testing.T) {
+	if os.Getenv(dbtest.EnvURL) == "" {
+		t.Skip(dbtest.EnvURL + " is not set: this test needs PostgreSQL")
+	}
+	ctx := context.Background()
+	url := dbtest.URL(t, db.Postgres)
+	d, err := db.Open(ctx, url)
+	require.NoError(t, err)
+	defer d.Close()
+	require.NoError(t, d.Migrate(ctx))
+	u := dbtest.User(t, d, "ed@example.org", false)
+	token := dbtest.Token(t, d, u)
+	ch := dbtest.Channel(t, d, u, "Shared")
+	var lit strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&lit, "video V%d\n", i)
+	}
+	nodes := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+	start, err := d.MaxRev(ctx, ch.ID)
+	require.NoError(t, err)
+
+	bin := buildStudio(t)
+	first := startStudio(t, bin, "--database-url", url)
+	second := startStudio(t, bin, "--database-url", url)
+
+	whole := subscribeFeed(t, first, token, ch.ID, start)
+	defer whole.close()
+	dropping := subscribeFeed(t, first, token, ch.ID, start)
+
+	// 1,000 changes through the second instance, in batches of 100.
+	var written []int64
+	for batch := range 10 {
+		changes := make([]map[string]any, 100)
+		for i := range changes {
+			n := nodes[fmt.Sprintf("V%d", i)]
+			changes[i] = map[string]any{"type": "UPDATED", "table": "contentnode", "key": n.ID.String(),
+				"mods": map[string]any{"title": fmt.Sprintf("V%d edit %d", i, batch)}}
+		}
+		body, _ := json.Marshal(map[string]any{"query": `mutation($c: [ChangeInput!]!) { applyChanges(changes: $c) { allowed { serverRev } errors { message } } }`,
+			"variables": map[string]any{"c": changes}})
+		req, _ := http.NewRequest(http.MethodPost, second+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var r struct {
+			Data struct {
+				ApplyChanges struct {
+					Allowed []struct{ ServerRev int64 }
+					Errors  []any
+				}
+			}
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		resp.Body.Close()
+		require.Empty(t, r.Data.ApplyChanges.Errors)
+		for _, a := range r.Data.ApplyChanges.Allowed {
+			written = append(written, a.ServerRev)
+		}
+	}
+	require.Len(t, written, 1000)
+
+	var got []int64
+	for range 1000 {
+		rev := whole.next(t, 20*time.Second)
+		require.NotZero(t, rev, "a change did not arrive (after %d)", len(got))
+		got = append(got, rev)
+	}
+	require.Equal(t, written, got, "every change, in order, once")
+	require.Zero(t, whole.next(t, 300*time.Millisecond), "nothing more")
+
+	var firstPart []int64
+	for range 400 {
+		firstPart = append(firstPart, dropping.next(t, 20*time.Second))
+	}
+	dropping.close()
+	require.Equal(t, written[:400], firstPart)
+	resumed := subscribeFeed(t, first, token, ch.ID, firstPart[399])
+	defer resumed.close()
+	var rest []int64
+	for range 600 {
+		rest = append(rest, resumed.next(t, 20*time.Second))
+	}
+	require.Equal(t, written[400:], rest)
+	require.Zero(t, resumed.next(t, 300*time.Millisecond), "nothing more")
+}
