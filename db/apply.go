@@ -142,13 +142,7 @@ func (d *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 	res := &Result{}
 	for i := 0; i < len(changes); {
-		// Consecutive node creations apply as one bulk insert.
-		j := i + 1
-		if isNodeCreate(changes[i]) {
-			for j < len(changes) && j-i < maxCreateGroup && isNodeCreate(changes[j]) {
-				j++
-			}
-		}
+		j := groupEnd(changes, i)
 		errs, outs, err := a.applyGroup(ctx, changes[i:j])
 		if err != nil {
 			return nil, err
@@ -184,11 +178,43 @@ func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 	return res, nil
 }
 
-// maxCreateGroup bounds one bulk insert of nodes.
-const maxCreateGroup = 1000
+// maxGroup bounds the changes applied together.
+const maxGroup = 1000
 
 func isNodeCreate(c Change) bool {
 	return c.Table == TableContentNode && c.Type == models.ChangeCreated
+}
+
+func isNodeUpdate(c Change) bool {
+	return c.Table == TableContentNode && c.Type == models.ChangeUpdated
+}
+
+// groupEnd returns the end of the group of changes starting at i: a run of
+// node creations (one bulk insert), a run of updates of distinct nodes (read
+// and written together), or else the one change.
+func groupEnd(changes []Change, i int) int {
+	j := i + 1
+	switch {
+	case isNodeCreate(changes[i]):
+		for j < len(changes) && j-i < maxGroup && isNodeCreate(changes[j]) {
+			j++
+		}
+	case isNodeUpdate(changes[i]):
+		seen := map[any]bool{keyString(changes[i].Key): true}
+		for j < len(changes) && j-i < maxGroup && isNodeUpdate(changes[j]) && !seen[keyString(changes[j].Key)] {
+			seen[keyString(changes[j].Key)] = true
+			j++
+		}
+	}
+	return j
+}
+
+// keyString compares keys however they were given.
+func keyString(key any) string {
+	if id, err := keyID(key); err == nil {
+		return id.String()
+	}
+	return fmt.Sprint(key)
 }
 
 // applyGroup applies changes that run together: one change, or a run of
@@ -259,13 +285,14 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 	if isNodeCreate(cs[0]) {
 		return a.createNodes(ctx, cs)
 	}
+	if isNodeUpdate(cs[0]) {
+		return a.updateNodes(ctx, cs)
+	}
 	c := cs[0]
 	var err error
 	switch c.Table {
 	case TableContentNode:
 		switch c.Type {
-		case models.ChangeUpdated:
-			err = a.updateNode(ctx, c)
 		case models.ChangeMoved:
 			err = a.moveNode(ctx, c)
 		case models.ChangeCopied:

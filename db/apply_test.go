@@ -510,3 +510,29 @@ func requireDisallowed(t *testing.T, res *db.Result, indexes ...int) {
 	require.Equal(t, indexes, got)
 	require.Empty(t, res.Applied)
 }
+
+// TestUpdateBatches: a batch of updates is applied in order, twice to the
+// same node included, and a bad one fails alone.
+func TestUpdateBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		n := dbtest.Tree(t, d, w.node(w.ch.RootID), "video A\nvideo B")
+		res := w.apply(w.ed,
+			update(n["A"].ID, map[string]any{"title": "A1", "tags.x": true}),
+			update(n["B"].ID, map[string]any{"title": "B1"}),
+			update(n["B"].ID, map[string]any{"kind": "audio"}),
+			update(n["A"].ID, map[string]any{"title": "A2", "tags.x": nil, "tags.y": true}),
+		)
+		require.Len(t, res.Applied, 3)
+		require.Len(t, res.Errors, 1)
+		require.Equal(t, 2, res.Errors[0].Index)
+		require.Equal(t, "A2", w.node(n["A"].ID).Title)
+		require.Equal(t, "B1", w.node(n["B"].ID).Title)
+		tags, err := d.TagsByNode(context.Background(), []models.ID{n["A"].ID})
+		require.NoError(t, err)
+		require.Equal(t, []string{"y"}, tags[n["A"].ID])
+		for i := 1; i < len(res.Applied); i++ {
+			require.Greater(t, res.Applied[i].ServerRev, res.Applied[i-1].ServerRev)
+		}
+	})
+}

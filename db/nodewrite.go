@@ -236,31 +236,91 @@ func keysOf(m map[models.ID]bool) []models.ID {
 	return out
 }
 
-// updateNode applies an UPDATED contentnode change.
-func (a *applier) updateNode(ctx context.Context, c Change) error {
+// updateNodes applies a run of UPDATED contentnode changes, each to a
+// different node: the nodes and what decides their completeness are read
+// together, each change is checked on its own, and the good ones are
+// written in one statement.
+func (a *applier) updateNodes(ctx context.Context, cs []Change) []error {
+	errs := make([]error, len(cs))
+	ids := make([]models.ID, 0, len(cs))
+	for _, c := range cs {
+		if id, err := keyID(c.Key); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	// Lock the nodes' channels, then read the nodes under the locks.
+	if err := a.loadNodes(ctx, ids); err != nil {
+		a.fatal = err
+		return errs
+	}
+	channels := map[models.ID]bool{}
+	for _, id := range ids {
+		if n, ok := a.nodes[id]; ok {
+			channels[n.ChannelID] = true
+		}
+	}
+	for ch := range channels {
+		_, _ = a.editChannel(ctx, ch) // refusals are reported change by change below
+	}
+	if err := a.loadNodes(ctx, ids); err != nil {
+		a.fatal = err
+		return errs
+	}
+	var edits []*nodeEdit
+	for k, c := range cs {
+		e, err := a.updateOne(ctx, k, c)
+		if err != nil {
+			errs[k] = a.classify(err)
+			continue
+		}
+		edits = append(edits, e)
+	}
+	if err := a.saveEdits(ctx, edits); err != nil {
+		for k := range errs {
+			if errs[k] == nil {
+				errs[k] = a.classify(err)
+			}
+		}
+		return errs
+	}
+	for k, e := range editsByChange(cs, edits) {
+		if e != nil && e.claimsComplete && !e.n.Complete {
+			a.generate(k, TableContentNode, e.n.ID, map[string]any{"complete": false})
+		}
+	}
+	return errs
+}
+
+// updateOne checks one UPDATED change (the k-th of its group) and returns its edit.
+func (a *applier) updateOne(ctx context.Context, k int, c Change) (*nodeEdit, error) {
 	id, err := keyID(c.Key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n, _, err := a.editableNode(ctx, id, c.ChannelID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.outcomes[0].channel = n.ChannelID
+	a.outcomes[k].channel = n.ChannelID
 	if len(c.Mods) == 0 {
-		return badField("mods", "an update needs mods: the fields to change")
+		return nil, badField("mods", "an update needs mods: the fields to change")
 	}
-	e, err := a.edit(ctx, n, c.Mods)
-	if err != nil {
-		return err
+	return a.edit(ctx, n, c.Mods)
+}
+
+// editsByChange lines edits up with the changes they came from.
+func editsByChange(cs []Change, edits []*nodeEdit) []*nodeEdit {
+	byID := map[models.ID]*nodeEdit{}
+	for _, e := range edits {
+		byID[e.n.ID] = e
 	}
-	if err := a.saveEdits(ctx, []*nodeEdit{e}); err != nil {
-		return err
+	out := make([]*nodeEdit, len(cs))
+	for k, c := range cs {
+		if id, err := keyID(c.Key); err == nil {
+			out[k] = byID[id]
+		}
 	}
-	if e.claimsComplete && !e.n.Complete {
-		a.generate(0, TableContentNode, n.ID, map[string]any{"complete": false})
-	}
-	return nil
+	return out
 }
 
 // edit applies mods to a copy of n and checks the result.
@@ -293,16 +353,15 @@ func (a *applier) saveEdits(ctx context.Context, es []*nodeEdit) error {
 	}
 	var add []models.Tag
 	var remove []models.Tag
-	for _, e := range es {
+	nodes := make([]*models.ContentNode, len(es))
+	for i, e := range es {
 		n := e.n
 		n.Complete = models.IsComplete(n, isRoot(n), files[n.ID], items[n.ID])
 		n.ModifiedAt, n.ModifiedByID = a.now, &a.u.ID
 		if len(e.fieldsChanged) > 0 {
 			n.Changed = true
 		}
-		if _, err := a.tx.NewUpdate().Model(n).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("db: update node: %w", err)
-		}
+		nodes[i] = n
 		a.cache(n)
 		for _, t := range uniqueTags(e.addTags, e.removeTags) {
 			add = append(add, models.Tag{NodeID: n.ID, Name: t})
@@ -311,12 +370,33 @@ func (a *applier) saveEdits(ctx context.Context, es []*nodeEdit) error {
 			remove = append(remove, models.Tag{NodeID: n.ID, Name: t})
 		}
 	}
+	if err := a.writeNodes(ctx, nodes); err != nil {
+		return err
+	}
 	if err := a.insertTags(ctx, add); err != nil {
 		return err
 	}
 	for _, t := range remove {
 		if _, err := a.tx.NewDelete().Model(&t).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("db: remove tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeNodes writes nodes back, all their columns, in statements of at most
+// 500 rows.
+func (a *applier) writeNodes(ctx context.Context, nodes []*models.ContentNode) error {
+	for start := 0; start < len(nodes); start += 500 {
+		batch := nodes[start:min(start+500, len(nodes))]
+		var err error
+		if len(batch) == 1 {
+			_, err = a.tx.NewUpdate().Model(batch[0]).WherePK().Exec(ctx)
+		} else {
+			_, err = a.tx.NewUpdate().Model(&batch).Bulk().Exec(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("db: update nodes: %w", err)
 		}
 	}
 	return nil

@@ -15,12 +15,12 @@ import (
 
 // api is a running server under test and a client for it.
 type api struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	d   *db.DB
 }
 
-func newAPI(t *testing.T, d *db.DB, cfg server.Config) *api {
+func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
 	ts := httptest.NewServer(server.New(d, cfg).Handler())
 	t.Cleanup(ts.Close)
 	return &api{t: t, url: ts.URL, d: d}

@@ -13,14 +13,14 @@ import (
 // editorAPI is a server with one editor, their token and a channel of theirs.
 type editorAPI struct {
 	*api
-	t       *testing.T
+	t       testing.TB
 	token   string
 	channel string
 	root    string
 	trash   string
 }
 
-func newEditorAPI(t *testing.T, d *db.DB) *editorAPI {
+func newEditorAPI(t testing.TB, d *db.DB) *editorAPI {
 	a := newAPI(t, d, server.Config{})
 	token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
 	data := a.ok(token, `mutation { createChannel(input: {name: "Maths", language: "en"}) { id root { id } trashRoot { id } } }`, nil)
@@ -31,7 +31,7 @@ func newEditorAPI(t *testing.T, d *db.DB) *editorAPI {
 }
 
 // create makes nodes through createContentNodes and returns their ids.
-func (e *editorAPI) create(t *testing.T, inputs ...map[string]any) []string {
+func (e *editorAPI) create(t testing.TB, inputs ...map[string]any) []string {
 	t.Helper()
 	list := make([]any, len(inputs))
 	for i, in := range inputs {
