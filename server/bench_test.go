@@ -70,4 +70,3 @@ func BenchmarkSyncBatches(b *testing.B) {
 		})
 	}
 }
-
