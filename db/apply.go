@@ -333,6 +333,17 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 		default:
 			err = notAllowed(c)
 		}
+	case TableFile:
+		switch c.Type {
+		case models.ChangeCreated:
+			err = badField("table", "files are created by uploading them (uploadFile), not by changes")
+		case models.ChangeUpdated:
+			err = a.updateFile(ctx, c)
+		case models.ChangeDeleted:
+			err = a.deleteFile(ctx, c)
+		default:
+			err = notAllowed(c)
+		}
 	case TablePrerequisite:
 		switch c.Type {
 		case models.ChangeCreated:

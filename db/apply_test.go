@@ -536,3 +536,45 @@ func TestUpdateBatches(t *testing.T) {
 		}
 	})
 }
+
+func TestFileChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := newWorld(t, d)
+		n := dbtest.Tree(t, d, w.node(w.ch.RootID), "video A\nvideo B")
+		files, err := d.FilesByNode(ctx, []models.ID{n["A"].ID, n["B"].ID})
+		require.NoError(t, err)
+		fa, fb := files[n["A"].ID][0], files[n["B"].ID][0]
+		file := func(typ models.ChangeType, id models.ID, mods map[string]any) db.Change {
+			return db.Change{Type: typ, Table: db.TableFile, Key: id, Mods: mods}
+		}
+
+		e := w.fails(db.Change{Type: models.ChangeCreated, Table: db.TableFile, Key: models.NewID(), Obj: map[string]any{"checksum": "x"}})
+		require.Contains(t, e.Message, "uploading")
+		w.ok(file(models.ChangeUpdated, fa.ID, map[string]any{"language": "fr", "duration": 30}))
+		require.Equal(t, models.CodeBadUserInput, w.fails(file(models.ChangeUpdated, fa.ID, map[string]any{"duration": -1})).Code)
+		require.Equal(t, models.CodeBadUserInput, w.fails(file(models.ChangeUpdated, fa.ID, map[string]any{"preset": "document"})).Code)
+
+		// Moving B's file to A leaves B without one: incomplete.
+		require.True(t, w.node(n["B"].ID).Complete)
+		w.ok(file(models.ChangeUpdated, fb.ID, map[string]any{"contentnode": n["A"].ID.String()}))
+		require.False(t, w.node(n["B"].ID).Complete)
+		require.True(t, w.node(n["A"].ID).Complete)
+
+		// 28: on a copy, deleting a file gives the copy a content_id of its
+		// own; the original keeps its own.
+		cp := models.NewID()
+		w.ok(copyOf(cp, n["A"].ID, w.ch.RootID, db.LastChild))
+		require.Equal(t, n["A"].ContentID, w.node(cp).ContentID)
+		copied, err := d.FilesByNode(ctx, []models.ID{cp})
+		require.NoError(t, err)
+		w.ok(file(models.ChangeDeleted, copied[cp][0].ID, nil))
+		require.NotEqual(t, n["A"].ContentID, w.node(cp).ContentID)
+		require.Equal(t, n["A"].ContentID, w.node(n["A"].ID).ContentID)
+		// Deleting on the original does not change its content_id.
+		w.ok(file(models.ChangeDeleted, fa.ID, nil))
+		require.Equal(t, n["A"].ContentID, w.node(n["A"].ID).ContentID)
+		// A viewer may not touch files.
+		requireDisallowed(t, w.apply(w.viewer, file(models.ChangeDeleted, fb.ID, nil)), 0)
+	})
+}
