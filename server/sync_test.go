@@ -1,7 +1,12 @@
 package server_test
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,4 +243,32 @@ func nextChange(t *testing.T, ws *wsClient) changeData {
 	require.NoError(t, json.Unmarshal(m.Payload, &ev))
 	require.Empty(t, ev.Errors)
 	return ev.Data.ChannelChanges
+}
+
+// TestChannelChangesOverSSE subscribes with a POST that accepts
+// text/event-stream, and reads the replay.
+func TestChannelChangesOverSSE(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		body, _ := json.Marshal(map[string]any{"query": subscribeChanges, "variables": map[string]any{"c": e.channel, "since": 0}})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
+		lines := bufio.NewScanner(resp.Body)
+		for lines.Scan() {
+			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+				require.Contains(t, data, `"table":"channel"`)
+				require.Contains(t, data, `"type":"CREATED"`)
+				return
+			}
+		}
+		t.Fatal("no event")
+	})
 }
