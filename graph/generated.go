@@ -205,12 +205,14 @@ type ComplexityRoot struct {
 	}
 
 	File struct {
+		AssessmentItemID func(childComplexity int) int
 		Checksum         func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Duration         func(childComplexity int) int
 		Extension        func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Language         func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		OriginalFilename func(childComplexity int) int
 		Preset           func(childComplexity int) int
 		Size             func(childComplexity int) int
@@ -252,6 +254,7 @@ type ComplexityRoot struct {
 		DeleteAssessmentItems func(childComplexity int, input []*models.AssessmentItemKey) int
 		DeleteChannel         func(childComplexity int, id models.ID) int
 		DeleteContentNodes    func(childComplexity int, ids []models.ID, permanent *bool) int
+		DeleteFiles           func(childComplexity int, ids []models.ID) int
 		Login                 func(childComplexity int, email string, password string) int
 		MoveContentNodes      func(childComplexity int, ids []models.ID, target models.ID, position *models.Position) int
 		RemoveChannelMember   func(childComplexity int, channelID models.ID, userID models.ID) int
@@ -260,6 +263,7 @@ type ComplexityRoot struct {
 		UpdateChannel         func(childComplexity int, id models.ID, input models.UpdateChannelInput) int
 		UpdateContentNodes    func(childComplexity int, input []*models.UpdateContentNodeInput) int
 		UpdateDescendants     func(childComplexity int, id models.ID, mods any) int
+		UploadFile            func(childComplexity int, input models.UploadFileInput) int
 	}
 
 	PageInfo struct {
@@ -381,6 +385,8 @@ type MutationResolver interface {
 	DeleteAssessmentItems(ctx context.Context, input []*models.AssessmentItemKey) ([]*models.AssessmentItemRef, error)
 	AddPrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
 	RemovePrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
+	UploadFile(ctx context.Context, input models.UploadFileInput) (*models.File, error)
+	DeleteFiles(ctx context.Context, ids []models.ID) ([]models.ID, error)
 	ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error)
 }
 type QueryResolver interface {
@@ -1158,6 +1164,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ContentNodeEdge.Node(childComplexity), true
 
+	case "File.assessmentItemId":
+		if e.ComplexityRoot.File.AssessmentItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.AssessmentItemID(childComplexity), true
 	case "File.checksum":
 		if e.ComplexityRoot.File.Checksum == nil {
 			break
@@ -1194,6 +1206,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.File.Language(childComplexity), true
+	case "File.nodeId":
+		if e.ComplexityRoot.File.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.NodeID(childComplexity), true
 	case "File.originalFilename":
 		if e.ComplexityRoot.File.OriginalFilename == nil {
 			break
@@ -1427,6 +1445,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteContentNodes(childComplexity, args["ids"].([]models.ID), args["permanent"].(*bool)), true
+	case "Mutation.deleteFiles":
+		if e.ComplexityRoot.Mutation.DeleteFiles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteFiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFiles(childComplexity, args["ids"].([]models.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1515,6 +1544,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateDescendants(childComplexity, args["id"].(models.ID), args["mods"].(any)), true
+	case "Mutation.uploadFile":
+		if e.ComplexityRoot.Mutation.UploadFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadFile(childComplexity, args["input"].(models.UploadFileInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1705,6 +1745,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAssessmentItemInput", ec.unmarshalInputUpdateAssessmentItemInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateContentNodeInput", ec.unmarshalInputUpdateContentNodeInput),
+			graphql.NewInputUnmarshaler("UploadFileInput", ec.unmarshalInputUploadFileInput),
 		)
 	}
 	first := true
@@ -1817,6 +1858,9 @@ scalar JSON
 "An instant, RFC 3339 in UTC."
 scalar Time
 
+"A file sent with the GraphQL multipart request spec."
+scalar Upload
+
 type Query {
   "The caller, or null when anonymous."
   me: User
@@ -1892,6 +1936,18 @@ type Mutation {
   "Makes each prerequisiteId a prerequisite of nodeId (same tree, not itself, not both ways). Returns the nodes."
   addPrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
   removePrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
+
+  """
+  Uploads a file (GraphQL multipart request), stored once by its md5 and served
+  at File.url. The preset must take the file's format (an .epub is not a
+  document); audio and video need their duration in seconds; checksum, when
+  given, must be the md5 of the bytes. Over the size limit is BAD_USER_INPUT,
+  over the caller's quota QUOTA_EXCEEDED; either way nothing is stored. A
+  thumbnail replaces the node's previous one.
+  """
+  uploadFile(input: UploadFileInput!): File!
+  "Deletes files; returns the ids. All or none."
+  deleteFiles(ids: [ID!]!): [ID!]!
 
   """
   Studio's sync protocol: applies a batch of change events in order. Each
@@ -2322,6 +2378,10 @@ type ContentNode {
 
 type File {
   id: ID!
+  "The node the file belongs to, if any."
+  nodeId: ID
+  "The question the file belongs to, if any."
+  assessmentItemId: ID
   "The md5 of the bytes, lowercase hex."
   checksum: String!
   size: Int!
@@ -2358,6 +2418,22 @@ type AssessmentItem {
   order: Int!
   randomize: Boolean!
   files: [File!]!
+}
+
+input UploadFileInput {
+  file: Upload!
+  "A format preset id, such as high_res_video, document or exercise_image."
+  preset: String!
+  "The node to attach the file to (or assessmentItemId, or neither for later)."
+  nodeId: ID
+  "The question (by its id) to attach the file to."
+  assessmentItemId: ID
+  "For subtitles and other per-language files."
+  language: String
+  "Seconds; required for audio and video."
+  duration: Int
+  "The md5 of the file, lowercase hex; checked when given."
+  checksum: String
 }
 
 input CreateChannelInput {
@@ -2713,6 +2789,10 @@ func (ec *executionContext) childFields_File(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_File_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_File_nodeId(ctx, field)
+	case "assessmentItemId":
+		return ec.fieldContext_File_assessmentItemId(ctx, field)
 	case "checksum":
 		return ec.fieldContext_File_checksum(ctx, field)
 	case "size":
@@ -3179,6 +3259,20 @@ func (ec *executionContext) field_Mutation_deleteContentNodes_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteFiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]models.ID, error) {
+			return ec.unmarshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3336,6 +3430,20 @@ func (ec *executionContext) field_Mutation_updateDescendants_args(ctx context.Co
 		return nil, err
 	}
 	args["mods"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.UploadFileInput, error) {
+			return ec.unmarshalNUploadFileInput2studioᚋmodelsᚐUploadFileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -6601,6 +6709,52 @@ func (ec *executionContext) fieldContext_File_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("File", field, false, false, "ID")
 }
 
+func (ec *executionContext) _File_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NodeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_File_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, "ID")
+}
+
+func (ec *executionContext) _File_assessmentItemId(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_assessmentItemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssessmentItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_File_assessmentItemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, "ID")
+}
+
 func (ec *executionContext) _File_checksum(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7940,6 +8094,94 @@ func (ec *executionContext) fieldContext_Mutation_removePrerequisites(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removePrerequisites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadFile(ctx, fc.Args["input"].(models.UploadFileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.File) graphql.Marshaler {
+			return ec.marshalNFile2ᚖstudioᚋmodelsᚐFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteFiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteFiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteFiles(ctx, fc.Args["ids"].([]models.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
+			return ec.marshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10996,6 +11238,90 @@ func UnmarshalUpdateContentNodeInput(ctx context.Context, raw any) (models.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUploadFileInput(ctx context.Context, obj any) (models.UploadFileInput, error) {
+	var it models.UploadFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"file", "preset", "nodeId", "assessmentItemId", "language", "duration", "checksum"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "preset":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preset = data
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "assessmentItemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentItemId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentItemID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "duration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duration"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Duration = data
+		case "checksum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checksum"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Checksum = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUploadFileInput unmarshals raw into the UploadFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUploadFileInput(ctx context.Context, raw any) (models.UploadFileInput, error) {
+	var out models.UploadFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UploadFileInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12019,6 +12345,16 @@ func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.Values[i] = ec._File_nodeId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assessmentItemId":
+			out.Values[i] = ec._File_assessmentItemId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "checksum":
 			out.Values[i] = ec._File_checksum(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12379,6 +12715,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removePrerequisites":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePrerequisites(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadFile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteFiles":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteFiles(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13746,6 +14096,25 @@ func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚕᚖstudioᚋmode
 func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚖstudioᚋmodelsᚐUpdateContentNodeInput(ctx context.Context, v any) (*models.UpdateContentNodeInput, error) {
 	res, err := ec.unmarshalInputUpdateContentNodeInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUploadFileInput2studioᚋmodelsᚐUploadFileInput(ctx context.Context, v any) (models.UploadFileInput, error) {
+	res, err := ec.unmarshalInputUploadFileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖstudioᚋmodelsᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.User) graphql.Marshaler {

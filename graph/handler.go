@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"studio/blobs"
 	"studio/db"
 	"studio/models"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	// Authenticate turns a bearer token sent in a websocket's
 	// connection_init into a user.
 	Authenticate func(ctx context.Context, token string) (*models.User, error)
+	// Blobs keeps uploaded files; MaxUpload (0: DefaultMaxUpload) bounds them.
+	Blobs     *blobs.Store
+	MaxUpload int64
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -38,7 +42,10 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: d}}))
+	if opts.MaxUpload == 0 {
+		opts.MaxUpload = DefaultMaxUpload
+	}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload}}))
 	// SSE first: it matches POSTs that accept text/event-stream.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
 	srv.AddTransport(transport.Websocket{
@@ -52,6 +59,9 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// Uploads: parts over MaxMemory go to temporary files, so an upload's
+	// size does not become memory.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUpload + 1<<20, MaxMemory: 4 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 

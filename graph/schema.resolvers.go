@@ -293,6 +293,14 @@ func (r *mutationResolver) RemovePrerequisites(ctx context.Context, input []*mod
 	return r.prerequisites(ctx, models.ChangeDeleted, input)
 }
 
+func (r *mutationResolver) UploadFile(ctx context.Context, input models.UploadFileInput) (*models.File, error) {
+	return r.uploadFile(ctx, input)
+}
+
+func (r *mutationResolver) DeleteFiles(ctx context.Context, ids []models.ID) ([]models.ID, error) {
+	return r.deleteFiles(ctx, ids)
+}
+
 func (r *mutationResolver) ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error) {
 	return r.applyChanges(ctx, changes, atomic != nil && *atomic)
 }

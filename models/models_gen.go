@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 type AllowedChange struct {
@@ -266,6 +268,22 @@ type UpdateContentNodeInput struct {
 	// Claims the node complete; the server checks the claim and says if it is not.
 	Complete *bool `json:"complete,omitempty"`
 	Mods     any   `json:"mods,omitempty"`
+}
+
+type UploadFileInput struct {
+	File graphql.Upload `json:"file"`
+	// A format preset id, such as high_res_video, document or exercise_image.
+	Preset string `json:"preset"`
+	// The node to attach the file to (or assessmentItemId, or neither for later).
+	NodeID *ID `json:"nodeId,omitempty"`
+	// The question (by its id) to attach the file to.
+	AssessmentItemID *ID `json:"assessmentItemId,omitempty"`
+	// For subtitles and other per-language files.
+	Language *string `json:"language,omitempty"`
+	// Seconds; required for audio and video.
+	Duration *int `json:"duration,omitempty"`
+	// The md5 of the file, lowercase hex; checked when given.
+	Checksum *string `json:"checksum,omitempty"`
 }
 
 // Where a node goes relative to a target node.

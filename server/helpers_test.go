@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"studio/blobs"
 	"studio/db"
 	"studio/server"
 )
@@ -21,6 +23,12 @@ type api struct {
 }
 
 func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
+	if cfg.Blobs == nil {
+		store, err := blobs.Open(context.Background(), t.TempDir())
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		cfg.Blobs = store
+	}
 	ts := httptest.NewServer(server.New(d, cfg).Handler())
 	t.Cleanup(ts.Close)
 	return &api{t: t, url: ts.URL, d: d}

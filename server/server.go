@@ -15,6 +15,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
+	"studio/blobs"
 	"studio/db"
 	"studio/graph"
 	"studio/models"
@@ -28,6 +29,9 @@ type Config struct {
 	Logger *slog.Logger
 	// LoaderWait is passed to graph.Options.
 	LoaderWait time.Duration
+	// Blobs keeps and serves files; MaxUpload bounds an upload (0: 500 MB).
+	Blobs     *blobs.Store
+	MaxUpload int64
 }
 
 // Server serves studio over HTTP.
@@ -44,8 +48,12 @@ func New(d *db.DB, cfg Config) *Server {
 	}
 	s := &Server{db: d, cfg: cfg}
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger, Authenticate: d.UserByToken})
+	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
+		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload})
 	mux.Handle("/graphql", s.authenticate(gql))
+	if cfg.Blobs != nil {
+		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
+	}
 	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.handler = mux

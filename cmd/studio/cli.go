@@ -17,6 +17,7 @@ const usage = `studio: curate educational channels and publish them to Kolibri.
 
 Usage:
   studio serve [--addr 127.0.0.1:8080] [--data-dir ./studio-data] [--database-url URL] [--debug]
+               [--blobs-url DIR|s3://…] [--max-upload-size BYTES]
   studio migrate [--data-dir DIR] [--database-url URL]
   studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
   studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]
@@ -65,6 +66,14 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envInt(name string, def int64) int64 {
+	v, err := strconv.ParseInt(env(name, ""), 10, 64)
+	if err != nil {
+		return def
+	}
+	return v
 }
 
 func envBool(name string) bool {

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 
+	"studio/blobs"
 	"studio/db"
+	"studio/graph"
 	"studio/server"
 )
 
@@ -17,6 +19,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	dbf.register(fs)
 	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "address to listen on")
 	debug := fs.Bool("debug", envBool("debug"), "report each request's SQL statement count in extensions.sqlQueries")
+	blobsURL := fs.String("blobs-url", env("blobs-url", ""), "where files are kept: a directory (default: the data directory) or s3://bucket?endpoint=…&region=…&use_path_style=true")
+	maxUpload := fs.Int64("max-upload-size", envInt("max-upload-size", graph.DefaultMaxUpload), "the largest file an upload may be, in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -29,7 +33,15 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := firstAdmin(ctx, d, stdout); err != nil {
 		return err
 	}
-	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger})
+	if *blobsURL == "" {
+		*blobsURL = dbf.dataDir
+	}
+	store, err := blobs.Open(ctx, *blobsURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})

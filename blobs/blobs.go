@@ -1,0 +1,179 @@
+// Package blobs keeps content-addressed files: each stored once, by the md5
+// of its bytes, at storage/<c0>/<c1>/<md5>.<ext> (the layout Studio and
+// Kolibri share). A local directory is the default; an S3-compatible object
+// store serves several instances. gocloud.dev/blob drives both.
+package blobs
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob" // file:// urls
+	_ "gocloud.dev/blob/s3blob"   // s3:// urls
+	"gocloud.dev/gcerrors"
+)
+
+// ErrNotFound is returned for a key that holds no blob.
+var ErrNotFound = errors.New("blobs: not found")
+
+// Store is a bucket of blobs.
+type Store struct {
+	bucket *blob.Bucket
+	tmp    string // where uploads are spooled before they are stored
+}
+
+// Open opens a store: a local directory path, file:///path, or
+// s3://bucket?endpoint=…&region=…&use_path_style=true (credentials from the
+// usual AWS environment variables).
+func Open(ctx context.Context, url string) (*Store, error) {
+	if !strings.Contains(url, "://") {
+		if err := os.MkdirAll(url, 0o755); err != nil {
+			return nil, fmt.Errorf("blobs: %w", err)
+		}
+		abs, err := filepath.Abs(url)
+		if err != nil {
+			return nil, fmt.Errorf("blobs: %w", err)
+		}
+		// Temporary files go beside the blobs, so that a rename stores them;
+		// no metadata sidecars: the directory is what Kolibri reads.
+		url = "file://" + abs + "?create_dir=true&no_tmp_dir=true&metadata=skip"
+	}
+	b, err := blob.OpenBucket(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("blobs: open %s: %w", url, err)
+	}
+	return &Store{bucket: b, tmp: os.TempDir()}, nil
+}
+
+// Close releases the store.
+func (s *Store) Close() error { return s.bucket.Close() }
+
+// Key is where the blob with md5 checksum and extension ext is kept.
+func Key(checksum, ext string) string {
+	return "storage/" + checksum[:1] + "/" + checksum[1:2] + "/" + checksum + "." + ext
+}
+
+// Spooled is an upload written to a temporary file, with its md5 and size.
+type Spooled struct {
+	Path     string
+	Checksum string
+	Size     int64
+}
+
+// Remove deletes the temporary file.
+func (s *Spooled) Remove() { _ = os.Remove(s.Path) }
+
+// Spool streams r to a temporary file while computing its md5, reading at
+// most limit bytes (more is an error): memory use does not grow with the
+// upload.
+func (s *Store) Spool(r io.Reader, limit int64) (*Spooled, error) {
+	f, err := os.CreateTemp(s.tmp, "studio-upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("blobs: spool: %w", err)
+	}
+	defer f.Close()
+	h := md5.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1))
+	if err == nil && n > limit {
+		err = ErrTooLarge
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	return &Spooled{Path: f.Name(), Checksum: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// ErrTooLarge is returned by Spool for an upload over its limit.
+var ErrTooLarge = errors.New("blobs: upload too large")
+
+// Store keeps a spooled file under key, unless a blob is there already (the
+// same bytes: keys are checksums). Writers are atomic: readers never see a
+// partial blob.
+func (s *Store) Store(ctx context.Context, key string, sp *Spooled, contentType string) error {
+	if ok, err := s.Exists(ctx, key); err != nil || ok {
+		return err
+	}
+	f, err := os.Open(sp.Path)
+	if err != nil {
+		return fmt.Errorf("blobs: store: %w", err)
+	}
+	defer f.Close()
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType})
+	if err != nil {
+		return fmt.Errorf("blobs: store %s: %w", key, err)
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("blobs: store %s: %w", key, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("blobs: store %s: %w", key, err)
+	}
+	return nil
+}
+
+// Put keeps bytes under key (small blobs made by the server itself).
+func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) error {
+	return s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: contentType})
+}
+
+// Exists says whether a blob is kept under key.
+func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	ok, err := s.bucket.Exists(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("blobs: %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Open returns a reader of the blob under key; it seeks, for byte ranges.
+func (s *Store) Open(ctx context.Context, key string) (*blob.Reader, error) {
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blobs: open %s: %w", key, err)
+	}
+	return r, nil
+}
+
+// Delete removes the blob under key; a missing blob is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	err := s.bucket.Delete(ctx, key)
+	if err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return fmt.Errorf("blobs: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Keys calls fn with every key under prefix.
+func (s *Store) Keys(ctx context.Context, prefix string, fn func(key string) error) error {
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("blobs: list: %w", err)
+		}
+		if !obj.IsDir {
+			if err := fn(obj.Key); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"studio/models"
+)
+
+// DiskUsage is what counts against a user's quota: the sizes of the
+// distinct blobs in the main trees of the channels they edit, and of their
+// uploads not attached to anything yet. A blob counts once, however often
+// it is used.
+func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
+	var used int64
+	err := d.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
+		SELECT f.checksum, max(f.size) AS size FROM files AS f
+		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
+		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
+		LEFT JOIN channels AS c ON c.id = cn.channel_id AND c.root_id = cn.root_id
+		WHERE (c.id IS NOT NULL AND EXISTS (
+				SELECT 1 FROM channel_members AS m WHERE m.channel_id = c.id AND m.user_id = ? AND m.role = 'editor'))
+			OR (f.node_id IS NULL AND f.assessment_item_id IS NULL AND f.uploaded_by_id = ?)
+		GROUP BY f.checksum
+	) AS used`, userID, userID).Scan(ctx, &used)
+	if err != nil {
+		return 0, fmt.Errorf("db: disk usage: %w", err)
+	}
+	return used, nil
+}
+
+// HasBlob says whether a file with checksum already counts for the user.
+func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, checksum string) (bool, error) {
+	var n int
+	err := tx.NewRaw(`SELECT count(*) FROM files AS f
+		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
+		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
+		LEFT JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
+		WHERE f.checksum = ? AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, checksum, userID).Scan(ctx, &n)
+	return n > 0, err
+}
+
+// AddFile records an uploaded file, attached to a node, to a question, or
+// to nothing yet, as u. The quota is checked in the same transaction: a
+// file that would take u over it is refused with QUOTA_EXCEEDED. A
+// thumbnail replaces the node's previous one. store keeps the bytes; it runs
+// once the file is accepted, before the transaction commits, so that a
+// refused file stores nothing and a recorded one has its bytes.
+func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store func() error) error {
+	if u == nil {
+		return models.Errorf(models.CodeUnauthenticated, "log in to upload files")
+	}
+	return d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		a := newApplier(d, tx, u, true)
+		a.outcomes = make([]outcome, 1)
+		if err := a.addFile(ctx, f); err != nil {
+			return err
+		}
+		if err := store(); err != nil {
+			return err
+		}
+		c := Change{Type: models.ChangeCreated, Table: TableFile, Key: f.ID, Obj: map[string]any{
+			"checksum": f.Checksum, "file_size": f.Size, "file_format": f.Extension, "preset": f.PresetID,
+			"contentnode": f.NodeID, "assessment_item": f.AssessmentItemID, "language": f.LanguageCode, "duration": f.Duration}}
+		if ch := a.outcomes[0].channel; !ch.IsZero() {
+			a.log = append(append(a.log, a.logEntry(c, ch)), a.outcomes[0].generated...)
+			a.written[ch] = true
+		}
+		return a.flush(ctx, &Result{})
+	})
+}
+
+func (a *applier) addFile(ctx context.Context, f *models.File) error {
+	var n *models.ContentNode
+	var err error
+	switch {
+	case f.NodeID != nil && f.AssessmentItemID != nil:
+		return badField("nodeId", "a file belongs to a node or to a question, not both")
+	case f.NodeID != nil:
+		if n, _, err = a.editableNode(ctx, *f.NodeID, nil); err != nil {
+			return unwrapDisallowed(err)
+		}
+	case f.AssessmentItemID != nil:
+		var item models.AssessmentItem
+		if err := a.tx.NewSelect().Model(&item).Where("ai.id = ?", *f.AssessmentItemID).Scan(ctx); err != nil {
+			return notFound("question", *f.AssessmentItemID)
+		}
+		if n, _, err = a.editableNode(ctx, item.NodeID, nil); err != nil {
+			return unwrapDisallowed(err)
+		}
+	}
+	p, _ := models.PresetByID(f.PresetID)
+	if n != nil && f.NodeID != nil && p.Kind != "" && p.Kind != n.Kind {
+		return badField("preset", "preset %s is for %s nodes, and %s is a %s", p.ID, p.Kind, n.ID, n.Kind)
+	}
+	if !a.u.IsAdmin {
+		counted, err := a.d.usesChecksum(ctx, a.tx, a.u.ID, f.Checksum)
+		if err != nil {
+			return fmt.Errorf("db: quota: %w", err)
+		}
+		if !counted {
+			used, err := a.d.DiskUsage(ctx, a.u.ID)
+			if err != nil {
+				return err
+			}
+			if used+f.Size > a.u.DiskSpace {
+				return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", f.Size, used, a.u.DiskSpace)
+			}
+		}
+	}
+	if n != nil && f.NodeID != nil && p.Thumbnail {
+		if _, err := a.tx.NewDelete().Model((*models.File)(nil)).Where("node_id = ? AND preset = ?", n.ID, p.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("db: replace thumbnail: %w", err)
+		}
+	}
+	f.UploadedByID = &a.u.ID
+	f.CreatedAt, f.ModifiedAt = a.now, a.now
+	if _, err := a.tx.NewInsert().Model(f).Exec(ctx); err != nil {
+		return fmt.Errorf("db: add file: %w", err)
+	}
+	if n == nil {
+		return nil
+	}
+	a.outcomes[0].channel = n.ChannelID
+	wasComplete := n.Complete
+	if err := a.filesChanged(ctx, n, p); err != nil {
+		return err
+	}
+	if !wasComplete && n.Complete {
+		a.generate(0, TableContentNode, n.ID, map[string]any{"complete": true})
+	}
+	return nil
+}
+
+// unwrapDisallowed turns a refusal into the plain error a typed mutation reports.
+func unwrapDisallowed(err error) error {
+	if d, ok := err.(errDisallowed); ok {
+		return d.err
+	}
+	return err
+}
