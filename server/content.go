@@ -41,4 +41,3 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `"`+m[1]+`"`)
 	http.ServeContent(w, r, path.Base(r.URL.Path), time.Time{}, rd)
 }
-
