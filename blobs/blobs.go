@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// urls
@@ -159,8 +160,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Keys calls fn with every key under prefix.
-func (s *Store) Keys(ctx context.Context, prefix string, fn func(key string) error) error {
+// Keys calls fn with every key under prefix and when its blob was written.
+func (s *Store) Keys(ctx context.Context, prefix string, fn func(key string, written time.Time) error) error {
 	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -171,7 +172,7 @@ func (s *Store) Keys(ctx context.Context, prefix string, fn func(key string) err
 			return fmt.Errorf("blobs: list: %w", err)
 		}
 		if !obj.IsDir {
-			if err := fn(obj.Key); err != nil {
+			if err := fn(obj.Key, obj.ModTime); err != nil {
 				return err
 			}
 		}

@@ -141,3 +141,18 @@ func unwrapDisallowed(err error) error {
 	}
 	return err
 }
+
+// ChecksumsInUse says which of checksums some file row still names.
+func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string]bool, error) {
+	var used []string
+	err := d.NewSelect().Model((*models.File)(nil)).ColumnExpr("DISTINCT f.checksum").
+		Where("f.checksum IN (?)", bun.List(checksums)).Scan(ctx, &used)
+	if err != nil {
+		return nil, fmt.Errorf("db: checksums in use: %w", err)
+	}
+	out := make(map[string]bool, len(used))
+	for _, c := range used {
+		out[c] = true
+	}
+	return out, nil
+}

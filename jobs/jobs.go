@@ -7,9 +7,11 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 
+	"studio/blobs"
 	"studio/db"
 )
 
@@ -23,11 +25,13 @@ type Config struct {
 	// MaxWorkers is how many jobs run at once on this instance.
 	MaxWorkers int
 	Logger     *slog.Logger
+	// Periodic jobs are enqueued on schedule by the elected leader instance.
+	Periodic []*river.PeriodicJob
 }
 
 // New makes a River client on d. It does not start it.
 func New(d *db.DB, cfg Config) (*Client, error) {
-	rc := &river.Config{Logger: cfg.Logger}
+	rc := &river.Config{Logger: cfg.Logger, PeriodicJobs: cfg.Periodic}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, cfg.MaxWorkers)}}
@@ -37,4 +41,16 @@ func New(d *db.DB, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
 	return c, nil
+}
+
+// Standard returns the workers and periodic jobs every studio server runs.
+func Standard(d *db.DB, store *blobs.Store) (*river.Workers, []*river.PeriodicJob) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &CollectBlobs{DB: d, Blobs: store, Grace: time.Hour})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return CollectBlobsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "collect_blobs"}),
+	}
+	return workers, periodic
 }

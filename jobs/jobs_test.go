@@ -10,9 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"studio/blobs"
 	"studio/db"
 	"studio/db/dbtest"
 	"studio/jobs"
+	"studio/models"
 )
 
 type pingArgs struct{ N int }
@@ -63,5 +65,40 @@ func TestEnqueueInTransaction(t *testing.T) {
 		n, err := d.NewSelect().TableExpr("river_job").Count(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
+	})
+}
+
+func TestCollectBlobs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		store, err := blobs.Open(ctx, t.TempDir())
+		require.NoError(t, err)
+		defer store.Close()
+		u := dbtest.User(t, d, "ed@example.org", false)
+		ch := dbtest.Channel(t, d, u, "Files")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "document Notes")
+		files, err := d.FilesByNode(ctx, []models.ID{n["Notes"].ID})
+		require.NoError(t, err)
+		used := files[n["Notes"].ID][0]
+		keep := blobs.Key(used.Checksum, used.Extension)
+		orphan := blobs.Key("ffffffffffffffffffffffffffffffff", "pdf")
+		for _, key := range []string{keep, orphan} {
+			require.NoError(t, store.Put(ctx, key, []byte(key), "application/pdf"))
+		}
+		// Young blobs are kept: an upload stores its blob before its row commits.
+		gc := &jobs.CollectBlobs{DB: d, Blobs: store, Grace: time.Hour}
+		n0, err := gc.Collect(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n0)
+		gc.Grace = 0
+		n1, err := gc.Collect(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n1)
+		ok, err := store.Exists(ctx, orphan)
+		require.NoError(t, err)
+		require.False(t, ok)
+		ok, err = store.Exists(ctx, keep)
+		require.NoError(t, err)
+		require.True(t, ok)
 	})
 }

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"studio/blobs"
 	"studio/db"
 	"studio/graph"
+	"studio/jobs"
 	"studio/server"
 )
 
@@ -41,6 +43,21 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	workers, periodic := jobs.Standard(d, store)
+	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	if err := queue.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	defer func() {
+		// Jobs running now finish, up to a limit, or are handed back.
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = queue.Stop(stopCtx)
+	}()
 	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
