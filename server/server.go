@@ -50,7 +50,7 @@ func New(d *db.DB, cfg Config) *Server {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
 		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload})
-	mux.Handle("/graphql", s.authenticate(gql))
+	mux.Handle("/graphql", s.authenticate(streamUploads(gql, cfg.MaxUpload)))
 	if cfg.Blobs != nil {
 		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
 	}
@@ -125,6 +125,23 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		showSQL := s.cfg.Debug || (u != nil && u.IsAdmin && r.Header.Get("X-Studio-Debug") == "1")
 		next.ServeHTTP(w, r.WithContext(graph.WithCaller(ctx, graph.Caller{User: u, ShowSQL: showSQL})))
+	})
+}
+
+// streamUploads keeps uploads of unknown length (chunked requests) out of
+// memory: gqlgen reads a file part into memory when the request's
+// Content-Length is below its memory limit, and an unknown length (-1) is.
+// Such a request is given the upload limit as its length, so that its files
+// go to temporary files; the body is still cut at that limit.
+func streamUploads(next http.Handler, limit int64) http.Handler {
+	if limit <= 0 {
+		limit = graph.DefaultMaxUpload
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength < 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.ContentLength = limit
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
