@@ -156,3 +156,22 @@ func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string
 	}
 	return out, nil
 }
+
+// FilesByID loads files in the order asked.
+func (d *DB) FilesByID(ctx context.Context, ids []models.ID) ([]*models.File, error) {
+	var fs []*models.File
+	if err := d.NewSelect().Model(&fs).Where("f.id IN (?)", list(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: files: %w", err)
+	}
+	byID := make(map[models.ID]*models.File, len(fs))
+	for _, f := range fs {
+		byID[f.ID] = f
+	}
+	out := make([]*models.File, 0, len(ids))
+	for _, id := range ids {
+		if f, ok := byID[id]; ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -83,3 +83,28 @@ func (r *Resolver) deleteFiles(ctx context.Context, ids []models.ID) ([]models.I
 	}
 	return ids, nil
 }
+
+func (r *Resolver) updateFiles(ctx context.Context, in []*models.UpdateFileInput) ([]*models.File, error) {
+	changes := make([]db.Change, len(in))
+	ids := make([]models.ID, len(in))
+	for i, f := range in {
+		ids[i] = f.ID
+		mods := obj{}
+		if f.NodeID != nil {
+			mods["contentnode"] = *f.NodeID
+		}
+		if f.AssessmentItemID != nil {
+			mods["assessment_item"] = *f.AssessmentItemID
+		}
+		mods.str("preset", f.Preset)
+		mods.str("language", f.Language)
+		if f.Duration != nil {
+			mods["duration"] = *f.Duration
+		}
+		changes[i] = db.Change{Type: models.ChangeUpdated, Table: db.TableFile, Key: f.ID, Mods: mods}
+	}
+	if _, err := r.apply(ctx, changes); err != nil {
+		return nil, err
+	}
+	return r.DB.FilesByID(ctx, ids)
+}

@@ -263,6 +263,7 @@ type ComplexityRoot struct {
 		UpdateChannel         func(childComplexity int, id models.ID, input models.UpdateChannelInput) int
 		UpdateContentNodes    func(childComplexity int, input []*models.UpdateContentNodeInput) int
 		UpdateDescendants     func(childComplexity int, id models.ID, mods any) int
+		UpdateFiles           func(childComplexity int, input []*models.UpdateFileInput) int
 		UploadFile            func(childComplexity int, input models.UploadFileInput) int
 	}
 
@@ -386,6 +387,7 @@ type MutationResolver interface {
 	AddPrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
 	RemovePrerequisites(ctx context.Context, input []*models.PrerequisiteInput) ([]*models.ContentNode, error)
 	UploadFile(ctx context.Context, input models.UploadFileInput) (*models.File, error)
+	UpdateFiles(ctx context.Context, input []*models.UpdateFileInput) ([]*models.File, error)
 	DeleteFiles(ctx context.Context, ids []models.ID) ([]models.ID, error)
 	ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error)
 }
@@ -1544,6 +1546,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateDescendants(childComplexity, args["id"].(models.ID), args["mods"].(any)), true
+	case "Mutation.updateFiles":
+		if e.ComplexityRoot.Mutation.UpdateFiles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFiles(childComplexity, args["input"].([]*models.UpdateFileInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1745,6 +1758,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAssessmentItemInput", ec.unmarshalInputUpdateAssessmentItemInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateContentNodeInput", ec.unmarshalInputUpdateContentNodeInput),
+			graphql.NewInputUnmarshaler("UpdateFileInput", ec.unmarshalInputUpdateFileInput),
 			graphql.NewInputUnmarshaler("UploadFileInput", ec.unmarshalInputUploadFileInput),
 		)
 	}
@@ -1946,6 +1960,8 @@ type Mutation {
   thumbnail replaces the node's previous one.
   """
   uploadFile(input: UploadFileInput!): File!
+  "Moves files between nodes and questions, or describes them anew; all or none."
+  updateFiles(input: [UpdateFileInput!]!): [File!]!
   "Deletes files; returns the ids. All or none."
   deleteFiles(ids: [ID!]!): [ID!]!
 
@@ -2434,6 +2450,18 @@ input UploadFileInput {
   duration: Int
   "The md5 of the file, lowercase hex; checked when given."
   checksum: String
+}
+
+"Fields left out are unchanged."
+input UpdateFileInput {
+  id: ID!
+  "Attach the file to this node."
+  nodeId: ID
+  "Attach the file to this question (by its id)."
+  assessmentItemId: ID
+  preset: String
+  language: String
+  duration: Int
 }
 
 input CreateChannelInput {
@@ -3430,6 +3458,20 @@ func (ec *executionContext) field_Mutation_updateDescendants_args(ctx context.Co
 		return nil, err
 	}
 	args["mods"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateFiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*models.UpdateFileInput, error) {
+			return ec.unmarshalNUpdateFileInput2ᚕᚖstudioᚋmodelsᚐUpdateFileInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8144,6 +8186,50 @@ func (ec *executionContext) fieldContext_Mutation_uploadFile(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateFiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateFiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateFiles(ctx, fc.Args["input"].([]*models.UpdateFileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.File) graphql.Marshaler {
+			return ec.marshalNFile2ᚕᚖstudioᚋmodelsᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_deleteFiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11238,6 +11324,83 @@ func UnmarshalUpdateContentNodeInput(ctx context.Context, raw any) (models.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateFileInput(ctx context.Context, obj any) (models.UpdateFileInput, error) {
+	var it models.UpdateFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "nodeId", "assessmentItemId", "preset", "language", "duration"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "assessmentItemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentItemId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentItemID = data
+		case "preset":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preset = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "duration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duration"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Duration = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateFileInput unmarshals raw into the UpdateFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateFileInput(ctx context.Context, raw any) (models.UpdateFileInput, error) {
+	var out models.UpdateFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateFileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUploadFileInput(ctx context.Context, obj any) (models.UploadFileInput, error) {
 	var it models.UploadFileInput
 	if obj == nil {
@@ -12726,6 +12889,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateFiles":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateFiles(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "deleteFiles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteFiles(ctx, field)
@@ -14095,6 +14265,25 @@ func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚕᚖstudioᚋmode
 
 func (ec *executionContext) unmarshalNUpdateContentNodeInput2ᚖstudioᚋmodelsᚐUpdateContentNodeInput(ctx context.Context, v any) (*models.UpdateContentNodeInput, error) {
 	res, err := ec.unmarshalInputUpdateContentNodeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateFileInput2ᚕᚖstudioᚋmodelsᚐUpdateFileInputᚄ(ctx context.Context, v any) ([]*models.UpdateFileInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.UpdateFileInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpdateFileInput2ᚖstudioᚋmodelsᚐUpdateFileInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpdateFileInput2ᚖstudioᚋmodelsᚐUpdateFileInput(ctx context.Context, v any) (*models.UpdateFileInput, error) {
+	res, err := ec.unmarshalInputUpdateFileInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

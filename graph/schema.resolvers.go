@@ -297,6 +297,10 @@ func (r *mutationResolver) UploadFile(ctx context.Context, input models.UploadFi
 	return r.uploadFile(ctx, input)
 }
 
+func (r *mutationResolver) UpdateFiles(ctx context.Context, input []*models.UpdateFileInput) ([]*models.File, error) {
+	return r.updateFiles(ctx, input)
+}
+
 func (r *mutationResolver) DeleteFiles(ctx context.Context, ids []models.ID) ([]models.ID, error) {
 	return r.deleteFiles(ctx, ids)
 }

@@ -270,6 +270,18 @@ type UpdateContentNodeInput struct {
 	Mods     any   `json:"mods,omitempty"`
 }
 
+// Fields left out are unchanged.
+type UpdateFileInput struct {
+	ID ID `json:"id"`
+	// Attach the file to this node.
+	NodeID *ID `json:"nodeId,omitempty"`
+	// Attach the file to this question (by its id).
+	AssessmentItemID *ID     `json:"assessmentItemId,omitempty"`
+	Preset           *string `json:"preset,omitempty"`
+	Language         *string `json:"language,omitempty"`
+	Duration         *int    `json:"duration,omitempty"`
+}
+
 type UploadFileInput struct {
 	File graphql.Upload `json:"file"`
 	// A format preset id, such as high_res_video, document or exercise_image.

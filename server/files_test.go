@@ -158,5 +158,32 @@ func TestUploads(t *testing.T) {
 		require.NoError(t, err)
 		missing.Body.Close()
 		require.Equal(t, http.StatusNotFound, missing.StatusCode)
+
+		// Files move between nodes and are deleted through mutations.
+		_, err = d.NewUpdate().Model((*models.User)(nil)).Set("disk_space = ?", models.DefaultDiskSpace).Where("id = ?", u.ID).Exec(ctx)
+		require.NoError(t, err)
+		more := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "document Other")
+		_, err = d.NewDelete().Model((*models.File)(nil)).Where("node_id = ?", more["Other"].ID).Exec(ctx)
+		require.NoError(t, err)
+		fileID := get(a.upload(token, "notes.pdf", pdf, map[string]any{"preset": "document", "nodeId": n["Notes"].ID}).Data, "uploadFile", "id")
+		moved := a.ok(token, `mutation($in: [UpdateFileInput!]!) { updateFiles(input: $in) { nodeId } }`,
+			map[string]any{"in": []any{map[string]any{"id": fileID, "nodeId": more["Other"].ID}}})
+		require.Equal(t, more["Other"].ID.String(), get(moved, "updateFiles", 0, "nodeId"))
+		require.True(t, dbtest.Node(t, d, more["Other"].ID).Complete)
+		a.ok(token, `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`, map[string]any{"ids": []any{fileID}})
+		require.False(t, dbtest.Node(t, d, more["Other"].ID).Complete)
+
+		// A thumbnail replaces the previous one.
+		png1, png2 := []byte("\x89PNG one"), []byte("\x89PNG two")
+		a.upload(token, "a.png", png1, map[string]any{"preset": "document_thumbnail", "nodeId": n["Notes"].ID})
+		a.upload(token, "b.png", png2, map[string]any{"preset": "document_thumbnail", "nodeId": n["Notes"].ID})
+		thumbs := a.ok(token, `query($id: ID!) { contentNode(id: $id) { files { checksum preset { id } } } }`, map[string]any{"id": n["Notes"].ID})
+		var found []string
+		for _, f := range get(thumbs, "contentNode", "files").([]any) {
+			if get(f, "preset", "id") == "document_thumbnail" {
+				found = append(found, get(f, "checksum").(string))
+			}
+		}
+		require.Equal(t, []string{md5hex(png2)}, found)
 	})
 }
