@@ -291,8 +291,9 @@ func (a *applier) updateNodes(ctx context.Context, cs []Change) []error {
 	return errs
 }
 
-// updateOne checks one UPDATED change (the k-th of its group) and returns its edit.
-func (a *applier) updateOne(ctx context.Context, k int, c Change) (*nodeEdit, error) {
+// keyNode returns the editable node a change (the k-th of its group) is
+// keyed by, and records its channel as the change's.
+func (a *applier) keyNode(ctx context.Context, k int, c Change) (*models.ContentNode, error) {
 	id, err := keyID(c.Key)
 	if err != nil {
 		return nil, err
@@ -302,6 +303,15 @@ func (a *applier) updateOne(ctx context.Context, k int, c Change) (*nodeEdit, er
 		return nil, err
 	}
 	a.outcomes[k].channel = n.ChannelID
+	return n, nil
+}
+
+// updateOne checks one UPDATED change (the k-th of its group) and returns its edit.
+func (a *applier) updateOne(ctx context.Context, k int, c Change) (*nodeEdit, error) {
+	n, err := a.keyNode(ctx, k, c)
+	if err != nil {
+		return nil, err
+	}
 	if len(c.Mods) == 0 {
 		return nil, badField("mods", "an update needs mods: the fields to change")
 	}
@@ -426,15 +436,10 @@ func (a *applier) contentOf(ctx context.Context, ids []models.ID) (map[models.ID
 // moveNode applies a MOVED contentnode change: the node (with its subtree)
 // goes to position relative to target, in any tree the caller may edit.
 func (a *applier) moveNode(ctx context.Context, c Change) error {
-	id, err := keyID(c.Key)
+	n, err := a.keyNode(ctx, 0, c)
 	if err != nil {
 		return err
 	}
-	n, _, err := a.editableNode(ctx, id, c.ChannelID)
-	if err != nil {
-		return err
-	}
-	a.outcomes[0].channel = n.ChannelID
 	if isRoot(n) {
 		return badField("key", "a tree's root cannot be moved")
 	}
@@ -597,15 +602,10 @@ func isDisallowed(err error) bool {
 
 // updateDescendants applies mods to a topic and every node below it.
 func (a *applier) updateDescendants(ctx context.Context, c Change) error {
-	id, err := keyID(c.Key)
+	n, err := a.keyNode(ctx, 0, c)
 	if err != nil {
 		return err
 	}
-	n, _, err := a.editableNode(ctx, id, c.ChannelID)
-	if err != nil {
-		return err
-	}
-	a.outcomes[0].channel = n.ChannelID
 	if n.Kind != models.KindTopic {
 		return badField("key", "only a topic has descendants to update, and %s is a %s", n.ID, n.Kind)
 	}

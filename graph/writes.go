@@ -68,6 +68,13 @@ func (o obj) str(key string, v *string) {
 	}
 }
 
+// strs sets the string fields that were given.
+func (o obj) strs(fields map[string]*string) {
+	for k, v := range fields {
+		o.str(k, v)
+	}
+}
+
 func (o obj) labels(key string, ids []string) {
 	if ids != nil {
 		m := map[string]any{}
@@ -87,15 +94,9 @@ func (r *Resolver) createNodes(ctx context.Context, in []*models.CreateContentNo
 			ids[i] = *n.ID
 		}
 		o := obj{"parent": n.ParentID, "kind": n.Kind, "title": n.Title}
-		o.str("description", n.Description)
-		o.str("author", n.Author)
-		o.str("aggregator", n.Aggregator)
-		o.str("provider", n.Provider)
-		o.str("copyright_holder", n.CopyrightHolder)
-		o.str("license", n.License)
-		o.str("license_description", n.LicenseDescription)
-		o.str("language", n.Language)
-		o.str("role_visibility", n.RoleVisibility)
+		o.strs(map[string]*string{"description": n.Description, "author": n.Author, "aggregator": n.Aggregator,
+			"provider": n.Provider, "copyright_holder": n.CopyrightHolder, "license": n.License,
+			"license_description": n.LicenseDescription, "language": n.Language, "role_visibility": n.RoleVisibility})
 		if n.ExtraFields != nil {
 			o["extra_fields"] = n.ExtraFields
 		}
@@ -137,16 +138,10 @@ func (r *Resolver) updateNodes(ctx context.Context, in []*models.UpdateContentNo
 		if o == nil {
 			o = obj{}
 		}
-		o.str("title", n.Title)
-		o.str("description", n.Description)
-		o.str("author", n.Author)
-		o.str("aggregator", n.Aggregator)
-		o.str("provider", n.Provider)
-		o.str("copyright_holder", n.CopyrightHolder)
-		o.str("license", n.License)
-		o.str("license_description", n.LicenseDescription)
-		o.str("language", n.Language)
-		o.str("role_visibility", n.RoleVisibility)
+		o.strs(map[string]*string{"title": n.Title, "description": n.Description, "author": n.Author,
+			"aggregator": n.Aggregator, "provider": n.Provider, "copyright_holder": n.CopyrightHolder,
+			"license": n.License, "license_description": n.LicenseDescription, "language": n.Language,
+			"role_visibility": n.RoleVisibility})
 		if n.SuggestedDuration != nil {
 			o["suggested_duration"] = *n.SuggestedDuration
 		}
