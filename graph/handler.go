@@ -32,6 +32,10 @@ type Options struct {
 	// Blobs keeps uploaded files; MaxUpload (0: DefaultMaxUpload) bounds them.
 	Blobs     *blobs.Store
 	MaxUpload int64
+	// Limits bound a query (nil: DefaultLimits); NoIntrospection turns
+	// schema introspection off.
+	Limits          *Limits
+	NoIntrospection bool
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -45,7 +49,9 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	if opts.MaxUpload == 0 {
 		opts.MaxUpload = DefaultMaxUpload
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload}}))
+	cfg := Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload}}
+	costs(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
 	// SSE first: it matches POSTs that accept text/event-stream.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
 	srv.AddTransport(transport.Websocket{
@@ -63,7 +69,15 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	// size does not become memory.
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUpload + 1<<20, MaxMemory: 4 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	if !opts.NoIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	limits := DefaultLimits
+	if opts.Limits != nil {
+		limits = *opts.Limits
+	}
+	srv.Use(&limits)
 
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(withLoaders(ctx, NewLoaders(d, userFrom(ctx), opts.LoaderWait)))

@@ -32,7 +32,15 @@ type Config struct {
 	// Blobs keeps and serves files; MaxUpload bounds an upload (0: 500 MB).
 	Blobs     *blobs.Store
 	MaxUpload int64
+	// NoIntrospection turns GraphQL schema introspection off.
+	NoIntrospection bool
 }
+
+// Bounds of one request that is not an upload or a stream.
+const (
+	maxBody        = 8 << 20
+	requestTimeout = 60 * time.Second
+)
 
 // Server serves studio over HTTP.
 type Server struct {
@@ -49,8 +57,8 @@ func New(d *db.DB, cfg Config) *Server {
 	s := &Server{db: d, cfg: cfg}
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
-		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload})
-	mux.Handle("/graphql", s.authenticate(streamUploads(gql, cfg.MaxUpload)))
+		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection})
+	mux.Handle("/graphql", bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
 	if cfg.Blobs != nil {
 		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
 	}
@@ -125,6 +133,24 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		showSQL := s.cfg.Debug || (u != nil && u.IsAdmin && r.Header.Get("X-Studio-Debug") == "1")
 		next.ServeHTTP(w, r.WithContext(graph.WithCaller(ctx, graph.Caller{User: u, ShowSQL: showSQL})))
+	})
+}
+
+// bound limits a plain request's body and time; uploads have their own
+// limit, and streams (websockets, SSE) last as long as their clients.
+func bound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		streaming := r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+		upload := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+		if !streaming && !upload {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		if !streaming {
+			ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -17,7 +17,7 @@ const usage = `studio: curate educational channels and publish them to Kolibri.
 
 Usage:
   studio serve [--addr 127.0.0.1:8080] [--data-dir ./studio-data] [--database-url URL] [--debug]
-               [--blobs-url DIR|s3://…] [--max-upload-size BYTES]
+               [--blobs-url DIR|s3://…] [--max-upload-size BYTES] [--no-introspection]
   studio migrate [--data-dir DIR] [--database-url URL]
   studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
   studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]

@@ -23,6 +23,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	debug := fs.Bool("debug", envBool("debug"), "report each request's SQL statement count in extensions.sqlQueries")
 	blobsURL := fs.String("blobs-url", env("blobs-url", ""), "where files are kept: a directory (default: the data directory) or s3://bucket?endpoint=…&region=…&use_path_style=true")
 	maxUpload := fs.Int64("max-upload-size", envInt("max-upload-size", graph.DefaultMaxUpload), "the largest file an upload may be, in bytes")
+	noIntrospection := fs.Bool("no-introspection", envBool("no-introspection"), "turn GraphQL schema introspection off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		_ = queue.Stop(stopCtx)
 	}()
-	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload})
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})
