@@ -135,4 +135,3 @@ func costs(c *ComplexityRoot) {
 	c.Query.ContentNodes = func(child int, ids []models.ID) int { return 1 + len(ids)*child }
 	c.Query.Changes = func(child int, _ models.ID, _ int, first *int) int { return 1 + page(first, 200)*child }
 }
-
