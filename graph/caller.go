@@ -17,6 +17,9 @@ type Caller struct {
 
 // WithCaller stores the caller for resolvers.
 func WithCaller(ctx context.Context, c Caller) context.Context {
+	if sink, ok := ctx.Value(sinkKey{}).(*Caller); ok {
+		*sink = c
+	}
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
@@ -27,3 +30,11 @@ func CallerFrom(ctx context.Context) Caller {
 }
 
 func userFrom(ctx context.Context) *models.User { return CallerFrom(ctx).User }
+
+type sinkKey struct{}
+
+// WithCallerSink asks WithCaller to also report the caller to *sink, for
+// the request log written after the request.
+func WithCallerSink(ctx context.Context, sink *Caller) context.Context {
+	return context.WithValue(ctx, sinkKey{}, sink)
+}

@@ -19,12 +19,14 @@ func TestTypenameAndHealth(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a := newAPI(t, d, server.Config{})
 		require.Equal(t, map[string]any{"__typename": "Query"}, a.ok("", "{ __typename }", nil))
-		resp, err := http.Get(a.url + "/healthz")
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get(a.url + path)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		}
 		// GET works too.
-		resp, err = http.Get(a.url + "/graphql?query=%7B__typename%7D")
+		resp, err := http.Get(a.url + "/graphql?query=%7B__typename%7D")
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)

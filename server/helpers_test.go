@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +30,9 @@ func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
 		require.NoError(t, err)
 		t.Cleanup(func() { store.Close() })
 		cfg.Blobs = store
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ts := httptest.NewServer(server.New(d, cfg).Handler())
 	t.Cleanup(ts.Close)

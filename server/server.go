@@ -64,7 +64,8 @@ func New(d *db.DB, cfg Config) *Server {
 	}
 	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	s.handler = mux
+	mux.HandleFunc("GET /readyz", s.readyz)
+	s.handler = s.logRequests(mux)
 	return s
 }
 
@@ -112,7 +113,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 // expired token for an empty account.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _ := db.WithCounter(r.Context())
+		ctx := r.Context()
+		if db.CounterFrom(ctx) == nil {
+			ctx, _ = db.WithCounter(ctx)
+		}
 		var u *models.User
 		if h := r.Header.Get("Authorization"); h != "" {
 			token, ok := strings.CutPrefix(h, "Bearer ")
@@ -182,6 +186,22 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
 		"message": me.Message, "extensions": map[string]any{"code": me.Code},
 	}}})
+}
+
+// readyz answers 200 when the database answers and its migrations are
+// current: a load balancer sends this instance traffic then.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	pending, err := s.db.Pending(ctx)
+	switch {
+	case err != nil:
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+	case len(pending) > 0:
+		http.Error(w, "migrations pending: "+strings.Join(pending, ", "), http.StatusServiceUnavailable)
+	default:
+		_, _ = w.Write([]byte("ready\n"))
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
