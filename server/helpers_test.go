@@ -3,9 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
