@@ -95,7 +95,9 @@ var authzMatrix = map[string]authzCase{
 	"Mutation.deleteFiles": {`mutation($f: ID!) { deleteFiles(ids: [$f]) }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"f": f.fileID} }, [5]string{un, nf, fb, ok, ok}},
 	// uploadFile is sent as a multipart request (see outcome): a subtitle for video A.
-	"Mutation.uploadFile": {"upload", func(f *authzFixture) map[string]any { return map[string]any{"preset": "video_subtitle", "nodeId": f.node} },
+	"Mutation.uploadFile": {"upload", func(f *authzFixture) map[string]any {
+		return map[string]any{"preset": "video_subtitle", "nodeId": f.node}
+	},
 		[5]string{un, nf, fb, ok, ok}},
 	// applyChanges reports permission change by change: disallowed.
 	"Mutation.applyChanges": {`mutation($n: JSON!) { applyChanges(changes: [{type: UPDATED, table: "contentnode", key: $n, mods: {title: "T"}}]) { allowed { index } disallowed { index } } }`,
