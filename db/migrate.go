@@ -83,3 +83,20 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 	}
 	return migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
+
+// JobCount is how many of River's jobs of a kind are in a state.
+type JobCount struct {
+	Kind  string `bun:"kind"`
+	State string `bun:"state"`
+	Count int64  `bun:"n"`
+}
+
+// JobCounts counts River's jobs by kind and state, for metrics.
+func (d *DB) JobCounts(ctx context.Context) ([]JobCount, error) {
+	var out []JobCount
+	err := d.NewRaw("SELECT kind, state, count(*) AS n FROM river_job GROUP BY kind, state").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("db: job counts: %w", err)
+	}
+	return out, nil
+}

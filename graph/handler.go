@@ -36,6 +36,9 @@ type Options struct {
 	// schema introspection off.
 	Limits          *Limits
 	NoIntrospection bool
+	// Observe, if set, is told of every operation: its name (or its first
+	// field), its outcome (ok, or the first error's code) and its duration.
+	Observe func(operation, outcome string, took time.Duration)
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -83,7 +86,11 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 		return next(withLoaders(ctx, NewLoaders(d, userFrom(ctx), opts.LoaderWait)))
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
 		resp := next(ctx)
+		if opts.Observe != nil && resp != nil && graphql.HasOperationContext(ctx) {
+			opts.Observe(operationName(graphql.GetOperationContext(ctx)), outcome(resp), time.Since(start))
+		}
 		if resp != nil && CallerFrom(ctx).ShowSQL {
 			if n := db.CounterFrom(ctx); n != nil {
 				if resp.Extensions == nil {
@@ -102,6 +109,33 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 		return errors.New("panic") // presented as an internal error
 	})
 	return srv
+}
+
+// operationName names an operation for metrics: its name, or else its
+// first field.
+func operationName(oc *graphql.OperationContext) string {
+	if oc.Operation != nil && oc.Operation.Name != "" {
+		return oc.Operation.Name
+	}
+	if oc.Operation != nil {
+		for _, sel := range oc.Operation.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok {
+				return f.Name
+			}
+		}
+	}
+	return "unknown"
+}
+
+// outcome is ok, or the first error's code.
+func outcome(resp *graphql.Response) string {
+	if len(resp.Errors) == 0 {
+		return "ok"
+	}
+	if code, ok := resp.Errors[0].Extensions["code"].(string); ok {
+		return code
+	}
+	return string(models.CodeInternal)
 }
 
 // websocketCaller authenticates a websocket by the token in its

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,5 +164,22 @@ func TestSQLCountIsForAdminsOrDebug(t *testing.T) {
 		require.EqualValues(t, 1, a.call(admin, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
 		debug := newAPI(t, d, server.Config{Debug: true})
 		require.EqualValues(t, 0, debug.call("", "{ __typename }", nil).Extensions["sqlQueries"])
+	})
+}
+
+func TestMetrics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		a.call("", `query Lookup { channels { totalCount } }`, nil)
+		a.call("", `{ contentNode(id: "x") { id } }`, nil)
+		resp, err := http.Get(a.url + "/metrics")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text := string(body)
+		require.Contains(t, text, `studio_graphql_operations_total{operation="Lookup",outcome="ok"} 1`)
+		require.Contains(t, text, `studio_graphql_operations_total{operation="contentNode",outcome="BAD_USER_INPUT"} 1`)
+		require.Contains(t, text, `studio_graphql_operation_seconds_bucket{operation="Lookup"`)
+		require.Contains(t, text, "go_sql_open_connections")
 	})
 }

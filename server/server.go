@@ -55,9 +55,12 @@ func New(d *db.DB, cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{db: d, cfg: cfg}
+	m := newMetrics(d)
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
-		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection})
+		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection,
+		Observe: m.observe})
 	mux.Handle("/graphql", bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
 	if cfg.Blobs != nil {
 		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
