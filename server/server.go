@@ -34,6 +34,8 @@ type Config struct {
 	MaxUpload int64
 	// NoIntrospection turns GraphQL schema introspection off.
 	NoIntrospection bool
+	// RiverUI, if set, is River's web UI, served at /riverui/ to admins.
+	RiverUI http.Handler
 }
 
 // Bounds of one request that is not an upload or a stream.
@@ -68,6 +70,9 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.RiverUI != nil {
+		mux.Handle("/riverui/", s.adminOnly(cfg.RiverUI))
+	}
 	s.handler = s.logRequests(mux)
 	return s
 }

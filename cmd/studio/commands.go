@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"riverqueue.com/riverui"
+
 	"studio/blobs"
 	"studio/db"
 	"studio/graph"
@@ -53,13 +55,20 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(queue, nil), Logger: logger, Prefix: "/riverui"})
+	if err != nil {
+		return fmt.Errorf("river ui: %w", err)
+	}
+	if err := ui.Start(ctx); err != nil {
+		return fmt.Errorf("river ui: %w", err)
+	}
 	defer func() {
 		// Jobs running now finish, up to a limit, or are handed back.
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = queue.Stop(stopCtx)
 	}()
-	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection})
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})

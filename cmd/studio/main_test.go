@@ -105,6 +105,19 @@ func TestServe(t *testing.T) {
 		resp.Body.Close()
 		require.JSONEq(t, `{"data":{"__typename":"Query","me":{"email":"admin@localhost","isAdmin":true}}}`, body.String())
 
+		// River's UI is for admins only.
+		base := strings.TrimSuffix(url, "/graphql")
+		resp, err = http.Get(base + "/riverui/")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		req, _ = http.NewRequest(http.MethodGet, base+"/riverui/", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+
 		cancel()
 		select {
 		case code := <-done:
