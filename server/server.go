@@ -49,6 +49,10 @@ type Server struct {
 	db      *db.DB
 	cfg     Config
 	handler http.Handler
+	// streams is done when shutdown begins: subscriptions (websockets, SSE)
+	// end then, while other requests finish.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // New builds the server's routes.
@@ -57,13 +61,14 @@ func New(d *db.DB, cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{db: d, cfg: cfg}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	m := newMetrics(d)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
 		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection,
 		Observe: m.observe})
-	mux.Handle("/graphql", bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
+	mux.Handle("/graphql", s.bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
 	if cfg.Blobs != nil {
 		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
 	}
@@ -87,15 +92,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
-	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	// Long-lived requests (streams, websockets) end when shutdown begins.
-	hs.RegisterOnShutdown(cancelBase)
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown waits for requests in flight, but streams (and hijacked
+	// websockets, which it does not track) would hold it: they end at once.
+	hs.RegisterOnShutdown(s.stopStreams)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -149,20 +149,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // bound limits a plain request's body and time; uploads have their own
-// limit, and streams (websockets, SSE) last as long as their clients.
-func bound(next http.Handler) http.Handler {
+// limit, and streams (websockets, SSE) last as long as their clients, or
+// until the server shuts down.
+func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		streaming := r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 		upload := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 		if !streaming && !upload {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		if !streaming {
-			ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-			defer cancel()
-			r = r.WithContext(ctx)
+		var ctx context.Context
+		var cancel context.CancelFunc
+		if streaming {
+			ctx, cancel = context.WithCancel(r.Context())
+			defer context.AfterFunc(s.streams, cancel)()
+		} else {
+			ctx, cancel = context.WithTimeout(r.Context(), requestTimeout)
 		}
-		next.ServeHTTP(w, r)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
@@ -118,6 +120,17 @@ func TestServe(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 
+		// A subscriber is disconnected cleanly when the server stops.
+		wsURL := "ws" + strings.TrimPrefix(url, "http")
+		wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer wcancel()
+		conn, _, err := websocket.Dial(wctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		require.NoError(t, err)
+		require.NoError(t, wsjson.Write(wctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}))
+		var ack map[string]any
+		require.NoError(t, wsjson.Read(wctx, conn, &ack))
+		require.Equal(t, "connection_ack", ack["type"])
+
 		cancel()
 		select {
 		case code := <-done:
@@ -125,6 +138,8 @@ func TestServe(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("serve did not stop")
 		}
+		var msg map[string]any
+		require.Error(t, wsjson.Read(wctx, conn, &msg), "the websocket is closed")
 
 		// A second start finds the admin and prints no token.
 		ctx2, cancel2 := context.WithCancel(context.Background())

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"studio/db"
+	"studio/db/dbtest"
+)
+
+// TestSIGTERMDuringCopy stops the server while it copies 5,000 nodes: the
+// copy is one transaction, so the channel ends up with all of it or none,
+// and the process exits cleanly.
+func TestSIGTERMDuringCopy(t *testing.T) {
+	bin := buildStudio(t)
+	for _, kind := range dbtest.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			ctx := context.Background()
+			url := dbtest.URL(t, kind)
+			d, err := db.Open(ctx, url)
+			require.NoError(t, err)
+			defer d.Close()
+			require.NoError(t, d.Migrate(ctx))
+			u := dbtest.User(t, d, "ed@example.org", false)
+			token := dbtest.Token(t, d, u)
+			ch := dbtest.Channel(t, d, u, "Big")
+			var lit strings.Builder
+			lit.WriteString("topic Source\n")
+			for i := range 50 {
+				fmt.Fprintf(&lit, "  topic T%d\n", i)
+				for j := range 99 {
+					fmt.Fprintf(&lit, "    video V%d.%d\n", i, j)
+				}
+			}
+			lit.WriteString("topic Dest\n")
+			n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+			before, err := d.CountChannelNodes(ctx, ch.ID, db.NodeQuery{})
+			require.NoError(t, err)
+
+			cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database-url", url)
+			cmd.Env = append(os.Environ(), "STUDIO_DATA_DIR="+t.TempDir())
+			out, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			addr := regexp.MustCompile(`at (http://\S+)/graphql`)
+			var base string
+			lines := bufio.NewScanner(out)
+			for base == "" && lines.Scan() {
+				if m := addr.FindStringSubmatch(lines.Text()); m != nil {
+					base = m[1]
+				}
+			}
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			require.NotEmpty(t, base)
+
+			body, _ := json.Marshal(map[string]any{
+				"query":     `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,
+				"variables": map[string]any{"in": []any{map[string]any{"sourceId": n["Source"].ID, "target": n["Dest"].ID}}}})
+			done := make(chan error, 1)
+			go func() {
+				req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				done <- err
+			}()
+			time.Sleep(150 * time.Millisecond)
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, cmd.Wait(), "the server did not exit cleanly")
+			<-done
+
+			after, err := d.CountChannelNodes(ctx, ch.ID, db.NodeQuery{})
+			require.NoError(t, err)
+			copied := after - before
+			require.Contains(t, []int{0, 1 + 50 + 50*99}, copied, "a copy was left half done")
+			t.Logf("the copy %s", map[bool]string{true: "completed before the server stopped", false: "was not made"}[copied > 0])
+			dbtest.CheckTree(t, d)
+		})
+	}
+}
