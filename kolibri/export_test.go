@@ -1,0 +1,103 @@
+package kolibri_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"studio/db"
+	"studio/db/dbtest"
+	"studio/kolibri"
+	"studio/models"
+)
+
+func TestExport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		u := dbtest.User(t, d, "ed@example.org", false)
+		ch := dbtest.Channel(t, d, u, "Maths")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), `
+topic Algebra
+  video Intro
+  exercise Sums
+  document Draft
+topic Empty
+topic Nothing finished
+  audio Unfinished`)
+		item := models.NewID()
+		mastery := map[string]any{"randomize": true, "options": map[string]any{"completion_criteria": map[string]any{
+			"model": "mastery", "threshold": map[string]any{"mastery_model": "do_all"}}}}
+		_, err := d.Apply(ctx, u, []db.Change{
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Sums"].ID, Mods: map[string]any{"extra_fields": mastery, "tags.arithmetic": true}},
+			{Type: models.ChangeCreated, Table: db.TableAssessmentItem, Key: []models.ID{n["Sums"].ID, item},
+				Obj: map[string]any{"type": "input_question", "question": "1+1", "answers": []any{map[string]any{"answer": "2", "correct": true, "order": 1}}}},
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Draft"].ID, Mods: map[string]any{"license": ""}},
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Unfinished"].ID, Mods: map[string]any{"license": ""}},
+			{Type: models.ChangeCreated, Table: db.TablePrerequisite, Key: []models.ID{n["Sums"].ID, n["Intro"].ID}},
+			// The server computes completeness: topics with a title are complete.
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Algebra"].ID, Mods: map[string]any{"title": "Algebra"}},
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Empty"].ID, Mods: map[string]any{"title": "Empty"}},
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Nothing finished"].ID, Mods: map[string]any{"title": "Nothing finished"}},
+		}, true)
+		require.NoError(t, err)
+		ch, err = reload(ctx, d, ch.ID)
+		require.NoError(t, err)
+
+		path := filepath.Join(t.TempDir(), ch.ID.String()+"-1.sqlite3")
+		stats, err := kolibri.Export(ctx, d, ch, 1, path)
+		require.NoError(t, err)
+		require.Equal(t, 2, stats.Resources, "the incomplete document and audio stay out")
+		require.Equal(t, map[string]int{"topic": 2, "video": 1, "exercise": 1}, stats.KindCount)
+		require.Equal(t, []string{"en"}, stats.Languages)
+
+		out, err := sql.Open("sqlite", "file:"+path)
+		require.NoError(t, err)
+		defer out.Close()
+		var titles []string
+		rows, err := out.Query("SELECT title FROM content_contentnode ORDER BY lft")
+		require.NoError(t, err)
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			titles = append(titles, s)
+		}
+		rows.Close()
+		require.Equal(t, []string{"Maths", "Algebra", "Intro", "Sums"}, titles, "empty topics and incomplete nodes are left out")
+		var lft, rght, level int
+		require.NoError(t, out.QueryRow("SELECT lft, rght, level FROM content_contentnode WHERE parent_id IS NULL").Scan(&lft, &rght, &level))
+		require.Equal(t, []int{1, 8, 0}, []int{lft, rght, level})
+		var rootID, minVersion string
+		require.NoError(t, out.QueryRow("SELECT root_id, min_schema_version FROM content_channelmetadata").Scan(&rootID, &minVersion))
+		require.Equal(t, ch.ID.String(), rootID, "the root's node_id is the channel's id")
+		require.Equal(t, "1", minVersion)
+		var model string
+		require.NoError(t, out.QueryRow("SELECT mastery_model FROM content_assessmentmetadata").Scan(&model))
+		require.JSONEq(t, `{"type": "do_all", "m": 1, "n": 1}`, model)
+		var count int
+		require.NoError(t, out.QueryRow("SELECT count(*) FROM content_contentnode_has_prerequisite").Scan(&count))
+		require.Equal(t, 1, count)
+		require.NoError(t, out.QueryRow("SELECT count(*) FROM content_file f JOIN content_localfile l ON l.id = f.local_file_id").Scan(&count))
+		require.Equal(t, 2, count, "the video's and the exercise's files")
+		require.NoError(t, out.QueryRow("SELECT count(*) FROM content_contentnode_tags").Scan(&count))
+		require.Equal(t, 1, count)
+
+		// No language, or nothing complete: a clear error, no file.
+		ch.LanguageCode = ""
+		_, err = kolibri.Export(ctx, d, ch, 1, filepath.Join(t.TempDir(), "x.sqlite3"))
+		require.Equal(t, models.CodeBadUserInput, models.CodeOf(err))
+		empty := dbtest.Channel(t, d, u, "Empty")
+		_, err = kolibri.Export(ctx, d, empty, 1, filepath.Join(t.TempDir(), "y.sqlite3"))
+		require.Equal(t, models.CodeBadUserInput, models.CodeOf(err))
+	})
+}
+
+func reload(ctx context.Context, d *db.DB, id models.ID) (*models.Channel, error) {
+	got, err := d.ChannelsByID(ctx, nil, []models.ID{id})
+	if err != nil {
+		return nil, err
+	}
+	return got[id].Channel, nil
+}
