@@ -24,9 +24,15 @@ import (
 	"studio/models"
 )
 
-// startStudio runs the studio binary with args until the test ends and
-// returns the base URL it serves.
-func startStudio(t *testing.T, bin string, args ...string) string {
+// studioProc is a studio process under test.
+type studioProc struct {
+	cmd   *exec.Cmd
+	base  string // http://host:port
+	token string // the first admin's, when the database was new
+}
+
+// startStudio runs the studio binary's serve with args until the test ends.
+func startStudio(t *testing.T, bin string, args ...string) *studioProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "STUDIO_DATA_DIR="+t.TempDir())
@@ -38,19 +44,23 @@ func startStudio(t *testing.T, bin string, args ...string) string {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	})
+	p := &studioProc{cmd: cmd}
 	addr := regexp.MustCompile(`at (http://\S+)/graphql`)
 	lines := bufio.NewScanner(out)
-	for lines.Scan() {
+	for p.base == "" && lines.Scan() {
+		if m := regexp.MustCompile(`studio_\S+`).FindString(lines.Text()); m != "" {
+			p.token = m
+		}
 		if m := addr.FindStringSubmatch(lines.Text()); m != nil {
-			go func() {
-				for lines.Scan() {
-				}
-			}()
-			return m[1]
+			p.base = m[1]
 		}
 	}
-	t.Fatal("studio did not start")
-	return ""
+	require.NotEmpty(t, p.base, "studio did not start")
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	return p
 }
 
 // buildStudio builds this command once per test run.
@@ -144,8 +154,8 @@ func TestTwoInstancesOneFeed(t *testing.T) {
 	require.NoError(t, err)
 
 	bin := buildStudio(t)
-	first := startStudio(t, bin, "--database-url", url)
-	second := startStudio(t, bin, "--database-url", url)
+	first := startStudio(t, bin, "--database-url", url).base
+	second := startStudio(t, bin, "--database-url", url).base
 
 	whole := subscribeFeed(t, first, token, ch.ID, start)
 	defer whole.close()

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,24 +46,8 @@ func TestSIGTERMDuringCopy(t *testing.T) {
 			before, err := d.CountChannelNodes(ctx, ch.ID, db.NodeQuery{})
 			require.NoError(t, err)
 
-			cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database-url", url)
-			cmd.Env = append(os.Environ(), "STUDIO_DATA_DIR="+t.TempDir())
-			out, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			addr := regexp.MustCompile(`at (http://\S+)/graphql`)
-			var base string
-			lines := bufio.NewScanner(out)
-			for base == "" && lines.Scan() {
-				if m := addr.FindStringSubmatch(lines.Text()); m != nil {
-					base = m[1]
-				}
-			}
-			go func() {
-				for lines.Scan() {
-				}
-			}()
-			require.NotEmpty(t, base)
+			p := startStudio(t, bin, "--database-url", url)
+			cmd, base := p.cmd, p.base
 
 			body, _ := json.Marshal(map[string]any{
 				"query":     `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,

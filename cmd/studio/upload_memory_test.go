@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
@@ -38,26 +36,8 @@ func TestUploadIsStreamed(t *testing.T) {
 	}
 	const size = 200 << 20
 	bin := buildStudio(t)
-	data := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", data)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	var base, token string
-	lines := bufio.NewScanner(out)
-	for base == "" && lines.Scan() {
-		if m := regexp.MustCompile(`studio_\S+`).FindString(lines.Text()); m != "" {
-			token = m
-		}
-		if m := regexp.MustCompile(`at (http://\S+)/graphql`).FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-		}
-	}
-	go func() {
-		for lines.Scan() {
-		}
-	}()
+	p := startStudio(t, bin, "--data-dir", t.TempDir())
+	cmd, base, token := p.cmd, p.base, p.token
 	require.NotEmpty(t, token)
 	// Warm the server up, so that what is measured is the upload.
 	resp, err := http.Get(base + "/healthz")
