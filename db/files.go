@@ -94,16 +94,9 @@ func (a *applier) updateFile(ctx context.Context, c Change) error {
 			}
 			f.PresetID = s
 		case "language":
-			s, err := stringValue(k, v)
+			s, err := languageValue(k, v)
 			if err != nil {
 				return err
-			}
-			if s != "" {
-				l, err := models.LanguageByCode(s)
-				if err != nil {
-					return badField(k, "%q is not a language code", s)
-				}
-				s = l.ID
 			}
 			f.LanguageCode = s
 		case "duration":

@@ -147,16 +147,9 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 		}
 		n.LicenseName = name
 	case "language":
-		s, err := stringValue(field, v)
+		s, err := languageValue(field, v)
 		if err != nil {
 			return err
-		}
-		if s != "" {
-			l, err := models.LanguageByCode(s)
-			if err != nil {
-				return badField(field, "%q is not a language code; use one from the languages query, such as en or pt-BR", s)
-			}
-			s = l.ID
 		}
 		n.LanguageCode = s
 	case "role_visibility":
@@ -285,6 +278,19 @@ func stringValue(field string, v any) (string, error) {
 		return s, nil
 	}
 	return "", badField(field, "must be a string, not %s", kindOf(v))
+}
+
+// languageValue reads a language code, canonical ("pt-BR"); "" for none.
+func languageValue(field string, v any) (string, error) {
+	s, err := stringValue(field, v)
+	if err != nil || s == "" {
+		return s, err
+	}
+	l, err := models.LanguageByCode(s)
+	if err != nil {
+		return "", badField(field, "%q is not a language code; use one from the languages query, such as en or pt-BR", s)
+	}
+	return l.ID, nil
 }
 
 func objectValue(field string, v any) (map[string]any, error) {

@@ -26,10 +26,7 @@ func TestSIGTERMDuringCopy(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			ctx := context.Background()
 			url := dbtest.URL(t, kind)
-			d, err := db.Open(ctx, url)
-			require.NoError(t, err)
-			defer d.Close()
-			require.NoError(t, d.Migrate(ctx))
+			d := dbtest.OpenURL(t, url)
 			u := dbtest.User(t, d, "ed@example.org", false)
 			token := dbtest.Token(t, d, u)
 			ch := dbtest.Channel(t, d, u, "Big")

@@ -79,9 +79,16 @@ func URL(t testing.TB, kind db.Kind) string {
 // Open returns a migrated database of kind, closed when the test ends.
 func Open(t testing.TB, kind db.Kind) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), URL(t, kind))
+	return OpenURL(t, URL(t, kind))
+}
+
+// OpenURL opens and migrates the database at url (from URL), closed when
+// the test ends; for tests that also hand url to a server process.
+func OpenURL(t testing.TB, url string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
-	require.NoError(t, d.Migrate(context.Background()), "migrate %s", kind)
+	require.NoError(t, d.Migrate(context.Background()))
 	return d
 }
