@@ -106,21 +106,27 @@ func (s *Store) Store(ctx context.Context, key string, sp *Spooled, contentType 
 	if ok, err := s.Exists(ctx, key); err != nil || ok {
 		return err
 	}
-	f, err := os.Open(sp.Path)
+	return s.PutFile(ctx, key, sp.Path, contentType)
+}
+
+// PutFile keeps the file at path under key, replacing what is there.
+// Writers are atomic: readers see the old blob or the new one, never a part.
+func (s *Store) PutFile(ctx context.Context, key, path, contentType string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("blobs: store: %w", err)
+		return fmt.Errorf("blobs: put %s: %w", key, err)
 	}
 	defer f.Close()
 	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType})
 	if err != nil {
-		return fmt.Errorf("blobs: store %s: %w", key, err)
+		return fmt.Errorf("blobs: put %s: %w", key, err)
 	}
 	if _, err := io.Copy(w, f); err != nil {
 		_ = w.Close()
-		return fmt.Errorf("blobs: store %s: %w", key, err)
+		return fmt.Errorf("blobs: put %s: %w", key, err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("blobs: store %s: %w", key, err)
+		return fmt.Errorf("blobs: put %s: %w", key, err)
 	}
 	return nil
 }
@@ -128,6 +134,14 @@ func (s *Store) Store(ctx context.Context, key string, sp *Spooled, contentType 
 // Put keeps bytes under key (small blobs made by the server itself).
 func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) error {
 	return s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: contentType})
+}
+
+// Copy copies the blob under from to key to, replacing what is there.
+func (s *Store) Copy(ctx context.Context, from, to string) error {
+	if err := s.bucket.Copy(ctx, to, from, nil); err != nil {
+		return fmt.Errorf("blobs: copy %s to %s: %w", from, to, err)
+	}
+	return nil
 }
 
 // Exists says whether a blob is kept under key.

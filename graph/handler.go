@@ -18,6 +18,7 @@ import (
 
 	"studio/blobs"
 	"studio/db"
+	"studio/jobs"
 	"studio/models"
 )
 
@@ -39,6 +40,8 @@ type Options struct {
 	// Observe, if set, is told of every operation: its name (or its first
 	// field), its outcome (ok, or the first error's code) and its duration.
 	Observe func(operation, outcome string, took time.Duration)
+	// Jobs enqueues publishes and reads jobs.
+	Jobs *jobs.Client
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -52,7 +55,7 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	if opts.MaxUpload == 0 {
 		opts.MaxUpload = DefaultMaxUpload
 	}
-	cfg := Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload}}
+	cfg := Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload, Jobs: opts.Jobs}}
 	costs(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	// SSE first: it matches POSTs that accept text/event-stream.

@@ -94,6 +94,14 @@ func (r *channelResolver) ServerRev(ctx context.Context, obj *models.Channel) (i
 	return int(rev), err
 }
 
+func (r *channelResolver) Jobs(ctx context.Context, obj *models.Channel, first *int) ([]*models.Job, error) {
+	return r.channelJobs(ctx, obj, first)
+}
+
+func (r *channelResolver) PrimaryToken(ctx context.Context, obj *models.Channel) (*string, error) {
+	return r.primaryToken(ctx, obj)
+}
+
 func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter *models.NodeFilter, first *int, after *string) (*models.ContentNodeConnection, error) {
 	if ok, err := memberAccess(ctx, obj.ID); !ok || err != nil {
 		return nil, notMember(obj.ID, err)
@@ -198,6 +206,17 @@ func (r *fileResolver) Language(ctx context.Context, obj *models.File) (*models.
 
 func (r *fileResolver) URL(ctx context.Context, obj *models.File) (string, error) {
 	return "/content/" + obj.StoragePath(), nil
+}
+
+func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Channel, error) {
+	if obj.ChannelID == nil {
+		return nil, nil
+	}
+	ca, err := visibleChannel(ctx, *obj.ChannelID)
+	if ca == nil {
+		return nil, err
+	}
+	return ca.Channel, nil
 }
 
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*models.AuthPayload, error) {
@@ -309,6 +328,10 @@ func (r *mutationResolver) ApplyChanges(ctx context.Context, changes []*models.C
 	return r.applyChanges(ctx, changes, atomic != nil && *atomic)
 }
 
+func (r *mutationResolver) PublishChannel(ctx context.Context, channelID models.ID, versionNotes *string, draft *bool) (*models.Job, error) {
+	return r.publishChannel(ctx, channelID, versionNotes, draft)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return userFrom(ctx), nil
 }
@@ -371,8 +394,16 @@ func (r *queryResolver) Changes(ctx context.Context, channelID models.ID, since 
 	return r.changes(ctx, channelID, since, first)
 }
 
+func (r *queryResolver) Job(ctx context.Context, id models.ID) (*models.Job, error) {
+	return r.job(ctx, id)
+}
+
 func (r *subscriptionResolver) ChannelChanges(ctx context.Context, channelID models.ID, since *int) (<-chan *models.Change, error) {
 	return r.channelChanges(ctx, channelID, since)
+}
+
+func (r *subscriptionResolver) JobUpdated(ctx context.Context, id models.ID) (<-chan *models.Job, error) {
+	return r.jobUpdated(ctx, id)
 }
 
 func (r *Resolver) AssessmentItem() AssessmentItemResolver { return &assessmentItemResolver{r} }
@@ -393,6 +424,8 @@ func (r *Resolver) ContentNodeConnection() ContentNodeConnectionResolver {
 
 func (r *Resolver) File() FileResolver { return &fileResolver{r} }
 
+func (r *Resolver) Job() JobResolver { return &jobResolver{r} }
+
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -407,6 +440,7 @@ type (
 	contentNodeResolver           struct{ *Resolver }
 	contentNodeConnectionResolver struct{ *Resolver }
 	fileResolver                  struct{ *Resolver }
+	jobResolver                   struct{ *Resolver }
 	mutationResolver              struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
 	subscriptionResolver          struct{ *Resolver }

@@ -27,11 +27,14 @@ type Config struct {
 	Logger     *slog.Logger
 	// Periodic jobs are enqueued on schedule by the elected leader instance.
 	Periodic []*river.PeriodicJob
+	// RescueAfter is how long a job may run before it is taken for dead
+	// (its worker killed) and retried; a kind's own timeout lengthens it.
+	RescueAfter time.Duration
 }
 
 // New makes a River client on d. It does not start it.
 func New(d *db.DB, cfg Config) (*Client, error) {
-	rc := &river.Config{Logger: cfg.Logger, PeriodicJobs: cfg.Periodic}
+	rc := &river.Config{Logger: cfg.Logger, PeriodicJobs: cfg.Periodic, RescueStuckJobsAfter: cfg.RescueAfter}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, cfg.MaxWorkers)}}
@@ -44,9 +47,11 @@ func New(d *db.DB, cfg Config) (*Client, error) {
 }
 
 // Standard returns the workers and periodic jobs every studio server runs.
-func Standard(d *db.DB, store *blobs.Store) (*river.Workers, []*river.PeriodicJob) {
+// publishTimeout bounds one attempt of a publish (0: DefaultPublishTimeout).
+func Standard(d *db.DB, store *blobs.Store, publishTimeout time.Duration) (*river.Workers, []*river.PeriodicJob) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &CollectBlobs{DB: d, Blobs: store, Grace: time.Hour})
+	river.AddWorker(workers, &Publish{DB: d, Blobs: store, Limit: publishTimeout})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return CollectBlobsArgs{}, nil },

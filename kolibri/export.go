@@ -22,30 +22,39 @@ type Stats struct {
 	KindCount map[string]int // nodes by kind, topics included
 	Size      int64          // distinct files' bytes
 	Languages []string
+	// Archives are the exercise archives Options.Archive made, by node.
+	Archives map[models.ID]*models.File
 }
 
-// Export writes channel's main tree as Kolibri's content database at path
-// (which must not exist), as version. Only complete nodes whose ancestors
-// are complete go in; exercises need a mastery model; topics with no
-// resource below them are left out. Not yet: exercise archives (Perseus or
-// QTI), thumbnails as data URIs, and metadata inherited from ancestors.
-func Export(ctx context.Context, d *db.DB, ch *models.Channel, version int, path string) (*Stats, error) {
+// Options say how to export.
+type Options struct {
+	// Version is the channel metadata's version (0 for a draft).
+	Version int
+	// Archive makes (and stores) the archive Kolibri renders an exercise
+	// from (preset "exercise"); nil exports exercises without one.
+	Archive func(n *models.ContentNode, items []*models.AssessmentItem) (*models.File, error)
+	// Progress, if set, is told how many of the nodes are written, now and then.
+	Progress func(done, total int)
+}
+
+// Export writes channel's tree t (its main tree) as Kolibri's content
+// database at path (which must not exist). Only complete nodes whose
+// ancestors are complete go in; exercises need a mastery model; topics with
+// no resource below them are left out. Not yet: metadata inherited from
+// ancestors (Studio does it for ricecooker channels only).
+func Export(ctx context.Context, ch *models.Channel, t *db.Tree, opts Options, path string) (*Stats, error) {
 	if ch.LanguageCode == "" {
 		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has no language; set one before publishing", ch.ID)
 	}
-	tree, err := d.LoadTree(ctx, ch.RootID)
-	if err != nil {
-		return nil, err
-	}
-	nodes, children := publishable(tree)
+	nodes, children := publishable(t)
 	if len(nodes) <= 1 {
-		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: no complete resource", ch.ID)
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: no complete resource (a resource needs a title, a license and its files)", ch.ID)
 	}
 	w, err := Create(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	stats, err := write(ctx, w, ch, version, tree, nodes, children)
+	stats, err := write(ctx, w, ch, opts, t, nodes, children)
 	if err != nil {
 		w.Abort()
 		_ = os.Remove(path)
@@ -109,7 +118,7 @@ func publishable(t *db.Tree) ([]*models.ContentNode, map[models.ID][]models.ID) 
 	return out, children
 }
 
-func write(ctx context.Context, w *Writer, ch *models.Channel, version int, t *db.Tree, nodes []*models.ContentNode, children map[models.ID][]models.ID) (*Stats, error) {
+func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *db.Tree, nodes []*models.ContentNode, children map[models.ID][]models.ID) (*Stats, error) {
 	root := nodes[0]
 	nodeIDs := map[models.ID]string{} // studio id → Kolibri id (the node_id)
 	for _, n := range nodes {
@@ -122,7 +131,8 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, version int, t *d
 		}
 	}
 	nums := Number(nodeIDs[root.ID], kidsByKolibriID)
-	stats := &Stats{KindCount: map[string]int{}}
+	stats := &Stats{KindCount: map[string]int{}, Archives: map[models.ID]*models.File{}}
+	step := max(len(nodes)/50, 1)
 	langs := map[string]bool{}
 	addLang := func(code string) error {
 		if code == "" || langs[code] {
@@ -145,6 +155,9 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, version int, t *d
 	}
 	seenBlobs := map[string]bool{}
 	for i, n := range nodes {
+		if opts.Progress != nil && i%step == 0 {
+			opts.Progress(i, len(nodes))
+		}
 		kid := nodeIDs[n.ID]
 		lang := n.LanguageCode
 		if lang == "" && n.Kind != models.KindTopic {
@@ -183,7 +196,16 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, version int, t *d
 		if n.Kind != models.KindTopic {
 			stats.Resources++
 		}
-		for _, f := range t.Files[n.ID] {
+		files := t.Files[n.ID]
+		if n.Kind == models.KindExercise && opts.Archive != nil {
+			a, err := opts.Archive(n, t.Items[n.ID])
+			if err != nil {
+				return nil, err
+			}
+			stats.Archives[n.ID] = a
+			files = append(slices.DeleteFunc(slices.Clone(files), func(f *models.File) bool { return f.PresetID == models.KindExercise }), a)
+		}
+		for _, f := range files {
 			if f.PresetID == "exercise_image" || f.PresetID == "exercise_graphie" {
 				continue // these travel inside the exercise's archive
 			}
@@ -239,7 +261,7 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, version int, t *d
 	}
 	sort.Strings(stats.Languages)
 	return stats, w.ChannelMetadata(ctx, ChannelMetadata{ID: ch.ID.String(), Name: ch.Name, Description: ch.Description,
-		Tagline: ch.Tagline, RootID: nodeIDs[root.ID], Version: version})
+		Tagline: ch.Tagline, RootID: nodeIDs[root.ID], Version: opts.Version, Thumbnail: thumbnailURI(ch)})
 }
 
 func optionsOf(n *models.ContentNode) map[string]any {
@@ -283,14 +305,9 @@ func labels(m map[string]any) string {
 	return strings.Join(ids, ",")
 }
 
-// assessmentMetadata is an exercise's questions and mastery model in
-// Kolibri's terms (reference §2.3).
-func assessmentMetadata(n *models.ContentNode, items []*models.AssessmentItem, kid string) AssessmentMetadata {
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.AssessmentID.String()
-	}
-	idsJSON, _ := json.Marshal(ids)
+// ExerciseOf is an exercise's questions and mastery model in Kolibri's
+// terms (reference §2.3): the stuff of its archive and its assessment metadata.
+func ExerciseOf(n *models.ContentNode, items []*models.AssessmentItem) Exercise {
 	model, _ := models.MasteryOf(n.ExtraFields)
 	m, k := 0, 0
 	switch model {
@@ -308,14 +325,25 @@ func assessmentMetadata(n *models.ContentNode, items []*models.AssessmentItem, k
 		k = max(min(5, len(items)), 1)
 		m = k
 	}
-	mastery, _ := json.Marshal(map[string]any{"type": model, "m": m, "n": k})
 	randomize, ok := n.ExtraFields["randomize"].(bool)
 	if !ok {
 		randomize = true
 	}
+	return Exercise{MasteryModel: model, M: m, N: k, Randomize: randomize, Items: items}
+}
+
+// assessmentMetadata is an exercise's row of content_assessmentmetadata.
+func assessmentMetadata(n *models.ContentNode, items []*models.AssessmentItem, kid string) AssessmentMetadata {
+	ex := ExerciseOf(n, items)
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.AssessmentID.String()
+	}
+	idsJSON, _ := json.Marshal(ids)
+	mastery, _ := json.Marshal(map[string]any{"type": ex.MasteryModel, "m": ex.M, "n": ex.N})
 	sum := md5.Sum([]byte("assessment:" + kid))
 	return AssessmentMetadata{ID: hex.EncodeToString(sum[:]), NodeID: kid, AssessmentIDs: string(idsJSON),
-		Count: len(items), MasteryModel: string(mastery), Randomize: randomize}
+		Count: len(items), MasteryModel: string(mastery), Randomize: ex.Randomize}
 }
 
 func thresholdInt(n *models.ContentNode, key string) int {
@@ -328,4 +356,12 @@ func thresholdInt(n *models.ContentNode, key string) int {
 		return int(f)
 	}
 	return 0
+}
+
+// thumbnailURI is the channel's thumbnail as a data URI, "" when it has none.
+func thumbnailURI(ch *models.Channel) string {
+	if s, _ := ch.ThumbnailEncoding["base64"].(string); strings.HasPrefix(s, "data:image/") {
+		return s
+	}
+	return ""
 }

@@ -47,7 +47,7 @@ topic Nothing finished
 		require.NoError(t, err)
 
 		path := filepath.Join(t.TempDir(), ch.ID.String()+"-1.sqlite3")
-		stats, err := kolibri.Export(ctx, d, ch, 1, path)
+		stats, err := export(ctx, d, ch, path)
 		require.NoError(t, err)
 		require.Equal(t, 2, stats.Resources, "the incomplete document and audio stay out")
 		require.Equal(t, map[string]int{"topic": 2, "video": 1, "exercise": 1}, stats.KindCount)
@@ -86,10 +86,10 @@ topic Nothing finished
 
 		// No language, or nothing complete: a clear error, no file.
 		ch.LanguageCode = ""
-		_, err = kolibri.Export(ctx, d, ch, 1, filepath.Join(t.TempDir(), "x.sqlite3"))
+		_, err = export(ctx, d, ch, filepath.Join(t.TempDir(), "x.sqlite3"))
 		require.Equal(t, models.CodeBadUserInput, models.CodeOf(err))
 		empty := dbtest.Channel(t, d, u, "Empty")
-		_, err = kolibri.Export(ctx, d, empty, 1, filepath.Join(t.TempDir(), "y.sqlite3"))
+		_, err = export(ctx, d, empty, filepath.Join(t.TempDir(), "y.sqlite3"))
 		require.Equal(t, models.CodeBadUserInput, models.CodeOf(err))
 	})
 }
@@ -100,4 +100,13 @@ func reload(ctx context.Context, d *db.DB, id models.ID) (*models.Channel, error
 		return nil, err
 	}
 	return got[id].Channel, nil
+}
+
+// export exports ch's main tree as version 1, without exercise archives.
+func export(ctx context.Context, d *db.DB, ch *models.Channel, path string) (*kolibri.Stats, error) {
+	tree, err := d.LoadTree(ctx, ch.RootID)
+	if err != nil {
+		return nil, err
+	}
+	return kolibri.Export(ctx, ch, tree, kolibri.Options{Version: 1}, path)
 }

@@ -18,6 +18,7 @@ import (
 	"studio/blobs"
 	"studio/db"
 	"studio/graph"
+	"studio/jobs"
 	"studio/models"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	NoIntrospection bool
 	// RiverUI, if set, is River's web UI, served at /riverui/ to admins.
 	RiverUI http.Handler
+	// Jobs enqueues publishes and reads jobs (nil: publishing is unavailable).
+	Jobs *jobs.Client
 }
 
 // Bounds of one request that is not an upload or a stream.
@@ -67,11 +70,16 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.Handle("GET /metrics", m.handler())
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
 		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection,
-		Observe: m.observe})
+		Observe: m.observe, Jobs: cfg.Jobs})
 	mux.Handle("/graphql", s.bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
 	if cfg.Blobs != nil {
 		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
+		mux.HandleFunc("GET /content/databases/{file}", s.serveDatabase)
 	}
+	mux.HandleFunc("GET /api/public/info/{$}", s.publicInfo)
+	mux.HandleFunc("GET /api/public/info", s.publicInfo)
+	mux.HandleFunc("GET /api/public/v1/channels/lookup/{identifier}", s.lookupChannel)
+	mux.HandleFunc("GET /api/public/v1/channels", s.listChannels)
 	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

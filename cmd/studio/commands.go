@@ -46,7 +46,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	workers, periodic := jobs.Standard(d, store)
+	workers, periodic := jobs.Standard(d, store, 0)
 	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
@@ -68,7 +68,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		_ = queue.Stop(stopCtx)
 	}()
-	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui})
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui, Jobs: queue})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})

@@ -1,0 +1,382 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"studio/models"
+)
+
+// CheckPublish locks channelID for u inside tx and says whether it can be
+// published: u may edit it, it is not deleted, it has a language and a
+// complete resource in its main tree. (The publish job decides exactly what
+// goes in; this refuses early what would surely fail.)
+func (d *DB) CheckPublish(ctx context.Context, tx bun.Tx, u *models.User, channelID models.ID) (*models.Channel, error) {
+	ca, err := newApplier(d, tx, u, true).editChannel(ctx, channelID)
+	if err != nil {
+		return nil, unwrapDisallowed(err)
+	}
+	ch := ca.Channel
+	switch {
+	case ch.Deleted:
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s is deleted; restore it (updateChannel with deleted: false) before publishing", ch.ID)
+	case ch.LanguageCode == "":
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has no language; set one (updateChannel with language) before publishing", ch.ID)
+	}
+	ok, err := tx.NewSelect().Model((*models.ContentNode)(nil)).
+		Where("cn.root_id = ? AND cn.kind <> ? AND cn.complete", ch.RootID, models.KindTopic).Exists(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: check publish: %w", err)
+	}
+	if !ok {
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: its main tree has no complete resource (a resource needs a title, a license and its files)", ch.ID)
+	}
+	return ch, nil
+}
+
+// AddJobEvent appends a step to a job's history. On PostgreSQL every
+// instance's subscribers hear of it when idb commits; on SQLite call WakeJob
+// after the commit.
+func (d *DB) AddJobEvent(ctx context.Context, idb bun.IDB, ev *models.JobEvent) error {
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = now()
+	}
+	if _, err := idb.NewInsert().Model(ev).Exec(ctx); err != nil {
+		return fmt.Errorf("db: add job event: %w", err)
+	}
+	if d.Kind == Postgres {
+		if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, models.JobID(ev.JobID).String()); err != nil {
+			return fmt.Errorf("db: add job event: notify: %w", err)
+		}
+	}
+	return nil
+}
+
+// WakeJob wakes this process's subscribers of job n, after its event committed.
+func (d *DB) WakeJob(n int64) { d.feed.wake(models.JobID(n)) }
+
+// SubscribeJob is Subscribe for a job's events.
+func (d *DB) SubscribeJob(n int64) (<-chan struct{}, func()) { return d.Subscribe(models.JobID(n)) }
+
+// JobEvents lists job n's events after the one with id after, oldest first.
+func (d *DB) JobEvents(ctx context.Context, n, after int64) ([]*models.JobEvent, error) {
+	var evs []*models.JobEvent
+	err := d.NewSelect().Model(&evs).Where("je.job_id = ? AND je.id > ?", n, after).Order("je.id").Limit(1000).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: job events: %w", err)
+	}
+	return evs, nil
+}
+
+// LatestJobEvents returns each job's last event.
+func (d *DB) LatestJobEvents(ctx context.Context, jobIDs []int64) (map[int64]*models.JobEvent, error) {
+	out := map[int64]*models.JobEvent{}
+	if len(jobIDs) == 0 {
+		return out, nil
+	}
+	var evs []*models.JobEvent
+	err := d.NewSelect().Model(&evs).
+		Where("je.id IN (SELECT MAX(id) FROM job_events WHERE job_id IN (?) GROUP BY job_id)", bun.In(jobIDs)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: latest job events: %w", err)
+	}
+	for _, ev := range evs {
+		out[ev.JobID] = ev
+	}
+	return out, nil
+}
+
+// ChannelJobIDs lists the ids of the jobs about channelID, newest first.
+func (d *DB) ChannelJobIDs(ctx context.Context, channelID models.ID, limit int) ([]int64, error) {
+	var ids []int64
+	err := d.NewSelect().Model((*models.JobEvent)(nil)).ColumnExpr("DISTINCT je.job_id").
+		Where("je.channel_id = ?", channelID).OrderExpr("je.job_id DESC").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("db: channel jobs: %w", err)
+	}
+	return ids, nil
+}
+
+// ChannelVersionByJob returns the version job n published, or nil.
+func (d *DB) ChannelVersionByJob(ctx context.Context, idb bun.IDB, n int64) (*models.ChannelVersion, error) {
+	var vs []*models.ChannelVersion
+	if err := idb.NewSelect().Model(&vs).Where("cv.job_id = ?", n).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: channel version: %w", err)
+	}
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	return vs[0], nil
+}
+
+// VersionsByJob maps the jobs that published a version to it.
+func (d *DB) VersionsByJob(ctx context.Context, jobIDs []int64) (map[int64]int, error) {
+	var vs []*models.ChannelVersion
+	if err := d.NewSelect().Model(&vs).Column("job_id", "version").Where("cv.job_id IN (?)", bun.In(jobIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: versions by job: %w", err)
+	}
+	out := make(map[int64]int, len(vs))
+	for _, v := range vs {
+		out[v.JobID] = v.Version
+	}
+	return out, nil
+}
+
+// Published is what a publish made, for MarkPublished.
+type Published struct {
+	JobID     int64
+	ChannelID models.ID
+	UserID    *models.ID
+	// Version is the version written: the channel's version + 1.
+	Version      int
+	VersionNotes string
+	// Snapshot is when the published tree was read: nodes modified since
+	// stay changed.
+	Snapshot      time.Time
+	ResourceCount int
+	KindCount     map[string]int
+	Size          int64
+	Languages     []string
+	// Archives are exercises' generated archive files (preset "exercise"),
+	// by node; they replace the nodes' previous archives.
+	Archives map[models.ID]*models.File
+	// Token is the channel's secret token if it has none yet.
+	Token string
+}
+
+// MarkPublished records a publish inside tx: the channel's new version and
+// statistics, the version's row, its tokens on the first publish, its nodes
+// published and unchanged, exercises' archives, and a PUBLISHED change.
+// It fails with CONFLICT if another publish committed meanwhile.
+func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
+	var ch models.Channel
+	q := tx.NewSelect().Model(&ch).Where("c.id = ?", p.ChannelID)
+	if d.Kind == Postgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return fmt.Errorf("db: mark published: %w", err)
+	}
+	if ch.Version+1 != p.Version {
+		return models.Errorf(models.CodeConflict, "channel %s is at version %d, not %d: another publish finished first", ch.ID, ch.Version, p.Version-1)
+	}
+	t := now()
+	kinds := kindCount(p.KindCount)
+	if p.Languages == nil {
+		p.Languages = []string{}
+	}
+	ch.Version, ch.LastPublished, ch.PublishedSize, ch.TotalResourceCount = p.Version, &t, p.Size, p.ResourceCount
+	ch.PublishedKindCount, ch.IncludedLanguages = kinds, p.Languages
+	_, err := tx.NewUpdate().Model(&ch).WherePK().
+		Column("version", "last_published", "published_size", "total_resource_count", "published_kind_count", "included_languages").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: mark published: channel: %w", err)
+	}
+	v := &models.ChannelVersion{ChannelID: ch.ID, Version: p.Version, JobID: p.JobID, VersionNotes: p.VersionNotes,
+		ResourceCount: p.ResourceCount, KindCount: kinds, Size: p.Size, IncludedLanguages: p.Languages,
+		PublishedByID: p.UserID, CreatedAt: t}
+	if _, err := tx.NewInsert().Model(v).Exec(ctx); err != nil {
+		return fmt.Errorf("db: mark published: version: %w", err)
+	}
+	if p.Token != "" {
+		has, err := tx.NewSelect().Model((*models.ChannelToken)(nil)).Where("ct.channel_id = ? AND ct.is_primary", ch.ID).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("db: mark published: tokens: %w", err)
+		}
+		if !has {
+			// The proquint, and the channel id itself, as Studio makes them.
+			toks := []models.ChannelToken{{Token: p.Token, ChannelID: ch.ID, IsPrimary: true}, {Token: ch.ID.String(), ChannelID: ch.ID}}
+			if _, err := tx.NewInsert().Model(&toks).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+				return fmt.Errorf("db: mark published: tokens: %w", err)
+			}
+		}
+	}
+	_, err = tx.NewUpdate().Model((*models.ContentNode)(nil)).Set("published = ?", true).Set("changed = ?", false).
+		Where("root_id = ? AND modified_at <= ?", ch.RootID, p.Snapshot).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: mark published: nodes: %w", err)
+	}
+	if err := d.replaceArchives(ctx, tx, p.Archives); err != nil {
+		return err
+	}
+	entry := &models.Change{ChannelID: &ch.ID, CreatedByID: p.UserID, Table: TableChannel, Type: models.ChangePublished,
+		Key: ch.ID, Payload: map[string]any{"version": p.Version, "version_notes": p.VersionNotes}, CreatedAt: t}
+	if _, err := tx.NewInsert().Model(entry).Exec(ctx); err != nil {
+		return fmt.Errorf("db: mark published: change log: %w", err)
+	}
+	if d.Kind == Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, ch.ID.String()); err != nil {
+			return fmt.Errorf("db: mark published: notify: %w", err)
+		}
+	}
+	return nil
+}
+
+// WakeChannel wakes this process's subscribers of a channel's changes, after
+// a commit that did not go through Apply.
+func (d *DB) WakeChannel(id models.ID) { d.feed.wake(id) }
+
+// replaceArchives makes each file its node's one archive, keeping a
+// previous row with the same checksum.
+func (d *DB) replaceArchives(ctx context.Context, tx bun.Tx, archives map[models.ID]*models.File) error {
+	if len(archives) == 0 {
+		return nil
+	}
+	nodeIDs := make([]models.ID, 0, len(archives))
+	for id := range archives {
+		nodeIDs = append(nodeIDs, id)
+	}
+	var old []*models.File
+	if err := tx.NewSelect().Model(&old).Where("f.node_id IN (?) AND f.preset = ?", bun.In(nodeIDs), models.KindExercise).Scan(ctx); err != nil {
+		return fmt.Errorf("db: mark published: archives: %w", err)
+	}
+	var stale []models.ID
+	for _, f := range old {
+		if a := archives[*f.NodeID]; a != nil && a.ID == f.ID && a.Checksum == f.Checksum {
+			continue
+		}
+		stale = append(stale, f.ID)
+	}
+	if len(stale) > 0 {
+		if _, err := tx.NewDelete().Model((*models.File)(nil)).Where("id IN (?)", bun.In(stale)).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: archives: %w", err)
+		}
+	}
+	kept := map[models.ID]bool{}
+	for _, f := range old {
+		if a := archives[*f.NodeID]; a != nil && a.ID == f.ID && a.Checksum == f.Checksum {
+			kept[f.ID] = true
+		}
+	}
+	var fresh []*models.File
+	for _, a := range archives {
+		if !kept[a.ID] {
+			fresh = append(fresh, a)
+		}
+	}
+	if len(fresh) > 0 {
+		if _, err := tx.NewInsert().Model(&fresh).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: archives: %w", err)
+		}
+	}
+	return nil
+}
+
+// kindCount is Studio's published_kind_count: [{"kind_id", "count"}], by kind.
+func kindCount(m map[string]int) []any {
+	out := []any{}
+	for _, k := range models.Kinds {
+		if n := m[k]; n > 0 {
+			out = append(out, map[string]any{"kind_id": k, "count": n})
+		}
+	}
+	return out
+}
+
+// PrimaryToken is the channel's secret token as users see it (xxxxx-xxxxx),
+// or nil before its first publish.
+func (d *DB) PrimaryToken(ctx context.Context, channelID models.ID) (*string, error) {
+	var toks []models.ChannelToken
+	if err := d.NewSelect().Model(&toks).Where("ct.channel_id = ? AND ct.is_primary", channelID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: primary token: %w", err)
+	}
+	if len(toks) == 0 {
+		return nil, nil
+	}
+	t := toks[0].Token
+	if len(t) == 10 {
+		t = t[:5] + "-" + t[5:]
+	}
+	return &t, nil
+}
+
+// PublicChannel is a published channel as Kolibri's lookup shows it.
+type PublicChannel struct {
+	*models.Channel
+	// Tokens are the channel's tokens the request named.
+	Tokens   []string
+	Versions []*models.ChannelVersion
+}
+
+// LookupPublished finds a published, not deleted channel by a token (its
+// proquint, with or without the hyphen) or its id; nil when there is none.
+// Knowing the token is the permission: Kolibri sends no credentials.
+func (d *DB) LookupPublished(ctx context.Context, identifier string) (*PublicChannel, error) {
+	token := strings.ToLower(strings.ReplaceAll(identifier, "-", ""))
+	var toks []models.ChannelToken
+	if err := d.NewSelect().Model(&toks).Where("ct.token = ?", token).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: lookup channel: %w", err)
+	}
+	var id models.ID
+	var matched []string
+	if len(toks) > 0 {
+		id, matched = toks[0].ChannelID, []string{token}
+	} else if parsed, err := models.ParseID(identifier); err == nil {
+		id = parsed
+	} else {
+		return nil, nil
+	}
+	got, err := d.publishedChannels(ctx, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.id = ?", id) })
+	if err != nil || len(got) == 0 {
+		return nil, err
+	}
+	got[0].Tokens = matched
+	return got[0], nil
+}
+
+// PublicChannels lists published, not deleted channels that are public or
+// that one of tokens names, by name; keyword and language filter them.
+func (d *DB) PublicChannels(ctx context.Context, tokens []string, keyword, language string) ([]*PublicChannel, error) {
+	for i, t := range tokens {
+		tokens[i] = strings.ToLower(strings.ReplaceAll(t, "-", ""))
+	}
+	got, err := d.publishedChannels(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(tokens) > 0 {
+			q = q.Where("c.public OR c.id IN (SELECT channel_id FROM channel_tokens WHERE token IN (?))", bun.In(tokens))
+		} else {
+			q = q.Where("c.public")
+		}
+		if keyword != "" {
+			q = q.Where(d.containsExpr("c.name || ' ' || c.description || ' ' || c.tagline"), likePattern(keyword))
+		}
+		if language != "" {
+			q = q.Where("c.language = ?", language)
+		}
+		return q.Order("c.name").Limit(1000)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return got, nil
+}
+
+func (d *DB) publishedChannels(ctx context.Context, filter func(*bun.SelectQuery) *bun.SelectQuery) ([]*PublicChannel, error) {
+	var chs []*models.Channel
+	if err := filter(d.NewSelect().Model(&chs).Where("NOT c.deleted AND c.version > 0")).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: published channels: %w", err)
+	}
+	if len(chs) == 0 {
+		return nil, nil
+	}
+	ids := make([]models.ID, len(chs))
+	for i, ch := range chs {
+		ids[i] = ch.ID
+	}
+	var vs []*models.ChannelVersion
+	if err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?)", bun.In(ids)).Order("cv.version").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: published channels: versions: %w", err)
+	}
+	byChannel := map[models.ID][]*models.ChannelVersion{}
+	for _, v := range vs {
+		byChannel[v.ChannelID] = append(byChannel[v.ChannelID], v)
+	}
+	out := make([]*PublicChannel, len(chs))
+	for i, ch := range chs {
+		out[i] = &PublicChannel{Channel: ch, Versions: byChannel[ch.ID]}
+	}
+	return out, nil
+}

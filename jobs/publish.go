@@ -1,0 +1,338 @@
+package jobs
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"studio/blobs"
+	"studio/db"
+	"studio/kolibri"
+	"studio/models"
+)
+
+// PublishArgs asks for a channel's main tree to be published to Kolibri.
+// One publish per channel at a time: River keeps the job unique by channel
+// while it is queued, running or waiting to retry.
+type PublishArgs struct {
+	ChannelID    models.ID `json:"channel_id" river:"unique"`
+	UserID       models.ID `json:"user_id"`
+	VersionNotes string    `json:"version_notes,omitempty"`
+	Draft        bool      `json:"draft,omitempty"`
+}
+
+// KindPublish is the publish job's kind.
+const KindPublish = "publish_channel"
+
+func (PublishArgs) Kind() string { return KindPublish }
+
+func (PublishArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}
+
+// maxVersionNotes bounds a publish's notes.
+const maxVersionNotes = 10000
+
+// RequestPublish enqueues a publish of channelID by u, in the transaction
+// that checks u may publish it and that it can be published. While a
+// publish of the channel is pending it returns that job instead.
+func RequestPublish(ctx context.Context, d *db.DB, c *Client, u *models.User, channelID models.ID, notes string, draft bool) (int64, error) {
+	if u == nil {
+		return 0, models.Errorf(models.CodeUnauthenticated, "sign in to publish a channel")
+	}
+	if len([]rune(notes)) > maxVersionNotes {
+		return 0, models.Errorf(models.CodeBadUserInput, "versionNotes has %d characters; at most %d are kept", len([]rune(notes)), maxVersionNotes)
+	}
+	var id int64
+	fresh := false
+	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := d.CheckPublish(ctx, tx, u, channelID); err != nil {
+			return err
+		}
+		res, err := c.InsertTx(ctx, tx.Tx, PublishArgs{ChannelID: channelID, UserID: u.ID, VersionNotes: notes, Draft: draft}, nil)
+		if err != nil {
+			return fmt.Errorf("jobs: enqueue publish: %w", err)
+		}
+		id, fresh = res.Job.ID, !res.UniqueSkippedAsDuplicate
+		if !fresh {
+			return nil
+		}
+		return d.AddJobEvent(ctx, tx, &models.JobEvent{JobID: id, ChannelID: &channelID, State: models.JobQueued})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if fresh {
+		d.WakeJob(id)
+	}
+	return id, nil
+}
+
+// Publish is the publish job's worker: it writes the channel's Kolibri
+// database, stores it, and records the new version.
+type Publish struct {
+	river.WorkerDefaults[PublishArgs]
+	DB    *db.DB
+	Blobs *blobs.Store
+	// Limit is how long one attempt may run (0: DefaultPublishTimeout).
+	Limit time.Duration
+	// TempDir holds databases while they are written ("": the system's).
+	TempDir string
+}
+
+// DefaultPublishTimeout bounds one attempt of a publish.
+const DefaultPublishTimeout = 30 * time.Minute
+
+func (w *Publish) Timeout(*river.Job[PublishArgs]) time.Duration {
+	if w.Limit > 0 {
+		return w.Limit
+	}
+	return DefaultPublishTimeout
+}
+
+// Work publishes, recording each step for subscribers. A mistake in the
+// channel (no language, a broken question) fails the job at once; anything
+// else is retried.
+func (w *Publish) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
+	p := &publishRun{w: w, job: job, channelID: job.Args.ChannelID}
+	err := p.run(ctx)
+	if err == nil {
+		return nil
+	}
+	cause, state := err, models.JobRetrying
+	switch models.CodeOf(err) {
+	case models.CodeBadUserInput, models.CodeNotFound, models.CodeForbidden:
+		state, err = models.JobFailed, river.JobCancel(err)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		state = models.JobFailed
+	}
+	// Record the failure even when ctx is done: the attempt is over either way.
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = p.event(ectx, state, p.progress, cause)
+	return err
+}
+
+// publishRun is one attempt of a publish.
+type publishRun struct {
+	w         *Publish
+	job       *river.Job[PublishArgs]
+	channelID models.ID
+	progress  int
+}
+
+// event records a step of the job.
+func (p *publishRun) event(ctx context.Context, state models.JobState, progress int, cause error) error {
+	ev := &models.JobEvent{JobID: p.job.ID, ChannelID: &p.channelID, State: state, Progress: progress}
+	if cause != nil {
+		ev.Error = cause.Error()
+	}
+	d := p.w.DB
+	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.AddJobEvent(ctx, tx, ev) })
+	if err == nil {
+		p.progress = progress
+		d.WakeJob(p.job.ID)
+	}
+	return err
+}
+
+// step records progress when it moved on by 3 points or more, so that a
+// subscriber hears of every 5% at least, and no more than ~35 times.
+func (p *publishRun) step(ctx context.Context, progress int) error {
+	if progress < p.progress+3 {
+		return nil
+	}
+	return p.event(ctx, models.JobRunning, progress, nil)
+}
+
+func (p *publishRun) run(ctx context.Context) error {
+	d, store, args := p.w.DB, p.w.Blobs, p.job.Args
+	if err := p.event(ctx, models.JobRunning, 0, nil); err != nil {
+		return err
+	}
+	if !args.Draft {
+		// An attempt that committed its version and died before finishing
+		// has only the unversioned copy left to write.
+		done, err := d.ChannelVersionByJob(ctx, d.DB, p.job.ID)
+		if err != nil {
+			return err
+		}
+		if done != nil {
+			if err := store.Copy(ctx, DatabaseKey(args.ChannelID, fmt.Sprint(done.Version)), DatabaseKey(args.ChannelID, "")); err != nil {
+				return err
+			}
+			return p.finish(ctx)
+		}
+	}
+	chs, err := d.ChannelsByID(ctx, nil, []models.ID{args.ChannelID})
+	if err != nil {
+		return err
+	}
+	ca, ok := chs[args.ChannelID]
+	if !ok || ca.Deleted {
+		return models.Errorf(models.CodeNotFound, "channel %s does not exist or is deleted", args.ChannelID)
+	}
+	ch := ca.Channel
+	version := ch.Version + 1
+	if args.Draft {
+		version = 0 // Kolibri's number for a draft
+	}
+	snapshot := time.Now().UTC()
+	tree, err := d.LoadTree(ctx, ch.RootID)
+	if err != nil {
+		return err
+	}
+	if err := p.step(ctx, 5); err != nil {
+		return err
+	}
+
+	tmp, err := os.MkdirTemp(p.w.TempDir, "studio-publish-*")
+	if err != nil {
+		return fmt.Errorf("jobs: publish: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	path := filepath.Join(tmp, ch.ID.String()+".sqlite3")
+	var stepErr error
+	stats, err := kolibri.Export(ctx, ch, tree, kolibri.Options{
+		Version: version,
+		Archive: func(n *models.ContentNode, items []*models.AssessmentItem) (*models.File, error) {
+			return p.archive(ctx, n, items, tree.Files[n.ID])
+		},
+		Progress: func(done, total int) {
+			if stepErr == nil {
+				stepErr = p.step(ctx, 5+80*done/total)
+			}
+		},
+	}, path)
+	if err != nil {
+		return err
+	}
+	if stepErr != nil {
+		return stepErr
+	}
+	if err := p.step(ctx, 85); err != nil {
+		return err
+	}
+	if args.Draft {
+		if err := store.PutFile(ctx, DatabaseKey(ch.ID, "next"), path, "application/vnd.sqlite3"); err != nil {
+			return err
+		}
+		return p.finish(ctx)
+	}
+	// The versioned file first; it is served only once the version commits.
+	if err := store.PutFile(ctx, DatabaseKey(ch.ID, fmt.Sprint(version)), path, "application/vnd.sqlite3"); err != nil {
+		return err
+	}
+	if err := p.step(ctx, 92); err != nil {
+		return err
+	}
+	published := db.Published{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, Version: version,
+		VersionNotes: args.VersionNotes, Snapshot: snapshot, ResourceCount: stats.Resources, KindCount: stats.KindCount,
+		Size: stats.Size, Languages: stats.Languages, Archives: stats.Archives, Token: kolibri.Proquint()}
+	err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkPublished(ctx, tx, published) })
+	if err != nil {
+		return err
+	}
+	d.WakeChannel(ch.ID)
+	if err := p.step(ctx, 96); err != nil {
+		return err
+	}
+	if err := store.PutFile(ctx, DatabaseKey(ch.ID, ""), path, "application/vnd.sqlite3"); err != nil {
+		return err
+	}
+	return p.finish(ctx)
+}
+
+// finish records the job's success. River's row completes in the same
+// transaction as the job's last event, so that whoever sees COMPLETED may
+// publish again at once (a job stays unique until River's row completes).
+func (p *publishRun) finish(ctx context.Context) error {
+	d := p.w.DB
+	ev := &models.JobEvent{JobID: p.job.ID, ChannelID: &p.channelID, State: models.JobCompleted, Progress: 100}
+	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := d.AddJobEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		var err error
+		if d.Kind == db.Postgres {
+			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, p.job)
+		} else {
+			_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, tx.Tx, p.job)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("jobs: publish: complete: %w", err)
+	}
+	p.progress = 100
+	d.WakeJob(p.job.ID)
+	return nil
+}
+
+// archive builds an exercise's .perseus archive and stores it, content
+// addressed (an unchanged exercise makes the same bytes, stored once). Its
+// file keeps the id of the node's archive with the same checksum, if any.
+func (p *publishRun) archive(ctx context.Context, n *models.ContentNode, items []*models.AssessmentItem, files []*models.File) (*models.File, error) {
+	store := p.w.Blobs
+	data, err := kolibri.PerseusArchive(kolibri.ExerciseOf(n, items), func(name string) ([]byte, error) {
+		sum, ext, _ := strings.Cut(name, ".")
+		r, err := store.Open(ctx, blobs.Key(sum, ext))
+		if errors.Is(err, blobs.ErrNotFound) {
+			return nil, models.Errorf(models.CodeBadUserInput, "exercise %s (%s) shows image %s, which is not stored: upload it again", n.ID, n.Title, name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return io.ReadAll(r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	h := md5.Sum(data)
+	sum := hex.EncodeToString(h[:])
+	key := blobs.Key(sum, "perseus")
+	if ok, err := store.Exists(ctx, key); err != nil {
+		return nil, err
+	} else if !ok {
+		if err := store.Put(ctx, key, data, "application/perseus+zip"); err != nil {
+			return nil, err
+		}
+	}
+	t := time.Now().UTC()
+	f := &models.File{ID: models.NewID(), NodeID: &n.ID, Checksum: sum, Size: int64(len(data)), Extension: "perseus",
+		PresetID: models.KindExercise, OriginalFilename: n.Title + ".perseus", UploadedByID: &p.job.Args.UserID, CreatedAt: t, ModifiedAt: t}
+	for _, old := range files {
+		if old.PresetID == models.KindExercise && old.Checksum == sum {
+			f.ID, f.CreatedAt = old.ID, old.CreatedAt
+		}
+	}
+	return f, nil
+}
+
+// DatabaseKey is where a channel's content database is kept:
+// databases/<id>.sqlite3, or databases/<id>-<suffix>.sqlite3 for a version
+// or "next" (a draft).
+func DatabaseKey(channelID models.ID, suffix string) string {
+	if suffix == "" {
+		return "databases/" + channelID.String() + ".sqlite3"
+	}
+	return "databases/" + channelID.String() + "-" + suffix + ".sqlite3"
+}
