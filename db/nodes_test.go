@@ -96,6 +96,8 @@ topic Physics
 			Set("modified_at = ?", n["Practice_1"].CreatedAt.Add(time.Hour)).Set("published = ?", true).
 			Where("id = ?", n["Practice_1"].ID).Exec(ctx)
 		require.NoError(t, err)
+		_, err = d.NewUpdate().Model((*models.ContentNode)(nil)).Set("complete = ?", false).Where("id = ?", n["Physics"].ID).Exec(ctx)
+		require.NoError(t, err)
 
 		list := func(q db.NodeQuery) []string {
 			t.Helper()

@@ -35,6 +35,9 @@ type Config struct {
 // New makes a River client on d. It does not start it.
 func New(d *db.DB, cfg Config) (*Client, error) {
 	rc := &river.Config{Logger: cfg.Logger, PeriodicJobs: cfg.Periodic, RescueStuckJobsAfter: cfg.RescueAfter}
+	if cfg.RescueAfter > 0 && cfg.RescueAfter < time.Minute {
+		rc.JobTimeout = cfg.RescueAfter // River wants jobs to time out before they are rescued
+	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, cfg.MaxWorkers)}}

@@ -14,6 +14,7 @@ import (
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/jobs"
 	"studio/models"
 	"studio/server"
 )
@@ -36,6 +37,7 @@ type authzFixture struct {
 	channel, root, ex string
 	node, nodeB, item string
 	fileID, viewerID  string
+	job               string
 }
 
 const (
@@ -102,10 +104,14 @@ var authzMatrix = map[string]authzCase{
 	// applyChanges reports permission change by change: disallowed.
 	"Mutation.applyChanges": {`mutation($n: JSON!) { applyChanges(changes: [{type: UPDATED, table: "contentnode", key: $n, mods: {title: "T"}}]) { allowed { index } disallowed { index } } }`,
 		nodeVar, [5]string{un, "disallowed", "disallowed", ok, ok}},
+	"Mutation.publishChannel":     {`mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, channelVar, [5]string{un, nf, fb, ok, ok}},
+	"Query.job":                   {`query($j: ID!) { job(id: $j) { id } }`, jobVar, [5]string{"null", "null", ok, ok, ok}},
+	"Subscription.jobUpdated":     {`subscription($j: ID!) { jobUpdated(id: $j) { id } }`, jobVar, [5]string{nf, nf, ok, ok, ok}},
 	"Subscription.channelChanges": {`subscription($c: ID!) { channelChanges(channelId: $c, since: 0) { serverRev } }`, channelVar, [5]string{nf, nf, ok, ok, ok}},
 }
 
 func channelVar(f *authzFixture) map[string]any { return map[string]any{"c": f.channel} }
+func jobVar(f *authzFixture) map[string]any     { return map[string]any{"j": f.job} }
 func nodeVar(f *authzFixture) map[string]any    { return map[string]any{"n": f.node} }
 func exVar(f *authzFixture) map[string]any      { return map[string]any{"e": f.ex} }
 func itemVars(f *authzFixture) map[string]any   { return map[string]any{"e": f.ex, "a": f.item} }
@@ -152,7 +158,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, name := range rows {
 			row := authzMatrix[name]
 			for i, role := range roles {
-				f := newAuthzFixture(t, d, users)
+				f := newAuthzFixture(t, d, a.jobs, users)
 				var vars map[string]any
 				if row.vars != nil {
 					vars = row.vars(f)
@@ -164,7 +170,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	})
 }
 
-func newAuthzFixture(t *testing.T, d *db.DB, users map[string]*models.User) *authzFixture {
+func newAuthzFixture(t *testing.T, d *db.DB, c *jobs.Client, users map[string]*models.User) *authzFixture {
 	ctx := context.Background()
 	ch := dbtest.Channel(t, d, users["editor"], "Private")
 	_, err := d.SetMember(ctx, users["editor"], ch.ID, "viewer@example.org", models.RoleViewer)
@@ -179,7 +185,13 @@ func newAuthzFixture(t *testing.T, d *db.DB, users map[string]*models.User) *aut
 	require.NoError(t, err)
 	files, err := d.FilesByNode(ctx, []models.ID{n["A"].ID})
 	require.NoError(t, err)
-	return &authzFixture{channel: ch.ID.String(), root: ch.RootID.String(), node: n["A"].ID.String(), nodeB: n["B"].ID.String(),
+	other := dbtest.Channel(t, d, users["editor"], "Published")
+	_, err = d.SetMember(ctx, users["editor"], other.ID, "viewer@example.org", models.RoleViewer)
+	require.NoError(t, err)
+	dbtest.Tree(t, d, dbtest.Node(t, d, other.RootID), "video A")
+	job, err := jobs.RequestPublish(ctx, d, c, users["editor"], other.ID, "", false)
+	require.NoError(t, err)
+	return &authzFixture{job: models.JobID(job).String(), channel: ch.ID.String(), root: ch.RootID.String(), node: n["A"].ID.String(), nodeB: n["B"].ID.String(),
 		ex: n["Ex"].ID.String(), item: item.String(), fileID: files[n["A"].ID][0].ID.String(), viewerID: users["viewer"].ID.String()}
 }
 

@@ -14,14 +14,16 @@ import (
 
 	"studio/blobs"
 	"studio/db"
+	"studio/jobs"
 	"studio/server"
 )
 
 // api is a running server under test and a client for it.
 type api struct {
-	t   testing.TB
-	url string
-	d   *db.DB
+	t    testing.TB
+	url  string
+	d    *db.DB
+	jobs *jobs.Client
 }
 
 func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
@@ -34,9 +36,15 @@ func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.Jobs == nil {
+		// Enqueues only: tests that need jobs to run start their own.
+		c, err := jobs.New(d, jobs.Config{})
+		require.NoError(t, err)
+		cfg.Jobs = c
+	}
 	ts := httptest.NewServer(server.New(d, cfg).Handler())
 	t.Cleanup(ts.Close)
-	return &api{t: t, url: ts.URL, d: d}
+	return &api{t: t, url: ts.URL, d: d, jobs: cfg.Jobs}
 }
 
 type gqlError struct {

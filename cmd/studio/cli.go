@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"studio/db"
 )
@@ -74,6 +75,13 @@ func envInt(name string, def int64) int64 {
 		return def
 	}
 	return v
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(name, "")); err == nil {
+		return v
+	}
+	return def
 }
 
 func envBool(name string) bool {

@@ -26,6 +26,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	blobsURL := fs.String("blobs-url", env("blobs-url", ""), "where files are kept: a directory (default: the data directory) or s3://bucket?endpoint=…&region=…&use_path_style=true")
 	maxUpload := fs.Int64("max-upload-size", envInt("max-upload-size", graph.DefaultMaxUpload), "the largest file an upload may be, in bytes")
 	noIntrospection := fs.Bool("no-introspection", envBool("no-introspection"), "turn GraphQL schema introspection off")
+	publishTimeout := fs.Duration("publish-timeout", envDuration("publish-timeout", jobs.DefaultPublishTimeout),
+		"how long one attempt of a publish may run; a publish whose worker died is retried after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,8 +48,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	workers, periodic := jobs.Standard(d, store, 0)
-	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2,
+	workers, periodic := jobs.Standard(d, store, *publishTimeout)
+	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2, RescueAfter: *publishTimeout,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err

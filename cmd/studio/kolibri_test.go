@@ -24,8 +24,8 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// kolibriAPI sends GraphQL requests to a studio process as its first admin.
-type kolibriAPI struct {
+// client sends GraphQL requests to a studio process with a token.
+type client struct {
 	t     *testing.T
 	base  string
 	token string
@@ -33,7 +33,7 @@ type kolibriAPI struct {
 
 // do runs query with vars and decodes its data into out; any GraphQL error
 // fails the test, with the errors in the message.
-func (a *kolibriAPI) do(query string, vars map[string]any, out any) {
+func (a *client) do(query string, vars map[string]any, out any) {
 	a.t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	require.NoError(a.t, err)
@@ -45,7 +45,7 @@ func (a *kolibriAPI) do(query string, vars map[string]any, out any) {
 
 // upload sends uploadFile as a GraphQL multipart request and returns the
 // stored file's checksum.
-func (a *kolibriAPI) upload(filename string, data []byte, input map[string]any) string {
+func (a *client) upload(filename string, data []byte, input map[string]any) string {
 	a.t.Helper()
 	input["file"] = nil
 	ops, err := json.Marshal(map[string]any{
@@ -77,7 +77,7 @@ func (a *kolibriAPI) upload(filename string, data []byte, input map[string]any) 
 	return out.UploadFile.Checksum
 }
 
-func (a *kolibriAPI) send(req *http.Request, out any) {
+func (a *client) send(req *http.Request, out any) {
 	a.t.Helper()
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	resp, err := http.DefaultClient.Do(req)
@@ -235,7 +235,7 @@ func TestKolibriImport(t *testing.T) {
 	started := time.Now()
 	p := startStudio(t, buildStudio(t))
 	require.NotEmpty(t, p.token, "the first start prints the first admin's token")
-	api := &kolibriAPI{t: t, base: p.base, token: p.token}
+	api := &client{t: t, base: p.base, token: p.token}
 	t.Logf("studio is up at %s after %v", p.base, time.Since(started).Round(100*time.Millisecond))
 
 	// The channel and its tree.

@@ -97,8 +97,9 @@ func BuildTree(parent *models.ContentNode, literal string) ([]*models.ContentNod
 			SortOrder: float64(count[p.ID]), NodeID: models.NewID(), ContentID: models.NewID(),
 			Kind: kind, Title: title, Changed: true, CreatedAt: t, ModifiedAt: t,
 		}
+		n.Complete = true // by the rules: a titled topic; a resource with a license and a file
 		if kind != models.KindTopic {
-			n.LicenseName, n.CopyrightHolder, n.Complete = "CC BY", "Test", true
+			n.LicenseName, n.CopyrightHolder = "CC BY", "Test"
 			files = append(files, &models.File{
 				ID: models.NewID(), NodeID: &n.ID, Checksum: fmt.Sprintf("%032x", len(files)+1), Size: 100,
 				Extension: extensionOf(kind), PresetID: presetOf(kind), CreatedAt: t, ModifiedAt: t,
