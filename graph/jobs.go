@@ -152,6 +152,16 @@ func (r *Resolver) jobUpdated(ctx context.Context, id models.ID) (<-chan *models
 			if err != nil {
 				return // the context ended, or the database is gone: the client resubscribes
 			}
+			if len(evs) > 0 {
+				// River's row, for what events do not carry (attempt, times).
+				got, err := jobs.Get(ctx, r.DB, r.Jobs, []int64{j.RiverID})
+				if err != nil {
+					return
+				}
+				if now := got[j.RiverID]; now != nil {
+					j = now
+				}
+			}
 			for _, ev := range evs {
 				after = ev.ID
 				now := jobs.WithEvent(j, ev)

@@ -21,6 +21,7 @@ import (
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/jobs"
 	"studio/models"
 )
 
@@ -80,6 +81,14 @@ type feed struct {
 
 func subscribeFeed(t *testing.T, base, token string, channel models.ID, since int64) *feed {
 	t.Helper()
+	return &feed{conn: subscribe(t, base, token, `subscription($c: ID!, $since: Int) { channelChanges(channelId: $c, since: $since) { serverRev } }`,
+		map[string]any{"c": channel, "since": since})}
+}
+
+// subscribe opens a graphql-transport-ws connection and starts one
+// subscription on it, with id "1".
+func subscribe(t *testing.T, base, token, query string, vars map[string]any) *websocket.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
@@ -90,10 +99,9 @@ func subscribeFeed(t *testing.T, base, token string, channel models.ID, since in
 	var ack map[string]any
 	require.NoError(t, wsjson.Read(ctx, conn, &ack))
 	require.Equal(t, "connection_ack", ack["type"])
-	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
-		"query":     `subscription($c: ID!, $since: Int) { channelChanges(channelId: $c, since: $since) { serverRev } }`,
-		"variables": map[string]any{"c": channel, "since": since}}}))
-	return &feed{conn: conn}
+	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe",
+		"payload": map[string]any{"query": query, "variables": vars}}))
+	return conn
 }
 
 // next returns the next change's rev, or 0 when none comes within d.
@@ -214,4 +222,90 @@ func TestTwoInstancesOneFeed(t *testing.T) {
 	}
 	require.Equal(t, written[400:], rest)
 	require.Zero(t, resumed.next(t, 300*time.Millisecond), "nothing more")
+}
+
+// TestTwoInstancesOnePublish: a publish requested on one instance and
+// watched on the other runs once, and the watcher sees every step of it,
+// in order, whichever instance runs it.
+func TestTwoInstancesOnePublish(t *testing.T) {
+	if os.Getenv(dbtest.EnvURL) == "" {
+		t.Skip(dbtest.EnvURL + " is not set: this test needs PostgreSQL")
+	}
+	ctx := context.Background()
+	url := dbtest.URL(t, db.Postgres)
+	d := dbtest.OpenURL(t, url)
+	u := dbtest.User(t, d, "ed@example.org", false)
+	token := dbtest.Token(t, d, u)
+	ch := dbtest.Channel(t, d, u, "Shared")
+	var lit strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&lit, "topic T%d\n", i)
+		for j := range 99 {
+			fmt.Fprintf(&lit, "  video V%d.%d\n", i, j)
+		}
+	}
+	dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+
+	bin := buildStudio(t)
+	blobDir := t.TempDir()
+	first := startStudio(t, bin, "--database-url", url, "--blobs-url", blobDir)
+	second := startStudio(t, bin, "--database-url", url, "--blobs-url", blobDir)
+	api := &client{t: t, base: first.base, token: token}
+	var pub struct{ PublishChannel struct{ ID string } }
+	api.do(`mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": ch.ID.String()}, &pub)
+	jobID := pub.PublishChannel.ID
+
+	conn := subscribe(t, second.base, token, `subscription($j: ID!) { jobUpdated(id: $j) { state progress attempt } }`, map[string]any{"j": jobID})
+	defer conn.Close(websocket.StatusNormalClosure, "")
+	type step struct {
+		State    string
+		Progress int
+		Attempt  int
+	}
+	var seen []step
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for done := false; !done; {
+		var m struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Data   struct{ JobUpdated step } `json:"data"`
+				Errors []any                     `json:"errors"`
+			} `json:"payload"`
+		}
+		require.NoError(t, wsjson.Read(rctx, conn, &m))
+		switch m.Type {
+		case "next":
+			require.Empty(t, m.Payload.Errors)
+			seen = append(seen, m.Payload.Data.JobUpdated)
+		case "complete":
+			done = true
+		case "ping":
+			_ = wsjson.Write(rctx, conn, map[string]any{"type": "pong"})
+		}
+	}
+	require.Equal(t, "COMPLETED", seen[len(seen)-1].State)
+	require.Equal(t, 1, seen[len(seen)-1].Attempt, "the publish ran once")
+
+	// What the watcher saw after its first snapshot is exactly the tail of
+	// the job's recorded steps.
+	n, ok := models.RiverJobID(models.MustParseID(jobID))
+	require.True(t, ok)
+	evs, err := d.JobEvents(ctx, n, 0)
+	require.NoError(t, err)
+	var recorded []step
+	starts := 0
+	for _, ev := range evs {
+		recorded = append(recorded, step{State: string(ev.State), Progress: ev.Progress, Attempt: 1})
+		if ev.State == models.JobRunning && ev.Progress == 0 {
+			starts++
+		}
+	}
+	require.Equal(t, 1, starts, "one worker started it")
+	tail := recorded[len(recorded)-(len(seen)-1):]
+	require.Equal(t, tail, seen[1:], "every step, in order, once")
+	require.GreaterOrEqual(t, len(seen), 10, "the watcher saw the publish run: %v", seen)
+	count, err := d.NewSelect().TableExpr("river_job").Where("kind = ?", jobs.KindPublish).Count(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, count, "one job")
 }
