@@ -153,8 +153,9 @@ func (p *publishRun) event(ctx context.Context, state models.JobState, progress 
 	return err
 }
 
-// step records progress when it moved on by 3 points or more, so that a
-// subscriber hears of every 5% at least, and no more than ~35 times.
+// step records the export's progress when it moved on by 3 points or
+// more, so that a subscriber hears of every 5% at least, and no more than
+// ~35 times in all.
 func (p *publishRun) step(ctx context.Context, progress int) error {
 	if progress < p.progress+3 {
 		return nil
@@ -199,7 +200,7 @@ func (p *publishRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.step(ctx, 5); err != nil {
+	if err := p.event(ctx, models.JobRunning, 5, nil); err != nil {
 		return err
 	}
 
@@ -227,7 +228,7 @@ func (p *publishRun) run(ctx context.Context) error {
 	if stepErr != nil {
 		return stepErr
 	}
-	if err := p.step(ctx, 85); err != nil {
+	if err := p.event(ctx, models.JobRunning, 85, nil); err != nil {
 		return err
 	}
 	if args.Draft {
@@ -240,7 +241,7 @@ func (p *publishRun) run(ctx context.Context) error {
 	if err := store.PutFile(ctx, DatabaseKey(ch.ID, fmt.Sprint(version)), path, "application/vnd.sqlite3"); err != nil {
 		return err
 	}
-	if err := p.step(ctx, 92); err != nil {
+	if err := p.event(ctx, models.JobRunning, 90, nil); err != nil {
 		return err
 	}
 	published := db.Published{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, Version: version,
@@ -251,7 +252,7 @@ func (p *publishRun) run(ctx context.Context) error {
 		return err
 	}
 	d.WakeChannel(ch.ID)
-	if err := p.step(ctx, 96); err != nil {
+	if err := p.event(ctx, models.JobRunning, 95, nil); err != nil {
 		return err
 	}
 	if err := store.PutFile(ctx, DatabaseKey(ch.ID, ""), path, "application/vnd.sqlite3"); err != nil {

@@ -25,7 +25,7 @@ type publisher struct {
 	c     *jobs.Client
 }
 
-func newPublisher(t *testing.T, d *db.DB, start bool) *publisher {
+func newPublisher(t testing.TB, d *db.DB, start bool) *publisher {
 	store, err := blobs.Open(context.Background(), t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
@@ -39,7 +39,7 @@ func newPublisher(t *testing.T, d *db.DB, start bool) *publisher {
 	return p
 }
 
-func (p *publisher) start(t *testing.T) {
+func (p *publisher) start(t testing.TB) {
 	require.NoError(t, p.c.Start(context.Background()))
 	t.Cleanup(func() { _ = p.c.Stop(context.Background()) })
 }

@@ -98,7 +98,7 @@ func TestPublishOverHTTP(t *testing.T) {
 			distinct[p] = true
 			if i > 0 {
 				require.GreaterOrEqual(t, p, progress[i-1])
-				require.LessOrEqual(t, p-progress[i-1], 10, "steps of at most 10%%: %v", progress)
+				require.LessOrEqual(t, p-progress[i-1], 5, "steps of at most 5%%: %v", progress)
 			}
 		}
 		require.GreaterOrEqual(t, len(distinct), 20, "progress in 20 steps or more: %v", progress)
