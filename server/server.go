@@ -39,6 +39,9 @@ type Config struct {
 	RiverUI http.Handler
 	// Jobs enqueues publishes and reads jobs (nil: publishing is unavailable).
 	Jobs *jobs.Client
+	// AdminToken, if set, is the first admin's token, which the playground
+	// offers to browsers on this machine (loopback requests) only.
+	AdminToken string
 }
 
 // Bounds of one request that is not an upload or a stream.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"riverqueue.com/riverui"
@@ -37,9 +39,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	if err := firstAdmin(ctx, d, stdout); err != nil {
+	if err := firstAdmin(ctx, d, stdout, dbf.dataDir); err != nil {
 		return err
 	}
+	adminToken, _ := os.ReadFile(filepath.Join(dbf.dataDir, adminTokenFile)) // absent after the first start elsewhere
 	if *blobsURL == "" {
 		*blobsURL = dbf.dataDir
 	}
@@ -70,15 +73,21 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		_ = queue.Stop(stopCtx)
 	}()
-	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui, Jobs: queue})
+	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui, Jobs: queue,
+		AdminToken: strings.TrimSpace(string(adminToken))})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})
 }
 
+// adminTokenFile, in the data directory, keeps the first admin's token for
+// the playground, which offers it to browsers on this machine only.
+const adminTokenFile = "admin-token"
+
 // firstAdmin creates an admin on the first start against an empty database
-// and prints its token, the only time it is shown.
-func firstAdmin(ctx context.Context, d *db.DB, stdout io.Writer) error {
+// and prints its token, the only time it is shown, and keeps it in
+// dataDir/admin-token (readable by its owner only) for the playground.
+func firstAdmin(ctx context.Context, d *db.DB, stdout io.Writer, dataDir string) error {
 	n, err := d.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -91,8 +100,12 @@ func firstAdmin(ctx context.Context, d *db.DB, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created the admin %s. Its API token, shown only now:\n\n  %s\n\n"+
-		"Send it as `Authorization: Bearer <token>`. Set a password with `studio user create` for other users.\n", u.Email, token)
+	if err := os.MkdirAll(dataDir, 0o700); err == nil {
+		_ = os.WriteFile(filepath.Join(dataDir, adminTokenFile), []byte(token), 0o600)
+	}
+	fmt.Fprintf(stdout, "Created the admin %s. Its API token:\n\n  %s\n\n"+
+		"Send it as `Authorization: Bearer <token>`; the playground offers it to browsers on this machine\n"+
+		"(it is kept in %s). `studio user create` makes other users.\n", u.Email, token, filepath.Join(dataDir, adminTokenFile))
 	return nil
 }
 
