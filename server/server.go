@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"studio/blobs"
 	"studio/db"
 	"studio/graph"
@@ -83,7 +81,7 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.HandleFunc("GET /api/public/info", s.publicInfo)
 	mux.HandleFunc("GET /api/public/v1/channels/lookup/{identifier}", s.lookupChannel)
 	mux.HandleFunc("GET /api/public/v1/channels", s.listChannels)
-	mux.Handle("GET /{$}", playground.Handler("studio", "/graphql"))
+	s.mountPlayground(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.RiverUI != nil {

@@ -19,6 +19,9 @@ const usage = `studio: curate educational channels and publish them to Kolibri.
 Usage:
   studio serve [--addr 127.0.0.1:8080] [--data-dir ./studio-data] [--database-url URL] [--debug]
                [--blobs-url DIR|s3://…] [--max-upload-size BYTES] [--no-introspection]
+               [--publish-timeout 30m]
+  studio bench [--nodes 10000] [--requests 100] [--clients 8] [--json FILE] [--check-budget]
+               [--data-dir DIR] [--database-url URL]
   studio migrate [--data-dir DIR] [--database-url URL]
   studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
   studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]
@@ -44,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = userCreate(ctx, rest[1:], stdout)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
 		err = tokenCreate(ctx, rest[1:], stdout)
+	case cmd == "bench":
+		err = benchCmd(ctx, rest, stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

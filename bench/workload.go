@@ -1,0 +1,325 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"studio/db"
+	"studio/models"
+)
+
+// Config says what to run, against what.
+type Config struct {
+	DB *db.DB
+	// URL is the server's base (http://127.0.0.1:port); it must report SQL
+	// statement counts (serve --debug).
+	URL   string
+	Token string
+	Shape *Shape
+	// Requests is how many times each operation runs (publish: a tenth).
+	Requests int
+	// Concurrency is the number of clients of the throughput run.
+	Concurrency int
+	// Only, if set, runs only the operations whose names contain it.
+	Only string
+}
+
+// op is one operation of the workload: a request, made anew each time.
+type op struct {
+	name  string
+	nodes int // nodes it reads or writes, for per-node costs
+	req   func(i int) (string, map[string]any)
+	after func(data map[string]any) error
+	runs  int
+}
+
+// Run runs the workload and returns its report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	c := &client{url: cfg.URL + "/graphql", token: cfg.Token,
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}}
+	s := cfg.Shape
+	ch := s.Channel.ID.String()
+	rep := &Report{Database: string(cfg.DB.Kind), Nodes: s.Nodes, Date: time.Now().UTC().Format("2006-01-02")}
+
+	// The limits: a primary-key SELECT on the database, and an empty
+	// GraphQL request over HTTP.
+	pk, err := measure(cfg.Requests*5, func(int) (int, error) {
+		var name string
+		return 0, cfg.DB.QueryRowContext(ctx, "SELECT name FROM channels WHERE id = ?", s.Channel.ID).Scan(&name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: primary-key select: %w", err)
+	}
+	rep.add(Result{Name: "limit: primary-key SELECT", N: pk.n, P50: pk.p50, P99: pk.p99, OpsPerSec: pk.rate})
+	typename, err := measure(cfg.Requests*5, func(int) (int, error) {
+		_, n, err := c.do(`{ __typename }`, nil)
+		return n, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.pk, rep.http = pk.p50, typename.p50
+	rep.add(typename.result("limit: { __typename } over HTTP", 0))
+
+	var copies []string
+	flip := false
+	ops := []op{
+		{name: "channel(id){name}", nodes: 0, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { name } }`, map[string]any{"c": ch}
+		}},
+		{name: "read depth 1 (root's children)", nodes: 1 + len(s.Topics[0]) + 2, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { root { id title children(first: 1000) { edges { node { id title kind childCount } } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "read depth 3 (~111 nodes)", nodes: 1 + 1 + 10 + 100, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { root { children(first: 1) { edges { node { id title
+				children(first: 10) { edges { node { id title children(first: 10) { edges { node { id title kind } } } } } } } } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "read depth 4 (~1,000 nodes)", nodes: 1 + 1 + 10 + 100 + 900, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { root { children(first: 1) { edges { node { id title
+				children(first: 10) { edges { node { id title children(first: 10) { edges { node { id title
+				children(first: 10) { edges { node { id title kind } } } } } } } } } } } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "read depth 4 (~1,000 nodes, with files)", nodes: 1 + 1 + 10 + 100 + 900, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { root { children(first: 1) { edges { node { id title
+				children(first: 10) { edges { node { id title children(first: 10) { edges { node { id title
+				children(first: 10) { edges { node { id title kind license { name } files { checksum size preset { id } } } } } } } } } } } } } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "flat listing (nodes, 1,000)", nodes: 1000, req: func(int) (string, map[string]any) {
+			return `query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: ["video"]}) { edges { node { id title kind } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "create 500 nodes", nodes: 500, req: func(int) (string, map[string]any) {
+			in := make([]map[string]any, 500)
+			for i := range in {
+				in[i] = map[string]any{"parentId": s.ScratchA.String(), "kind": "video", "title": fmt.Sprintf("New %d", i),
+					"license": "CC BY", "copyrightHolder": "Bench"}
+			}
+			return `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { id } }`, map[string]any{"in": in}
+		}},
+		{name: "update 100 nodes", nodes: 100, req: func(i int) (string, map[string]any) {
+			in := make([]map[string]any, 100)
+			for k := range in {
+				in[k] = map[string]any{"id": s.Resources[(i*100+k)%len(s.Resources)].String(), "title": fmt.Sprintf("Edited %d.%d", i, k)}
+			}
+			return `mutation($in: [UpdateContentNodeInput!]!) { updateContentNodes(input: $in) { id } }`, map[string]any{"in": in}
+		}},
+		{name: "move 1 node", nodes: 1, req: func(i int) (string, map[string]any) {
+			target := s.ScratchA
+			if flip = !flip; flip {
+				target = s.ScratchB
+			}
+			return `mutation($ids: [ID!]!, $t: ID!) { moveContentNodes(ids: $ids, target: $t) { id } }`,
+				map[string]any{"ids": []string{s.Resources[0].String()}, "t": target.String()}
+		}},
+		{name: "copy a 100-node topic", nodes: 100, req: func(i int) (string, map[string]any) {
+			src := s.Topics[1][i%len(s.Topics[1])]
+			return `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,
+				map[string]any{"in": []any{map[string]any{"sourceId": src.String(), "target": s.ScratchB.String()}}}
+		}, after: func(data map[string]any) error {
+			got, _ := data["copyContentNodes"].([]any)
+			if len(got) == 0 {
+				return fmt.Errorf("copy returned nothing")
+			}
+			id, _ := got[0].(map[string]any)["id"].(string)
+			copies = append(copies, id)
+			return nil
+		}},
+		{name: "delete a 100-node topic (to the trash)", nodes: 100, req: func(i int) (string, map[string]any) {
+			return `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": []string{copies[i%len(copies)]}}
+		}},
+		{name: "applyChanges, 100 updates", nodes: 100, req: func(i int) (string, map[string]any) {
+			changes := make([]map[string]any, 100)
+			for k := range changes {
+				changes[k] = map[string]any{"type": "UPDATED", "table": "contentnode",
+					"key": s.Resources[(i*100+k+50)%len(s.Resources)].String(), "mods": map[string]any{"description": fmt.Sprintf("Synced %d", i)}}
+			}
+			return `mutation($c: [ChangeInput!]!) { applyChanges(changes: $c) { allowed { serverRev } } }`, map[string]any{"c": changes}
+		}},
+	}
+	for _, o := range ops {
+		if cfg.Only != "" && !strings.Contains(o.name, cfg.Only) {
+			continue
+		}
+		runs := cfg.Requests
+		if o.name == "delete a 100-node topic (to the trash)" {
+			runs = len(copies)
+		}
+		m, err := measure(runs, func(i int) (int, error) {
+			q, vars := o.req(i)
+			data, n, err := c.do(q, vars)
+			if err == nil && o.after != nil {
+				err = o.after(data)
+			}
+			return n, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", o.name, err)
+		}
+		rep.add(m.result(o.name, o.nodes))
+	}
+
+	if cfg.Only != "" && !strings.Contains("channel(id){name} publish", cfg.Only) {
+		return rep, nil
+	}
+	// Throughput of the simplest read, from several clients at once.
+	tp, err := throughput(cfg.Concurrency, cfg.Requests*20, func() error {
+		_, _, err := c.do(`query($c: ID!) { channel(id: $c) { name } }`, map[string]any{"c": ch})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.add(Result{Name: fmt.Sprintf("channel(id){name}, %d clients", cfg.Concurrency), N: cfg.Requests * 20, OpsPerSec: tp})
+
+	// Publishing, end to end: from the request to the job's COMPLETED.
+	pubs := max(1, cfg.Requests/10)
+	pub, err := measure(pubs, func(int) (int, error) { return publish(ctx, c, ch) })
+	if err != nil {
+		return nil, fmt.Errorf("bench: publish: %w", err)
+	}
+	rep.add(pub.result("publish the channel", s.Nodes))
+	return rep, nil
+}
+
+// publish publishes and waits for the job to complete; it returns the SQL
+// statements of the request.
+func publish(ctx context.Context, c *client, ch string) (int, error) {
+	data, n, err := c.do(`mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": ch})
+	if err != nil {
+		return 0, err
+	}
+	job := data["publishChannel"].(map[string]any)["id"]
+	for ctx.Err() == nil {
+		data, _, err := c.do(`query($j: ID!) { job(id: $j) { state error } }`, map[string]any{"j": job})
+		if err != nil {
+			return 0, err
+		}
+		j := data["job"].(map[string]any)
+		switch j["state"] {
+		case string(models.JobCompleted):
+			return n, nil
+		case string(models.JobFailed), string(models.JobCancelled):
+			return 0, fmt.Errorf("publish %v: %v", j["state"], j["error"])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0, ctx.Err()
+}
+
+// measured is an operation's latencies and statement counts.
+type measured struct {
+	n        int
+	p50, p99 time.Duration
+	rate     float64
+	sql      []int
+}
+
+func (m measured) result(name string, nodes int) Result {
+	r := Result{Name: name, N: m.n, P50: m.p50, P99: m.p99, OpsPerSec: m.rate, Nodes: nodes}
+	if len(m.sql) > 0 {
+		sorted := append([]int(nil), m.sql...)
+		sort.Ints(sorted)
+		r.SQL = sorted[len(sorted)/2]
+	}
+	return r
+}
+
+// measure runs fn n times, one after another.
+func measure(n int, fn func(i int) (sql int, err error)) (measured, error) {
+	lat := make([]time.Duration, 0, n)
+	m := measured{n: n}
+	start := time.Now()
+	for i := range n {
+		t := time.Now()
+		sql, err := fn(i)
+		if err != nil {
+			return m, err
+		}
+		lat = append(lat, time.Since(t))
+		m.sql = append(m.sql, sql)
+	}
+	total := time.Since(start)
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	if n > 0 {
+		m.p50, m.p99 = lat[n/2], lat[min(n-1, n*99/100)]
+		m.rate = float64(n) / total.Seconds()
+	}
+	return m, nil
+}
+
+// throughput runs fn n times from clients goroutines; it returns calls a second.
+func throughput(clients, n int, fn func() error) (float64, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	work := make(chan struct{}, n)
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for range work {
+				if err := fn(); err != nil {
+					mu.Lock()
+					first = err
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds(), first
+}
+
+// client posts GraphQL requests.
+type client struct {
+	url, token string
+	http       *http.Client
+}
+
+// do runs a query and returns its data and the statements the server ran.
+func (c *client) do(query string, vars map[string]any) (map[string]any, int, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, 0, err
+	}
+	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, 0, err
+	}
+	var r struct {
+		Data       map[string]any
+		Errors     []struct{ Message string }
+		Extensions struct {
+			SQLQueries int `json:"sqlQueries"`
+		}
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, 0, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, raw)
+	}
+	if len(r.Errors) > 0 {
+		return nil, 0, fmt.Errorf("%s", r.Errors[0].Message)
+	}
+	return r.Data, r.Extensions.SQLQueries, nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"studio/bench"
+	"studio/blobs"
+	"studio/db"
+	"studio/jobs"
+	"studio/models"
+	"studio/server"
+)
+
+// benchCmd generates a channel, serves it on 127.0.0.1 and runs the
+// standard workload against it over HTTP.
+func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("bench", stdout)
+	var dbf dbFlags
+	dbf.register(fs)
+	nodes := fs.Int("nodes", 10000, "about how many nodes the generated channel has")
+	requests := fs.Int("requests", 100, "how many times each operation runs (publishing: a tenth as many)")
+	clients := fs.Int("clients", 8, "concurrent clients of the throughput run")
+	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	checkBudget := fs.Bool("check-budget", false, "fail when an operation runs more SQL statements than its budget")
+	only := fs.String("only", "", "run only the operations whose names contain this text (and the limits)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the workload (server and client: one process) to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := dbf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	blobDir, err := os.MkdirTemp("", "studio-bench-blobs-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(blobDir)
+	store, err := blobs.Open(ctx, blobDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	email := fmt.Sprintf("bench-%s@localhost", models.NewID().String()[:8])
+	u, err := d.CreateUser(ctx, db.NewUser{Email: email, Password: randomPassword()})
+	if err != nil {
+		return err
+	}
+	token, err := d.CreateToken(ctx, u.ID, "bench")
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	shape, err := bench.Generate(ctx, d, u, fmt.Sprintf("Bench %d nodes", *nodes), *nodes)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "generated a channel of %d nodes (%s) in %s on %s\n", shape.Nodes, shape.Channel.ID, time.Since(started).Round(time.Millisecond), d.Kind)
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	workers, _ := jobs.Standard(d, store, 0)
+	queue, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 1, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	if err := queue.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = queue.Stop(context.Background()) }()
+	srv := server.New(d, server.Config{Addr: "127.0.0.1:0", Debug: true, Logger: quiet, Blobs: store, Jobs: queue})
+	srvCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	addrs := make(chan string, 1)
+	go func() { _ = srv.Run(srvCtx, func(a string) { addrs <- a }) }()
+	addr := <-addrs
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := bench.Run(ctx, bench.Config{DB: d, URL: "http://" + addr, Token: token, Shape: shape,
+		Requests: *requests, Concurrency: *clients, Only: *only})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, rep.Table())
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if *checkBudget {
+		if err := rep.CheckBudgets(); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "\nevery operation within its SQL statement budget")
+	}
+	return nil
+}
