@@ -35,7 +35,6 @@ type ResolverRoot interface {
 	ChannelConnection() ChannelConnectionResolver
 	ContentNode() ContentNodeResolver
 	ContentNodeConnection() ContentNodeConnectionResolver
-	File() FileResolver
 	Job() JobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -346,8 +345,6 @@ type ChangeResolver interface {
 	CreatedBy(ctx context.Context, obj *models.Change) (*models.User, error)
 }
 type ChannelResolver interface {
-	Language(ctx context.Context, obj *models.Channel) (*models.Language, error)
-
 	PublishedKindCount(ctx context.Context, obj *models.Channel) (any, error)
 
 	Root(ctx context.Context, obj *models.Channel) (*models.ContentNode, error)
@@ -364,10 +361,6 @@ type ChannelConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *models.ChannelConnection) (int, error)
 }
 type ContentNodeResolver interface {
-	License(ctx context.Context, obj *models.ContentNode) (*models.License, error)
-
-	Language(ctx context.Context, obj *models.ContentNode) (*models.Language, error)
-
 	CreatedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error)
 	ModifiedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error)
 	Tags(ctx context.Context, obj *models.ContentNode) ([]string, error)
@@ -383,12 +376,6 @@ type ContentNodeResolver interface {
 }
 type ContentNodeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *models.ContentNodeConnection) (int, error)
-}
-type FileResolver interface {
-	Preset(ctx context.Context, obj *models.File) (*models.FormatPreset, error)
-	Language(ctx context.Context, obj *models.File) (*models.Language, error)
-
-	URL(ctx context.Context, obj *models.File) (string, error)
 }
 type JobResolver interface {
 	Channel(ctx context.Context, obj *models.Job) (*models.Channel, error)
@@ -5070,7 +5057,7 @@ func (ec *executionContext) _Channel_language(ctx context.Context, field graphql
 			return ec.fieldContext_Channel_language(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Channel().Language(ctx, obj)
+			return obj.Language(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Language) graphql.Marshaler {
@@ -5085,7 +5072,7 @@ func (ec *executionContext) fieldContext_Channel_language(_ context.Context, fie
 		Object:     "Channel",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Language(ctx, field)
 		},
@@ -6035,7 +6022,7 @@ func (ec *executionContext) _ContentNode_license(ctx context.Context, field grap
 			return ec.fieldContext_ContentNode_license(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ContentNode().License(ctx, obj)
+			return obj.License(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.License) graphql.Marshaler {
@@ -6050,7 +6037,7 @@ func (ec *executionContext) fieldContext_ContentNode_license(_ context.Context, 
 		Object:     "ContentNode",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_License(ctx, field)
 		},
@@ -6090,7 +6077,7 @@ func (ec *executionContext) _ContentNode_language(ctx context.Context, field gra
 			return ec.fieldContext_ContentNode_language(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ContentNode().Language(ctx, obj)
+			return obj.Language(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Language) graphql.Marshaler {
@@ -6105,7 +6092,7 @@ func (ec *executionContext) fieldContext_ContentNode_language(_ context.Context,
 		Object:     "ContentNode",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Language(ctx, field)
 		},
@@ -7254,7 +7241,7 @@ func (ec *executionContext) _File_preset(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_File_preset(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.File().Preset(ctx, obj)
+			return obj.Preset(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.FormatPreset) graphql.Marshaler {
@@ -7269,7 +7256,7 @@ func (ec *executionContext) fieldContext_File_preset(_ context.Context, field gr
 		Object:     "File",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FormatPreset(ctx, field)
 		},
@@ -7286,7 +7273,7 @@ func (ec *executionContext) _File_language(ctx context.Context, field graphql.Co
 			return ec.fieldContext_File_language(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.File().Language(ctx, obj)
+			return obj.Language(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Language) graphql.Marshaler {
@@ -7301,7 +7288,7 @@ func (ec *executionContext) fieldContext_File_language(_ context.Context, field 
 		Object:     "File",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Language(ctx, field)
 		},
@@ -7364,7 +7351,7 @@ func (ec *executionContext) _File_url(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_File_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.File().URL(ctx, obj)
+			return obj.URL(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7375,7 +7362,7 @@ func (ec *executionContext) _File_url(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_File_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("File", field, true, true, "String")
+	return graphql.NewScalarFieldContext("File", field, true, false, "String")
 }
 
 func (ec *executionContext) _File_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
@@ -12727,11 +12714,10 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Channel_language(ctx, field, obj)
-				})
+			out.Values[i] = ec._Channel_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "thumbnail":
 			out.Values[i] = ec._Channel_thumbnail(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13008,22 +12994,20 @@ func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "license":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ContentNode_license(ctx, field, obj)
-				})
+			out.Values[i] = ec._ContentNode_license(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "licenseDescription":
 			out.Values[i] = ec._ContentNode_licenseDescription(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ContentNode_language(ctx, field, obj)
-				})
+			out.Values[i] = ec._ContentNode_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "roleVisibility":
 			out.Values[i] = ec._ContentNode_roleVisibility(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13314,65 +13298,62 @@ func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._File_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "nodeId":
 			out.Values[i] = ec._File_nodeId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "assessmentItemId":
 			out.Values[i] = ec._File_assessmentItemId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "checksum":
 			out.Values[i] = ec._File_checksum(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "size":
 			out.Values[i] = ec._File_size(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "extension":
 			out.Values[i] = ec._File_extension(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "preset":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._File_preset(ctx, field, obj)
-				})
+			out.Values[i] = ec._File_preset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "language":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._File_language(ctx, field, obj)
-				})
+			out.Values[i] = ec._File_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "duration":
 			out.Values[i] = ec._File_duration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "originalFilename":
 			out.Values[i] = ec._File_originalFilename(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._File_url(ctx, field, obj)
-				})
+			out.Values[i] = ec._File_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._File_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -80,17 +80,6 @@ func userOf(ctx context.Context, channelID models.ID, id *models.ID) (*models.Us
 	return load(ctx, loadersFrom(ctx).Users, *id)
 }
 
-func language(code string) *models.Language {
-	if code == "" {
-		return nil
-	}
-	l, err := models.LanguageByCode(code)
-	if err != nil {
-		return &models.Language{ID: code, Name: code, NativeName: code}
-	}
-	return &l
-}
-
 // requireUser returns the caller, or UNAUTHENTICATED.
 func requireUser(ctx context.Context) (*models.User, error) {
 	if u := userFrom(ctx); u != nil {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"github.com/99designs/gqlgen/graphql"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -117,8 +118,13 @@ func childrenPages(d *db.DB) func(context.Context, []childrenKey) (map[childrenK
 			groups[p] = append(groups[p], k.Parent)
 		}
 		out := make(map[childrenKey]*db.NodePage, len(keys))
+		fetch := d.ChildrenPages
+		if fc := graphql.GetFieldContext(ctx); fc != nil && graphql.HasOperationContext(ctx) &&
+			brief(graphql.GetOperationContext(ctx), fc.Field.Selections) {
+			fetch = d.ChildrenPagesBrief
+		}
 		for p, parents := range groups {
-			pages, err := d.ChildrenPages(ctx, parents, p.first, p.after)
+			pages, err := fetch(ctx, parents, p.first, p.after)
 			if err != nil {
 				return nil, err
 			}

@@ -62,7 +62,11 @@ func (l *Loaders) prefetch(ctx context.Context, op *graphql.OperationContext, co
 			if !ok {
 				continue
 			}
-			pages, err := l.db.ChildrenPages(ctx, ids, first, after)
+			fetch := l.db.ChildrenPages
+			if brief(op, f.Selections) {
+				fetch = l.db.ChildrenPagesBrief
+			}
+			pages, err := fetch(ctx, ids, first, after)
 			if err != nil {
 				continue // the resolver will meet and report the same error
 			}
@@ -92,6 +96,21 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 	for _, id := range ids {
 		l.Prime(ctx, id, got[id])
 	}
+}
+
+// jsonFields are the ContentNode fields read from its JSON columns.
+var jsonFields = map[string]bool{"extraFields": true, "thumbnailEncoding": true, "gradeLevels": true, "resourceTypes": true,
+	"learningActivities": true, "accessibilityLabels": true, "categories": true, "learnerNeeds": true}
+
+// brief says whether the nodes conn selects need none of their JSON columns,
+// so that their page may be read without them (db.ChildrenPagesBrief).
+func brief(op *graphql.OperationContext, conn ast.SelectionSet) bool {
+	for _, f := range nodeFields(op, conn) {
+		if jsonFields[f.Name] {
+			return false
+		}
+	}
+	return true
 }
 
 // nodeFields are the fields conn selects under edges { node { … } }.

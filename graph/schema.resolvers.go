@@ -54,10 +54,6 @@ func (r *changeResolver) CreatedBy(ctx context.Context, obj *models.Change) (*mo
 	return load(ctx, loadersFrom(ctx).Users, *obj.CreatedByID)
 }
 
-func (r *channelResolver) Language(ctx context.Context, obj *models.Channel) (*models.Language, error) {
-	return language(obj.LanguageCode), nil
-}
-
 func (r *channelResolver) PublishedKindCount(ctx context.Context, obj *models.Channel) (any, error) {
 	return obj.PublishedKindCount, nil
 }
@@ -116,17 +112,6 @@ func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter
 
 func (r *channelConnectionResolver) TotalCount(ctx context.Context, obj *models.ChannelConnection) (int, error) {
 	return obj.Count(ctx)
-}
-
-func (r *contentNodeResolver) License(ctx context.Context, obj *models.ContentNode) (*models.License, error) {
-	if l, ok := models.LicenseByName(obj.LicenseName); ok {
-		return &l, nil
-	}
-	return nil, nil
-}
-
-func (r *contentNodeResolver) Language(ctx context.Context, obj *models.ContentNode) (*models.Language, error) {
-	return language(obj.LanguageCode), nil
 }
 
 func (r *contentNodeResolver) CreatedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error) {
@@ -191,21 +176,6 @@ func (r *contentNodeResolver) Channel(ctx context.Context, obj *models.ContentNo
 
 func (r *contentNodeConnectionResolver) TotalCount(ctx context.Context, obj *models.ContentNodeConnection) (int, error) {
 	return obj.Count(ctx)
-}
-
-func (r *fileResolver) Preset(ctx context.Context, obj *models.File) (*models.FormatPreset, error) {
-	if p, ok := models.PresetByID(obj.PresetID); ok {
-		return &p, nil
-	}
-	return &models.FormatPreset{ID: obj.PresetID}, nil
-}
-
-func (r *fileResolver) Language(ctx context.Context, obj *models.File) (*models.Language, error) {
-	return language(obj.LanguageCode), nil
-}
-
-func (r *fileResolver) URL(ctx context.Context, obj *models.File) (string, error) {
-	return "/content/" + obj.StoragePath(), nil
 }
 
 func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Channel, error) {
@@ -422,8 +392,6 @@ func (r *Resolver) ContentNodeConnection() ContentNodeConnectionResolver {
 	return &contentNodeConnectionResolver{r}
 }
 
-func (r *Resolver) File() FileResolver { return &fileResolver{r} }
-
 func (r *Resolver) Job() JobResolver { return &jobResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -439,7 +407,6 @@ type (
 	channelConnectionResolver     struct{ *Resolver }
 	contentNodeResolver           struct{ *Resolver }
 	contentNodeConnectionResolver struct{ *Resolver }
-	fileResolver                  struct{ *Resolver }
 	jobResolver                   struct{ *Resolver }
 	mutationResolver              struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }

@@ -6,8 +6,8 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
-	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -33,6 +33,14 @@ type asset struct {
 // content, read once: the files never change while the binary runs.
 var playgroundAssets = loadAssets()
 
+// assetTypes are fixed, not read from the system's mime.types, so that the
+// page is served the same on every machine.
+var assetTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+}
+
 func loadAssets() map[string]asset {
 	assets := map[string]asset{}
 	err := fs.WalkDir(playgroundFiles, "playground", func(p string, e fs.DirEntry, err error) error {
@@ -44,9 +52,9 @@ func loadAssets() map[string]asset {
 			return err
 		}
 		sum := sha256.Sum256(body)
-		ct := mime.TypeByExtension(path.Ext(p))
-		if ct == "" {
-			ct = "application/octet-stream"
+		ct, ok := assetTypes[path.Ext(p)]
+		if !ok {
+			return fmt.Errorf("%s: no content type for this extension", p)
 		}
 		assets[path.Base(p)] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 		return nil

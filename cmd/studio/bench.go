@@ -34,6 +34,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	d, err := dbf.open(ctx)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	d, err := dbf.open(ctx)
 	if err != nil {
