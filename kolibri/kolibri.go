@@ -31,7 +31,8 @@ type Writer struct {
 // Create makes a new content database at path (which must not exist) and
 // starts filling it. Call Close to finish it, or Abort to give up.
 func Create(ctx context.Context, path string) (*Writer, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)")
+	// No syncs: the file is a scratch copy until it is checked and stored.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)&_pragma=synchronous(OFF)")
 	if err != nil {
 		return nil, fmt.Errorf("kolibri: create %s: %w", path, err)
 	}
