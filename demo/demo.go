@@ -41,8 +41,10 @@ func FirstAdmin(ctx context.Context, d *db.DB) (*models.User, error) {
 // named Name exists already; created says whether it made it now. Every
 // node of the demo is complete, so that it publishes as it is.
 //
-// Two servers starting together on one new database may both make it: the
-// check and the writes are separate transactions, like the first admin's.
+// Deleting the demo does not bring it back (deleted channels count); rename
+// it to get a fresh one. Two servers starting together on one new database
+// may both make it: the check and the writes are separate transactions, as
+// with the first admin.
 func Load(ctx context.Context, d *db.DB, store *blobs.Store, owner *models.User) (ch *models.Channel, created bool, err error) {
 	if owner == nil {
 		return nil, false, fmt.Errorf("demo: no owner for the demo channel")
