@@ -101,7 +101,7 @@ func disallow(err error) error { return errDisallowed{err} }
 // and the error names every bad change by index.
 func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic bool) (*Result, error) {
 	if u == nil {
-		return nil, models.Errorf(models.CodeUnauthenticated, "log in to make changes")
+		return nil, models.Errorf(models.CodeUnauthenticated, "sign in to make changes: send Authorization: Bearer <token> (the login mutation or `studio token create` gives one)")
 	}
 	var res *Result
 	err := d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -354,7 +354,7 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 			err = notAllowed(c)
 		}
 	default:
-		err = models.Errorf(models.CodeBadUserInput, "table %q is not one studio applies changes to", c.Table)
+		err = models.Errorf(models.CodeBadUserInput, "table %q is not one studio applies changes to; the tables are contentnode, channel, assessmentitem, file, contentnode_prerequisite, editor_m2m and viewer_m2m", c.Table)
 	}
 	return []error{a.classify(err)}
 }

@@ -31,6 +31,10 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 // notFound is the error for something that does not exist or that the
 // caller may not see: the two are never told apart.
 func notFound(what string, id models.ID) error {
+	if what == "node" {
+		// The commonest slip: a channel's id where its root's is meant.
+		return models.Errorf(models.CodeNotFound, "node %s does not exist or you cannot see it (a channel's nodes go under its root: Channel.root.id)", id)
+	}
 	return models.Errorf(models.CodeNotFound, "%s %s does not exist or you cannot see it", what, id)
 }
 

@@ -128,7 +128,7 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 		}
 		if !creating {
 			if s != n.Kind {
-				return badField(field, "content kind cannot be changed after creation")
+				return badField(field, "content kind cannot be changed after creation: create a node of the new kind (copy its fields) and delete this one")
 			}
 			return nil
 		}
@@ -201,7 +201,7 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 		}
 		e.claimsComplete = b
 	default:
-		return badField(field, "is not a field of a content node")
+		return badField(field, "is not a field of a content node (changes use Studio's snake_case names, such as copyright_holder and extra_fields)")
 	}
 	return nil
 }

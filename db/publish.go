@@ -33,7 +33,7 @@ func (d *DB) CheckPublish(ctx context.Context, tx bun.Tx, u *models.User, channe
 		return nil, fmt.Errorf("db: check publish: %w", err)
 	}
 	if !ok {
-		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: its main tree has no complete resource (a resource needs a title, a license and its files)", ch.ID)
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: its main tree has no complete resource (a resource needs a title, a license and its files; an exercise, questions and a mastery model; every topic above it, a title)", ch.ID)
 	}
 	return ch, nil
 }

@@ -50,7 +50,7 @@ func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, che
 // refused file stores nothing and a recorded one has its bytes.
 func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store func() error) error {
 	if u == nil {
-		return models.Errorf(models.CodeUnauthenticated, "log in to upload files")
+		return models.Errorf(models.CodeUnauthenticated, "sign in to upload files: send Authorization: Bearer <token> (the login mutation or `studio token create` gives one)")
 	}
 	return d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		a := newApplier(d, tx, u, true)

@@ -30,7 +30,7 @@ func (r *Resolver) uploadFile(ctx context.Context, in models.UploadFileInput) (*
 	case ext == "":
 		return nil, models.Errorf(models.CodeBadUserInput, "the file %q has no extension; name it with its format, such as .mp4 or .pdf", in.File.Filename)
 	case !p.Allows(ext):
-		return nil, models.Errorf(models.CodeBadUserInput, "preset %s takes %s files, not .%s", p.ID, strings.Join(p.AllowedFormats, ", "), ext)
+		return nil, models.Errorf(models.CodeBadUserInput, "preset %s takes %s files, not .%s%s", p.ID, strings.Join(p.AllowedFormats, ", "), ext, presetsFor(ext))
 	case p.NeedsDuration() && (in.Duration == nil || *in.Duration <= 0):
 		return nil, models.Errorf(models.CodeBadUserInput, "%s files need their duration: a whole number of seconds, more than 0", ext)
 	case !p.NeedsDuration() && in.Duration != nil:
@@ -107,4 +107,18 @@ func (r *Resolver) updateFiles(ctx context.Context, in []*models.UpdateFileInput
 		return nil, err
 	}
 	return r.DB.FilesByID(ctx, ids)
+}
+
+// presetsFor suggests the presets that take files with extension ext.
+func presetsFor(ext string) string {
+	var ids []string
+	for _, p := range models.FormatPresets {
+		if p.Allows(ext) {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return "; no preset takes ." + ext + " files"
+	}
+	return "; ." + ext + " files go with " + strings.Join(ids, ", ")
 }

@@ -54,7 +54,7 @@ const maxVersionNotes = 10000
 // publish of the channel is pending it returns that job instead.
 func RequestPublish(ctx context.Context, d *db.DB, c *Client, u *models.User, channelID models.ID, notes string, draft bool) (int64, error) {
 	if u == nil {
-		return 0, models.Errorf(models.CodeUnauthenticated, "sign in to publish a channel")
+		return 0, models.Errorf(models.CodeUnauthenticated, "sign in to publish a channel: send Authorization: Bearer <token> (the login mutation or `studio token create` gives one)")
 	}
 	if len([]rune(notes)) > maxVersionNotes {
 		return 0, models.Errorf(models.CodeBadUserInput, "versionNotes has %d characters; at most %d are kept", len([]rune(notes)), maxVersionNotes)

@@ -48,7 +48,7 @@ func Export(ctx context.Context, ch *models.Channel, t *db.Tree, opts Options, p
 	}
 	nodes, children := publishable(t)
 	if len(nodes) <= 1 {
-		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: no complete resource (a resource needs a title, a license and its files)", ch.ID)
+		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has nothing to publish: its main tree has no complete resource (a resource needs a title, a license and its files; an exercise, questions and a mastery model; every topic above it, a title)", ch.ID)
 	}
 	w, err := Create(ctx, path)
 	if err != nil {

@@ -3,10 +3,6 @@
 package models
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -296,68 +292,4 @@ type UploadFileInput struct {
 	Duration *int `json:"duration,omitempty"`
 	// The md5 of the file, lowercase hex; checked when given.
 	Checksum *string `json:"checksum,omitempty"`
-}
-
-// Where a node goes relative to a target node.
-type Position string
-
-const (
-	// The target's first child.
-	PositionFirstChild Position = "FIRST_CHILD"
-	// The target's last child.
-	PositionLastChild Position = "LAST_CHILD"
-	// The target's sibling just before it.
-	PositionLeft Position = "LEFT"
-	// The target's sibling just after it.
-	PositionRight Position = "RIGHT"
-)
-
-var AllPosition = []Position{
-	PositionFirstChild,
-	PositionLastChild,
-	PositionLeft,
-	PositionRight,
-}
-
-func (e Position) IsValid() bool {
-	switch e {
-	case PositionFirstChild, PositionLastChild, PositionLeft, PositionRight:
-		return true
-	}
-	return false
-}
-
-func (e Position) String() string {
-	return string(e)
-}
-
-func (e *Position) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Position(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Position", str)
-	}
-	return nil
-}
-
-func (e Position) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Position) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Position) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }
