@@ -43,6 +43,7 @@ type DB struct {
 	writer sync.Mutex
 
 	feed    feed
+	tokens  tokenCache
 	closing context.Context // done when Close is called
 	close   context.CancelFunc
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -121,17 +122,58 @@ func (d *DB) UserByToken(ctx context.Context, token string) (*models.User, error
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, models.Errorf(models.CodeUnauthenticated, "the bearer token is not a studio token; log in or create one with `studio token create`")
 	}
+	hash := hashToken(token)
+	if u := d.tokens.get(hash); u != nil {
+		return u, nil
+	}
 	u := new(models.User)
 	err := d.NewSelect().Model(u).
 		Join("JOIN api_tokens AS t ON t.user_id = u.id").
-		Where("t.token_hash = ?", hashToken(token)).Scan(ctx)
+		Where("t.token_hash = ?", hash).Scan(ctx)
 	if isNoRows(err) {
 		return nil, models.Errorf(models.CodeUnauthenticated, "the bearer token is unknown or revoked; log in again")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("db: user by token: %w", err)
 	}
+	d.tokens.put(hash, u)
 	return u, nil
+}
+
+// tokenCache remembers for a moment who a token's holder is: authenticating
+// was one of the two statements of the simplest read. A change to a user
+// (an admin flag, a deleted token) shows within tokenTTL on every instance.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedUser
+}
+
+type cachedUser struct {
+	u       *models.User
+	expires time.Time
+}
+
+const tokenTTL = 2 * time.Second
+
+func (c *tokenCache) get(hash string) *models.User {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || time.Now().After(e.expires) {
+		return nil
+	}
+	u := *e.u // a copy: callers may not change the cached user
+	return &u
+}
+
+func (c *tokenCache) put(hash string, u *models.User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 10000 {
+		c.m = map[string]cachedUser{} // bounded: start afresh rather than grow
+	}
+	cp := *u
+	c.m[hash] = cachedUser{u: &cp, expires: time.Now().Add(tokenTTL)}
 }
 
 func hashToken(token string) string {
