@@ -105,8 +105,13 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 			if err != nil {
 				return err
 			}
-			if used+f.Size > a.u.DiskSpace {
-				return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", f.Size, used, a.u.DiskSpace)
+			// The quota as it is now, not as the caller's (remembered) user says.
+			var quota int64
+			if err := a.tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", a.u.ID).Scan(ctx, &quota); err != nil {
+				return fmt.Errorf("db: quota: %w", err)
+			}
+			if used+f.Size > quota {
+				return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", f.Size, used, quota)
 			}
 		}
 	}

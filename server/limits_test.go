@@ -51,7 +51,7 @@ func TestQueryLimits(t *testing.T) {
 			counter.n.Store(0)
 			r := a.call(token, q, nil)
 			require.Equal(t, "TOO_COMPLEX", r.code(), "%s: %+v", name, r.Errors)
-			require.EqualValues(t, 1, counter.n.Load(), "%s ran SQL beyond authenticating the caller", name)
+			require.LessOrEqual(t, counter.n.Load(), int64(1), "%s ran SQL beyond authenticating the caller", name)
 		}
 		r := a.call(token, wide, nil)
 		require.Greater(t, r.Errors[0].Extensions["cost"], float64(1e12))
