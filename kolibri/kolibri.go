@@ -32,7 +32,10 @@ type Writer struct {
 // starts filling it. Call Close to finish it, or Abort to give up.
 func Create(ctx context.Context, path string) (*Writer, error) {
 	// No syncs: the file is a scratch copy until it is checked and stored.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)&_pragma=synchronous(OFF)")
+	// A page cache of up to 128 MB (the default is 2 MB) keeps the indexes
+	// in memory: rows arrive in random id order, and without it a
+	// 100,000-node channel cost 1.7× as much a node as a 10,000-node one.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)&_pragma=synchronous(OFF)&_pragma=cache_size(-131072)")
 	if err != nil {
 		return nil, fmt.Errorf("kolibri: create %s: %w", path, err)
 	}

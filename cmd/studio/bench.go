@@ -29,7 +29,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.Int("clients", 8, "concurrent clients of the throughput run")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	checkBudget := fs.Bool("check-budget", false, "fail when an operation runs more SQL statements than its budget")
-	only := fs.String("only", "", "run only the operations whose names contain this text (and the limits)")
+	only := fs.String("only", "", "run only the operations whose names contain this text, or one of its |-separated parts (and the limits)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the workload (server and client: one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
