@@ -83,6 +83,9 @@ func TestWriteChecksOut(t *testing.T) {
 func TestSchemaMatchesReference(t *testing.T) {
 	ref, err := os.ReadFile("../../shared/reference/kolibri-import.md")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI has shared/ beside the repository, but: %v", err)
+		}
 		t.Skip("the reference notes are not beside this repository")
 	}
 	block := regexp.MustCompile("(?s)### 1\\.2.*?```sql\n(.*?)```").FindSubmatch(ref)

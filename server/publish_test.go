@@ -20,18 +20,6 @@ import (
 	"studio/server"
 )
 
-// wideTree is a literal of topics × videos.
-func wideTree(topics, videos int) string {
-	var b strings.Builder
-	for i := range topics {
-		fmt.Fprintf(&b, "topic T%d\n", i)
-		for j := range videos {
-			fmt.Fprintf(&b, "  video V%d.%d\n", i, j)
-		}
-	}
-	return b.String()
-}
-
 // TestPublishOverHTTP publishes through the API, watches the job over a
 // websocket, then reads what Kolibri reads.
 func TestPublishOverHTTP(t *testing.T) {
@@ -47,7 +35,7 @@ func TestPublishOverHTTP(t *testing.T) {
 		ed := dbtest.User(t, d, "ed@example.org", false)
 		token := dbtest.Token(t, d, ed)
 		ch := dbtest.Channel(t, d, ed, "Wide")
-		dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), wideTree(10, 100))
+		dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(10, 100))
 
 		r := a.ok(token, `mutation($c: ID!) { publishChannel(channelId: $c, versionNotes: "First") { id state progress channel { id } } }`,
 			map[string]any{"c": ch.ID.String()})

@@ -237,14 +237,7 @@ func TestTwoInstancesOnePublish(t *testing.T) {
 	u := dbtest.User(t, d, "ed@example.org", false)
 	token := dbtest.Token(t, d, u)
 	ch := dbtest.Channel(t, d, u, "Shared")
-	var lit strings.Builder
-	for i := range 20 {
-		fmt.Fprintf(&lit, "topic T%d\n", i)
-		for j := range 99 {
-			fmt.Fprintf(&lit, "  video V%d.%d\n", i, j)
-		}
-	}
-	dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+	dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(20, 99))
 
 	bin := buildStudio(t)
 	blobDir := t.TempDir()

@@ -22,6 +22,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
+
+	"studio/demo"
 )
 
 // client sends GraphQL requests to a studio process with a token.
@@ -128,48 +130,6 @@ func runKolibri(t *testing.T, bin, home string, args ...string) string {
 	t.Logf("%s: %v", line, time.Since(start).Round(100*time.Millisecond))
 	require.NoError(t, err, "%s failed:\n%s", line, out)
 	return string(out)
-}
-
-// minimalPDF is a one-page PDF with a correct cross-reference table.
-func minimalPDF(text string) []byte {
-	content := fmt.Sprintf("BT /F1 18 Tf 20 100 Td (%s) Tj ET", text)
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
-// minimalMP4 is an ftyp box, a free box and an empty mdat: enough for a
-// file that neither studio nor Kolibri decodes.
-func minimalMP4() []byte {
-	box := func(typ string, payload []byte) []byte {
-		b := make([]byte, 8, 8+len(payload))
-		n := len(b) + len(payload)
-		b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-		copy(b[4:], typ)
-		return append(b, payload...)
-	}
-	var out []byte
-	out = append(out, box("ftyp", []byte("isom\x00\x00\x02\x00isomiso2mp41"))...)
-	out = append(out, box("free", []byte("studio kolibri import test"))...)
-	return append(out, box("mdat", nil)...)
 }
 
 func md5OfFile(t *testing.T, path string) string {
@@ -282,8 +242,8 @@ func TestKolibriImport(t *testing.T) {
 	require.Len(t, resources.CreateContentNodes, 3)
 	video, document, exercise := resources.CreateContentNodes[0], resources.CreateContentNodes[1], resources.CreateContentNodes[2]
 
-	videoSum := api.upload("short.mp4", minimalMP4(), map[string]any{"preset": "high_res_video", "nodeId": video.ID, "duration": 3})
-	pdfSum := api.upload("page.pdf", minimalPDF("Hello, Kolibri"), map[string]any{"preset": "document", "nodeId": document.ID})
+	videoSum := api.upload("short.mp4", demo.Video(), map[string]any{"preset": "high_res_video", "nodeId": video.ID, "duration": 3})
+	pdfSum := api.upload("page.pdf", demo.PDF("Hello, Kolibri", []string{"A page that Kolibri imports."}), map[string]any{"preset": "document", "nodeId": document.ID})
 
 	var items struct {
 		CreateAssessmentItems []struct{ AssessmentID string }

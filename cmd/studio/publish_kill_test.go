@@ -2,11 +2,9 @@ package main
 
 import (
 	"database/sql"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,14 +44,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 			u := dbtest.User(t, d, "ed@example.org", false)
 			api := &client{t: t, token: dbtest.Token(t, d, u)}
 			ch := dbtest.Channel(t, d, u, "Big")
-			var lit strings.Builder
-			for i := range 50 {
-				fmt.Fprintf(&lit, "topic T%d\n", i)
-				for j := range 199 {
-					fmt.Fprintf(&lit, "  video V%d.%d\n", i, j)
-				}
-			}
-			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
+			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(50, 199))
 			args := []string{"--data-dir", dir, "--blobs-url", dir, "--publish-timeout", "10s"}
 			if kind == db.Postgres {
 				args = append(args, "--database-url", url)

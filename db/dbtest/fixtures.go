@@ -73,6 +73,19 @@ func Tree(t testing.TB, d *db.DB, parent *models.ContentNode, literal string) ma
 	return out
 }
 
+// Topics is a Tree literal of n topics T0… with leaves videos V<i>.<j>
+// each, for tests that need a tree of some size.
+func Topics(n, leaves int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "topic T%d\n", i)
+		for j := range leaves {
+			fmt.Fprintf(&b, "  video V%d.%d\n", i, j)
+		}
+	}
+	return b.String()
+}
+
 // BuildTree makes, without writing them, the nodes and files of a Tree literal.
 func BuildTree(parent *models.ContentNode, literal string) ([]*models.ContentNode, []*models.File) {
 	var nodes []*models.ContentNode
