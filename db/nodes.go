@@ -300,6 +300,8 @@ type NodeQuery struct {
 	TitleContains               string
 	First                       int
 	After                       string
+	// Brief leaves out the nodes' JSON columns (see ChildrenPagesBrief).
+	Brief bool
 }
 
 func (d *DB) nodeFilter(q *bun.SelectQuery, channelID models.ID, f NodeQuery) *bun.SelectQuery {
@@ -352,6 +354,9 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 	}
 	var ns []*models.ContentNode
 	q := d.nodeFilter(d.NewSelect().Model(&ns), channelID, f)
+	if f.Brief {
+		q = q.ColumnExpr(briefNodeColumns)
+	}
 	if f.After != "" {
 		var at time.Time
 		var id models.ID

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"github.com/99designs/gqlgen/graphql"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -119,8 +118,7 @@ func childrenPages(d *db.DB) func(context.Context, []childrenKey) (map[childrenK
 		}
 		out := make(map[childrenKey]*db.NodePage, len(keys))
 		fetch := d.ChildrenPages
-		if fc := graphql.GetFieldContext(ctx); fc != nil && graphql.HasOperationContext(ctx) &&
-			brief(graphql.GetOperationContext(ctx), fc.Field.Selections) {
+		if selectionIsBrief(ctx) {
 			fetch = d.ChildrenPagesBrief
 		}
 		for p, parents := range groups {

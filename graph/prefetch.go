@@ -113,6 +113,12 @@ func brief(op *graphql.OperationContext, conn ast.SelectionSet) bool {
 	return true
 }
 
+// selectionIsBrief is brief for the ContentNodeConnection field being resolved.
+func selectionIsBrief(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && graphql.HasOperationContext(ctx) && brief(graphql.GetOperationContext(ctx), fc.Field.Selections)
+}
+
 // nodeFields are the fields conn selects under edges { node { … } }.
 func nodeFields(op *graphql.OperationContext, conn ast.SelectionSet) []graphql.CollectedField {
 	var out []graphql.CollectedField

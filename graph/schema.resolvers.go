@@ -103,6 +103,7 @@ func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter
 		return nil, notMember(obj.ID, err)
 	}
 	q := nodeQuery(filter, pageSize(first, 100), deref(after))
+	q.Brief = selectionIsBrief(ctx)
 	p, err := r.DB.ChannelNodes(ctx, obj.ID, q)
 	if err != nil {
 		return nil, err

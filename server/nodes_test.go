@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/models"
 	"studio/server"
 )
 
@@ -185,5 +188,34 @@ func TestExercisesAndPrerequisites(t *testing.T) {
 		u := e.ok(e.token, `mutation($id: ID!) { updateDescendants(id: $id, mods: {language: "fr"}) { language { id } } }`, map[string]any{"id": e.root})
 		require.Equal(t, "fr", get(u, "updateDescendants", "language", "id"))
 		dbtest.CheckTree(t, d)
+	})
+}
+
+// TestJSONFieldsWhenAsked: pages of nodes are read without their JSON
+// columns unless the query asks for one; when it does, they are there.
+func TestJSONFieldsWhenAsked(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		ed := dbtest.User(t, d, "ed@example.org", false)
+		token := dbtest.Token(t, d, ed)
+		ch := dbtest.Channel(t, d, ed, "Labels")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "video Intro")
+		_, err := d.Apply(context.Background(), ed, []db.Change{{Type: models.ChangeUpdated, Table: db.TableContentNode,
+			Key: n["Intro"].ID, Mods: map[string]any{"grade_levels.upper_primary": true}}}, true)
+		require.NoError(t, err)
+		vars := map[string]any{"c": ch.ID.String()}
+		for name, q := range map[string]string{
+			"children": `query($c: ID!) { channel(id: $c) { root { children { edges { node { title %s } } } } } }`,
+			"nodes":    `query($c: ID!) { channel(id: $c) { nodes(filter: {kinds: ["video"]}) { edges { node { title %s } } } } }`,
+		} {
+			path := []any{"channel", "root", "children", "edges", 0, "node"}
+			if name == "nodes" {
+				path = []any{"channel", "nodes", "edges", 0, "node"}
+			}
+			brief := a.ok(token, fmt.Sprintf(q, ""), vars)
+			require.Equal(t, "Intro", get(brief, append(path, "title")...), name)
+			full := a.ok(token, fmt.Sprintf(q, "gradeLevels"), vars)
+			require.Equal(t, map[string]any{"upper_primary": true}, get(full, append(path, "gradeLevels")...), name)
+		}
 	})
 }
