@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 		FreezeAuthoringData  func(childComplexity int) int
 		GradeLevels          func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		IncompleteReasons    func(childComplexity int) int
 		Kind                 func(childComplexity int) int
 		Language             func(childComplexity int) int
 		LearnerNeeds         func(childComplexity int) int
@@ -361,6 +362,8 @@ type ChannelConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *models.ChannelConnection) (int, error)
 }
 type ContentNodeResolver interface {
+	IncompleteReasons(ctx context.Context, obj *models.ContentNode) ([]string, error)
+
 	CreatedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error)
 	ModifiedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error)
 	Tags(ctx context.Context, obj *models.ContentNode) ([]string, error)
@@ -1016,6 +1019,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContentNode.ID(childComplexity), true
+	case "ContentNode.incompleteReasons":
+		if e.ComplexityRoot.ContentNode.IncompleteReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentNode.IncompleteReasons(childComplexity), true
 	case "ContentNode.kind":
 		if e.ComplexityRoot.ContentNode.Kind == nil {
 			break
@@ -2524,6 +2533,8 @@ type ContentNode {
   suggestedDuration: Int
   sortOrder: Float!
   complete: Boolean!
+  "Why the node is not complete, and so will not be published: empty when it is."
+  incompleteReasons: [String!]!
   changed: Boolean!
   published: Boolean!
   freezeAuthoringData: Boolean!
@@ -2942,6 +2953,8 @@ func (ec *executionContext) childFields_ContentNode(ctx context.Context, field g
 		return ec.fieldContext_ContentNode_sortOrder(ctx, field)
 	case "complete":
 		return ec.fieldContext_ContentNode_complete(ctx, field)
+	case "incompleteReasons":
+		return ec.fieldContext_ContentNode_incompleteReasons(ctx, field)
 	case "changed":
 		return ec.fieldContext_ContentNode_changed(ctx, field)
 	case "published":
@@ -6374,6 +6387,29 @@ func (ec *executionContext) _ContentNode_complete(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ContentNode_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ContentNode_incompleteReasons(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentNode_incompleteReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentNode().IncompleteReasons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentNode_incompleteReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentNode", field, true, true, "String")
 }
 
 func (ec *executionContext) _ContentNode_changed(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
@@ -13068,6 +13104,12 @@ func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "incompleteReasons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentNode_incompleteReasons(ctx, field, obj)
+				})
 		case "changed":
 			out.Values[i] = ec._ContentNode_changed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -98,9 +98,10 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 	}
 }
 
-// jsonFields are the ContentNode fields read from its JSON columns.
+// jsonFields are the ContentNode fields read from its JSON columns
+// (incompleteReasons reads the mastery model and completion criteria).
 var jsonFields = map[string]bool{"extraFields": true, "thumbnailEncoding": true, "gradeLevels": true, "resourceTypes": true,
-	"learningActivities": true, "accessibilityLabels": true, "categories": true, "learnerNeeds": true}
+	"learningActivities": true, "accessibilityLabels": true, "categories": true, "learnerNeeds": true, "incompleteReasons": true}
 
 // brief says whether the nodes conn selects need none of their JSON columns,
 // so that their page may be read without them (db.ChildrenPagesBrief).

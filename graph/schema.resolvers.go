@@ -115,6 +115,21 @@ func (r *channelConnectionResolver) TotalCount(ctx context.Context, obj *models.
 	return obj.Count(ctx)
 }
 
+func (r *contentNodeResolver) IncompleteReasons(ctx context.Context, obj *models.ContentNode) ([]string, error) {
+	if obj.Complete {
+		return []string{}, nil
+	}
+	files, err := load(ctx, loadersFrom(ctx).Files, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	items, err := load(ctx, loadersFrom(ctx).AssessmentItems, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return models.CompletenessErrors(obj, obj.ParentID == nil, files, items), nil
+}
+
 func (r *contentNodeResolver) CreatedBy(ctx context.Context, obj *models.ContentNode) (*models.User, error) {
 	return userOf(ctx, obj.ChannelID, obj.CreatedByID)
 }

@@ -219,3 +219,35 @@ func TestJSONFieldsWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+// TestIncompleteReasons: a node that will not be published says why.
+func TestIncompleteReasons(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{})
+		ed := dbtest.User(t, d, "ed@example.org", false)
+		token := dbtest.Token(t, d, ed)
+		ch := dbtest.Channel(t, d, ed, "Reasons")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "topic Unit\n  video Intro\n  exercise Quiz")
+		// Writes recompute completeness (the fixture marks every node complete).
+		_, err := d.Apply(context.Background(), ed, []db.Change{
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Intro"].ID, Mods: map[string]any{"license": ""}},
+			{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n["Quiz"].ID, Mods: map[string]any{"title": "Quiz"}},
+		}, true)
+		require.NoError(t, err)
+		r := a.ok(token, `query($c: ID!) { channel(id: $c) { root { children { edges { node { title complete incompleteReasons
+			children { edges { node { title complete incompleteReasons } } } } } } } } }`, map[string]any{"c": ch.ID.String()})
+		unit := get(r, "channel", "root", "children", "edges", 0, "node")
+		require.Equal(t, []any{}, get(unit, "incompleteReasons"))
+		for _, e := range get(unit, "children", "edges").([]any) {
+			node := get(e, "node")
+			reasons := get(node, "incompleteReasons").([]any)
+			require.Equal(t, get(node, "complete") == true, len(reasons) == 0, "%v", node)
+			switch get(node, "title") {
+			case "Intro":
+				require.Contains(t, reasons, "a license is required")
+			case "Quiz":
+				require.NotEmpty(t, reasons, "an exercise with no questions or mastery model is not complete")
+			}
+		}
+	})
+}
