@@ -235,21 +235,17 @@ func (d *DB) replaceArchives(ctx context.Context, tx bun.Tx, archives map[models
 		return fmt.Errorf("db: mark published: archives: %w", err)
 	}
 	var stale []models.ID
-	for _, f := range old {
-		if a := archives[*f.NodeID]; a != nil && a.ID == f.ID && a.Checksum == f.Checksum {
-			continue
-		}
-		stale = append(stale, f.ID)
-	}
-	if len(stale) > 0 {
-		if _, err := tx.NewDelete().Model((*models.File)(nil)).Where("id IN (?)", bun.In(stale)).Exec(ctx); err != nil {
-			return fmt.Errorf("db: mark published: archives: %w", err)
-		}
-	}
 	kept := map[models.ID]bool{}
 	for _, f := range old {
 		if a := archives[*f.NodeID]; a != nil && a.ID == f.ID && a.Checksum == f.Checksum {
 			kept[f.ID] = true
+		} else {
+			stale = append(stale, f.ID)
+		}
+	}
+	if len(stale) > 0 {
+		if _, err := tx.NewDelete().Model((*models.File)(nil)).Where("id IN (?)", bun.In(stale)).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: archives: %w", err)
 		}
 	}
 	var fresh []*models.File
@@ -287,11 +283,22 @@ func (d *DB) PrimaryToken(ctx context.Context, channelID models.ID) (*string, er
 	if len(toks) == 0 {
 		return nil, nil
 	}
-	t := toks[0].Token
-	if len(t) == 10 {
-		t = t[:5] + "-" + t[5:]
-	}
+	t := models.FormatToken(toks[0].Token)
 	return &t, nil
+}
+
+// PublishedVersion is the version of channel id that Kolibri may import:
+// 0 when it is unpublished, deleted or absent.
+func (d *DB) PublishedVersion(ctx context.Context, id models.ID) (int, error) {
+	var versions []int
+	err := d.NewSelect().Model((*models.Channel)(nil)).Column("version").Where("c.id = ? AND NOT c.deleted", id).Scan(ctx, &versions)
+	if err != nil {
+		return 0, fmt.Errorf("db: published version: %w", err)
+	}
+	if len(versions) == 0 {
+		return 0, nil
+	}
+	return versions[0], nil
 }
 
 // PublicChannel is a published channel as Kolibri's lookup shows it.

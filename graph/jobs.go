@@ -129,22 +129,11 @@ func (r *Resolver) jobUpdated(ctx context.Context, id models.ID) (<-chan *models
 			return
 		}
 		for {
+			tick := false
 			select {
 			case <-wake:
-			case <-time.After(3 * time.Second):
-				// The safety net also catches a job River ended without an
-				// event of ours (a dead worker's, out of attempts).
-				got, err := jobs.Get(ctx, r.DB, r.Jobs, []int64{j.RiverID})
-				if err != nil {
-					return
-				}
-				if now := got[j.RiverID]; now != nil && now.State.Final() {
-					evs, err := r.DB.JobEvents(ctx, j.RiverID, after)
-					if err == nil && len(evs) == 0 {
-						send(now)
-						return
-					}
-				}
+			case <-time.After(3 * time.Second): // a safety net; wake-ups do the work
+				tick = true
 			case <-ctx.Done():
 				return
 			}
@@ -152,15 +141,25 @@ func (r *Resolver) jobUpdated(ctx context.Context, id models.ID) (<-chan *models
 			if err != nil {
 				return // the context ended, or the database is gone: the client resubscribes
 			}
-			if len(evs) > 0 {
-				// River's row, for what events do not carry (attempt, times).
-				got, err := jobs.Get(ctx, r.DB, r.Jobs, []int64{j.RiverID})
-				if err != nil {
+			if len(evs) == 0 && !tick {
+				continue
+			}
+			// River's row, for what events do not carry (attempt, times), and
+			// for a job River ended without an event of ours (a dead
+			// worker's, out of attempts).
+			got, err := jobs.Get(ctx, r.DB, r.Jobs, []int64{j.RiverID})
+			if err != nil {
+				return
+			}
+			if now := got[j.RiverID]; now != nil {
+				j = now
+			}
+			if len(evs) == 0 {
+				if j.State.Final() {
+					send(j)
 					return
 				}
-				if now := got[j.RiverID]; now != nil {
-					j = now
-				}
+				continue
 			}
 			for _, ev := range evs {
 				after = ev.ID

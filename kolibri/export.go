@@ -139,10 +139,7 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 			return nil
 		}
 		langs[code] = true
-		l, err := models.LanguageByCode(code)
-		if err != nil {
-			l = models.Language{ID: code, Name: code, NativeName: code}
-		}
+		l := models.LanguageOf(code)
 		base, sub, _ := strings.Cut(l.ID, "-")
 		dir := "ltr"
 		if l.RTL {
@@ -261,7 +258,7 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 	}
 	sort.Strings(stats.Languages)
 	return stats, w.ChannelMetadata(ctx, ChannelMetadata{ID: ch.ID.String(), Name: ch.Name, Description: ch.Description,
-		Tagline: ch.Tagline, RootID: nodeIDs[root.ID], Version: opts.Version, Thumbnail: thumbnailURI(ch)})
+		Tagline: ch.Tagline, RootID: nodeIDs[root.ID], Version: opts.Version, Thumbnail: ch.ThumbnailDataURI()})
 }
 
 func optionsOf(n *models.ContentNode) map[string]any {
@@ -356,12 +353,4 @@ func thresholdInt(n *models.ContentNode, key string) int {
 		return int(f)
 	}
 	return 0
-}
-
-// thumbnailURI is the channel's thumbnail as a data URI, "" when it has none.
-func thumbnailURI(ch *models.Channel) string {
-	if s, _ := ch.ThumbnailEncoding["base64"].(string); strings.HasPrefix(s, "data:image/") {
-		return s
-	}
-	return ""
 }

@@ -34,13 +34,3 @@ func Proquint() string {
 	}
 	return s.String()
 }
-
-// FormatToken shows a stored 10-letter token as users see it, "abcde-fghij".
-// Any other token (a channel id used as a token, or one already hyphenated)
-// is returned as it is.
-func FormatToken(t string) string {
-	if len(t) != 10 || strings.Contains(t, "-") {
-		return t
-	}
-	return t[:5] + "-" + t[5:]
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"studio/kolibri"
+	"studio/models"
 )
 
 func TestProquint(t *testing.T) {
@@ -37,9 +38,9 @@ func TestProquintFormatToken(t *testing.T) {
 		{"", ""},
 	}
 	for _, c := range cases {
-		require.Equal(t, c.want, kolibri.FormatToken(c.in), c.in)
+		require.Equal(t, c.want, models.FormatToken(c.in), c.in)
 	}
 	p := kolibri.Proquint()
-	require.Equal(t, p, strings.ReplaceAll(kolibri.FormatToken(p), "-", ""))
-	require.Equal(t, 5, strings.Index(kolibri.FormatToken(p), "-"))
+	require.Equal(t, p, strings.ReplaceAll(models.FormatToken(p), "-", ""))
+	require.Equal(t, 5, strings.Index(models.FormatToken(p), "-"))
 }

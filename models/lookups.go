@@ -1,5 +1,7 @@
 package models
 
+import "strings"
+
 // Fields the API computes from a row without the database: plain methods,
 // so that gqlgen calls them in line rather than as resolvers (a goroutine
 // each), which a read of thousands of nodes and files would pay for.
@@ -37,6 +39,24 @@ func (f *File) Preset() *FormatPreset {
 		return &p
 	}
 	return &FormatPreset{ID: f.PresetID}
+}
+
+// FormatToken shows a stored 10-letter token as users see it, "abcde-fghij".
+// Any other token (a channel id used as a token, or one already hyphenated)
+// is returned as it is.
+func FormatToken(t string) string {
+	if len(t) != 10 || strings.Contains(t, "-") {
+		return t
+	}
+	return t[:5] + "-" + t[5:]
+}
+
+// ThumbnailDataURI is the channel's thumbnail as a data URI, "" when it has none.
+func (c *Channel) ThumbnailDataURI() string {
+	if s, _ := c.ThumbnailEncoding["base64"].(string); strings.HasPrefix(s, "data:image/") {
+		return s
+	}
+	return ""
 }
 
 // URL is where the file is served: /content/storage/<c0>/<c1>/<md5>.<ext>.

@@ -76,7 +76,7 @@ func publicChannel(ch *db.PublicChannel) map[string]any {
 		notes[strconv.Itoa(v.Version)] = v.VersionNotes
 	}
 	var icon any
-	if s, _ := ch.ThumbnailEncoding["base64"].(string); s != "" {
+	if s := ch.ThumbnailDataURI(); s != "" {
 		icon = s
 	}
 	tokens := ch.Tokens
@@ -116,22 +116,22 @@ func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 	id := models.MustParseID(m[1])
 	suffix := m[2]
 	if suffix != "next" {
-		ch, err := s.db.LookupPublished(r.Context(), id.String())
+		current, err := s.db.PublishedVersion(r.Context(), id)
 		if err != nil {
 			s.internalError(w, r, "serve database", err)
 			return
 		}
-		published := ch != nil
+		published := current > 0
 		if published && suffix != "" {
 			v, _ := strconv.Atoi(suffix)
-			published = v >= 1 && v <= ch.Version
+			published = v >= 1 && v <= current
 		}
 		if !published {
 			http.NotFound(w, r)
 			return
 		}
 		if suffix == "" {
-			suffix = strconv.Itoa(ch.Version)
+			suffix = strconv.Itoa(current)
 		}
 	}
 	rd, err := s.cfg.Blobs.Open(r.Context(), jobs.DatabaseKey(id, suffix))

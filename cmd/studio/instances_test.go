@@ -136,20 +136,27 @@ func (f *feed) next(t *testing.T, d time.Duration) int64 {
 
 func (f *feed) close() { _ = f.conn.Close(websocket.StatusNormalClosure, "") }
 
+// sharedChannel is a fresh PostgreSQL database for two studio processes,
+// an editor's token and a channel of theirs; the test is skipped without
+// PostgreSQL.
+func sharedChannel(t *testing.T) (url string, d *db.DB, token string, ch *models.Channel) {
+	t.Helper()
+	if os.Getenv(dbtest.EnvURL) == "" {
+		t.Skip(dbtest.EnvURL + " is not set: this test needs PostgreSQL")
+	}
+	url = dbtest.URL(t, db.Postgres)
+	d = dbtest.OpenURL(t, url)
+	u := dbtest.User(t, d, "ed@example.org", false)
+	return url, d, dbtest.Token(t, d, u), dbtest.Channel(t, d, u, "Shared")
+}
+
 // TestTwoInstancesOneFeed runs two studio processes on one PostgreSQL. A
 // client subscribed on the first receives, in order and exactly once, 1,000
 // changes written through the second; a client that drops after 400 and
 // resubscribes from there receives the other 600, exactly once.
 func TestTwoInstancesOneFeed(t *testing.T) {
-	if os.Getenv(dbtest.EnvURL) == "" {
-		t.Skip(dbtest.EnvURL + " is not set: this test needs PostgreSQL")
-	}
 	ctx := context.Background()
-	url := dbtest.URL(t, db.Postgres)
-	d := dbtest.OpenURL(t, url)
-	u := dbtest.User(t, d, "ed@example.org", false)
-	token := dbtest.Token(t, d, u)
-	ch := dbtest.Channel(t, d, u, "Shared")
+	url, d, token, ch := sharedChannel(t)
 	var lit strings.Builder
 	for i := range 100 {
 		fmt.Fprintf(&lit, "video V%d\n", i)
@@ -228,15 +235,8 @@ func TestTwoInstancesOneFeed(t *testing.T) {
 // watched on the other runs once, and the watcher sees every step of it,
 // in order, whichever instance runs it.
 func TestTwoInstancesOnePublish(t *testing.T) {
-	if os.Getenv(dbtest.EnvURL) == "" {
-		t.Skip(dbtest.EnvURL + " is not set: this test needs PostgreSQL")
-	}
 	ctx := context.Background()
-	url := dbtest.URL(t, db.Postgres)
-	d := dbtest.OpenURL(t, url)
-	u := dbtest.User(t, d, "ed@example.org", false)
-	token := dbtest.Token(t, d, u)
-	ch := dbtest.Channel(t, d, u, "Shared")
+	url, d, token, ch := sharedChannel(t)
 	dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(20, 99))
 
 	bin := buildStudio(t)
