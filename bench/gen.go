@@ -28,8 +28,8 @@ type Shape struct {
 
 // Generate writes a channel of about n nodes shaped like a large Kolibri
 // channel: five levels (the root, three levels of topics with ten children
-// each, then resources, nine a topic); 60% videos, 20% documents, 10%
-// audio, 10% exercises with ten questions and a mastery model; two files a
+// each, then resources, nine a topic: five videos, two documents, an audio
+// file and an exercise with ten questions and a mastery model); two files a
 // resource (its main file and a thumbnail). Rows go in in bulk, not
 // through the API: this is the fixture, not the measure.
 func Generate(ctx context.Context, d *db.DB, owner *models.User, name string, n int) (*Shape, error) {
@@ -107,7 +107,7 @@ func (g *generator) node(parent *models.ContentNode, kind, title string) *models
 	return n
 }
 
-// kinds of the nine resources of a topic, and of every tenth topic's ninth.
+// resourceKinds are the kinds of a topic's nine resources, in order.
 var resourceKinds = []string{models.KindVideo, models.KindVideo, models.KindDocument, models.KindVideo,
 	models.KindAudio, models.KindVideo, models.KindDocument, models.KindVideo, models.KindExercise}
 
