@@ -1,8 +1,11 @@
 package db
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,31 +92,40 @@ type rankedNode struct {
 
 // ChildrenPages returns a page of children for each parent, in sibling
 // order, in one statement: a window function numbers each parent's children
-// so that every parent gets its own first n.
-func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, after string) (map[models.ID]*NodePage, error) {
-	return d.childrenPages(ctx, parents, first, after, "cn.*")
+// so that every parent gets its own first n. With cols, only those columns
+// of the nodes are read (see NodeColumns); the rest are left empty.
+func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, after string, cols ...string) (map[models.ID]*NodePage, error) {
+	return d.childrenPages(ctx, parents, first, after, NodeColumns(cols))
 }
 
-// ChildrenPagesBrief is ChildrenPages without the nodes' JSON columns
-// (extra fields, thumbnail encoding and the six label sets), which are
-// left empty: a large tree read that does not ask for them spends a third
-// of its time decoding them.
-func (d *DB) ChildrenPagesBrief(ctx context.Context, parents []models.ID, first int, after string) (map[models.ID]*NodePage, error) {
-	return d.childrenPages(ctx, parents, first, after, briefNodeColumns)
+// NodeColumns is the select list of content_nodes' columns named in cols,
+// or of all of them when cols is empty; it always has the ones every reader
+// relies on (the keys, the tree, the orders). A large tree read spends most
+// of its database time converting columns it will not show: the eight JSON
+// ones above all.
+func NodeColumns(cols []string) string {
+	return selectColumns("cn", nodeColumns, []string{"id", "channel_id", "root_id", "parent_id", "sort_order", "created_at"}, cols)
 }
 
-// briefNodeColumns are content_nodes' columns but the JSON ones.
-var briefNodeColumns = func() string {
-	json := map[string]bool{"extra_fields": true, "thumbnail_encoding": true, "grade_levels": true, "resource_types": true,
-		"learning_activities": true, "accessibility_labels": true, "categories": true, "learner_needs": true}
-	var cols []string
-	for _, f := range nodeColumns {
-		if !json[f] {
-			cols = append(cols, "cn."+f)
+// selectColumns lists alias.column for each of all that is in always or in
+// cols, in all's order; alias.* when cols is empty. Names not in all are
+// ignored, so that nothing but a column name reaches the SQL.
+func selectColumns(alias string, all, always, cols []string) string {
+	if len(cols) == 0 {
+		return alias + ".*"
+	}
+	want := map[string]bool{}
+	for _, c := range slices.Concat(always, cols) {
+		want[c] = true
+	}
+	var out []string
+	for _, c := range all {
+		if want[c] {
+			out = append(out, alias+"."+c)
 		}
 	}
-	return strings.Join(cols, ", ")
-}()
+	return strings.Join(out, ", ")
+}
 
 func (d *DB) childrenPages(ctx context.Context, parents []models.ID, first int, after string, columns string) (map[models.ID]*NodePage, error) {
 	if err := checkFirst(first, MaxChildrenPage); err != nil {
@@ -232,15 +244,28 @@ func (d *DB) TagsByNode(ctx context.Context, ids []models.ID) (map[models.ID][]s
 	return out, nil
 }
 
-// FilesByNode lists each node's files, by preset.
-func (d *DB) FilesByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
+// fileTableColumns are the files table's columns.
+var fileTableColumns = []string{"id", "node_id", "assessment_item_id", "checksum", "size", "extension", "preset", "language",
+	"duration", "original_filename", "source_url", "uploaded_by_id", "created_at", "modified_at"}
+
+// FilesByNode lists each node's files, by preset. With cols, only those
+// columns are read (besides the keys and what orders them); the rest are
+// left empty. They are ordered here rather than by the database, whose
+// collation made sorting a thousand nodes' files cost more than finding them.
+func (d *DB) FilesByNode(ctx context.Context, ids []models.ID, cols ...string) (map[models.ID][]*models.File, error) {
 	var fs []*models.File
-	if err := d.NewSelect().Model(&fs).Where("f.node_id IN (?)", list(ids)).OrderExpr("f.preset, f.created_at, f.id").Scan(ctx); err != nil {
+	q := d.NewSelect().Model(&fs).ColumnExpr(selectColumns("f", fileTableColumns, []string{"id", "node_id", "preset", "created_at"}, cols))
+	if err := q.Where("f.node_id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: files by node: %w", err)
 	}
 	out := map[models.ID][]*models.File{}
 	for _, f := range fs {
 		out[*f.NodeID] = append(out[*f.NodeID], f)
+	}
+	for _, files := range out {
+		slices.SortFunc(files, func(a, b *models.File) int {
+			return cmp.Or(strings.Compare(a.PresetID, b.PresetID), a.CreatedAt.Compare(b.CreatedAt), bytes.Compare(a.ID[:], b.ID[:]))
+		})
 	}
 	return out, nil
 }
@@ -300,8 +325,8 @@ type NodeQuery struct {
 	TitleContains               string
 	First                       int
 	After                       string
-	// Brief leaves out the nodes' JSON columns (see ChildrenPagesBrief).
-	Brief bool
+	// Columns are the node columns to read (NodeColumns); empty: all.
+	Columns []string
 }
 
 func (d *DB) nodeFilter(q *bun.SelectQuery, channelID models.ID, f NodeQuery) *bun.SelectQuery {
@@ -354,9 +379,7 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 	}
 	var ns []*models.ContentNode
 	q := d.nodeFilter(d.NewSelect().Model(&ns), channelID, f)
-	if f.Brief {
-		q = q.ColumnExpr(briefNodeColumns)
-	}
+	q = q.ColumnExpr(NodeColumns(f.Columns))
 	if f.After != "" {
 		var at time.Time
 		var id models.ID

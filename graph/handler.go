@@ -46,6 +46,9 @@ type Options struct {
 	Observe func(operation, outcome string, took time.Duration)
 	// Jobs enqueues publishes and reads jobs.
 	Jobs *jobs.Client
+	// NoDirectReads leaves every field to gqlgen's executor, tree reads
+	// included (direct.go); tests compare the two.
+	NoDirectReads bool
 }
 
 // NewHandler serves the schema over GET and POST.
@@ -92,6 +95,14 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(withLoaders(ctx, NewLoaders(d, userFrom(ctx), opts.LoaderWait)))
 	})
+	if !opts.NoDirectReads {
+		srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+			if m := directRead(ctx, d); m != nil {
+				return m
+			}
+			return next(ctx)
+		})
+	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)

@@ -2,9 +2,12 @@ package graph
 
 import (
 	"context"
+	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"studio/db"
 	"studio/models"
@@ -36,13 +39,20 @@ type Loaders struct {
 	Editors         *dataloader.Loader[models.ID, []*models.User]
 	Viewers         *dataloader.Loader[models.ID, []*models.User]
 	ServerRevs      *dataloader.Loader[models.ID, int64]
+
+	// columnsByField caches columnsOf for each children field of the
+	// operation: its resolver runs once for every parent node.
+	columnsMu      sync.Mutex
+	columnsByField map[*ast.Field]string
 }
 
-// childrenKey asks for one page of a parent's children.
+// childrenKey asks for one page of a parent's children, with the node
+// columns its selection reads (columnsOf).
 type childrenKey struct {
-	Parent models.ID
-	First  int
-	After  string
+	Parent  models.ID
+	First   int
+	After   string
+	Columns string
 }
 
 // NewLoaders makes the loaders of one operation by u (nil: anonymous).
@@ -53,13 +63,15 @@ func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
 		Channels: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID]db.ChannelAccess, error) {
 			return d.ChannelsByID(ctx, u, ids)
 		}),
-		Nodes:           newLoader(wait, d.NodesByID),
-		Users:           newLoader(wait, d.UsersByID),
-		ChildCounts:     newLoader(wait, d.ChildCounts),
-		ResourceCounts:  newLoader(wait, d.ResourceCounts),
-		Ancestors:       newLoader(wait, d.Ancestors),
-		Tags:            newLoader(wait, d.TagsByNode),
-		Files:           newLoader(wait, d.FilesByNode),
+		Nodes:          newLoader(wait, d.NodesByID),
+		Users:          newLoader(wait, d.UsersByID),
+		ChildCounts:    newLoader(wait, d.ChildCounts),
+		ResourceCounts: newLoader(wait, d.ResourceCounts),
+		Ancestors:      newLoader(wait, d.Ancestors),
+		Tags:           newLoader(wait, d.TagsByNode),
+		Files: newLoader(wait, func(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
+			return d.FilesByNode(ctx, ids)
+		}),
 		ItemFiles:       newLoader(wait, d.FilesByAssessmentItem),
 		AssessmentItems: newLoader(wait, d.AssessmentItemsByNode),
 		Prerequisites:   newLoader(wait, d.PrerequisitesByNode),
@@ -103,31 +115,48 @@ func (l *Loaders) forget() {
 	l.ServerRevs.ClearAll()
 }
 
-// childrenPages runs one statement per distinct page request (first, after);
+// columns is columnsOf for a children (or nodes) field, once per operation.
+func (l *Loaders) columns(op *graphql.OperationContext, f *ast.Field, conn ast.SelectionSet) string {
+	l.columnsMu.Lock()
+	defer l.columnsMu.Unlock()
+	cols, ok := l.columnsByField[f]
+	if !ok {
+		cols = columnsOf(op, conn)
+		if l.columnsByField == nil {
+			l.columnsByField = map[*ast.Field]string{}
+		}
+		l.columnsByField[f] = cols
+	}
+	return cols
+}
+
+// fieldColumns is columns for the field being resolved.
+func (l *Loaders) fieldColumns(ctx context.Context) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !graphql.HasOperationContext(ctx) {
+		return ""
+	}
+	return l.columns(graphql.GetOperationContext(ctx), fc.Field.Field, fc.Field.Selections)
+}
+
+// childrenPages runs one statement per distinct page request (first, after, columns);
 // a whole level of a tree query asks the same one.
 func childrenPages(d *db.DB) func(context.Context, []childrenKey) (map[childrenKey]*db.NodePage, error) {
 	return func(ctx context.Context, keys []childrenKey) (map[childrenKey]*db.NodePage, error) {
-		type page struct {
-			first int
-			after string
-		}
-		groups := map[page][]models.ID{}
+		groups := map[childrenKey][]models.ID{}
 		for _, k := range keys {
-			p := page{k.First, k.After}
+			p := childrenKey{First: k.First, After: k.After, Columns: k.Columns}
 			groups[p] = append(groups[p], k.Parent)
 		}
 		out := make(map[childrenKey]*db.NodePage, len(keys))
-		fetch := d.ChildrenPages
-		if selectionIsBrief(ctx) {
-			fetch = d.ChildrenPagesBrief
-		}
 		for p, parents := range groups {
-			pages, err := fetch(ctx, parents, p.first, p.after)
+			pages, err := d.ChildrenPages(ctx, parents, p.First, p.After, splitColumns(p.Columns)...)
 			if err != nil {
 				return nil, err
 			}
 			for _, parent := range parents {
-				out[childrenKey{parent, p.first, p.after}] = pages[parent]
+				p.Parent = parent
+				out[p] = pages[parent]
 			}
 		}
 		return out, nil

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
@@ -50,7 +52,9 @@ func (l *Loaders) prefetch(ctx context.Context, op *graphql.OperationContext, co
 	for _, f := range nodeFields(op, conn) {
 		switch f.Name {
 		case "files":
-			primeAll(ctx, l.Files, ids, l.db.FilesByNode)
+			primeAll(ctx, l.Files, ids, func(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
+				return l.db.FilesByNode(ctx, ids)
+			})
 		case "tags":
 			primeAll(ctx, l.Tags, ids, l.db.TagsByNode)
 		case "assessmentItems":
@@ -62,17 +66,14 @@ func (l *Loaders) prefetch(ctx context.Context, op *graphql.OperationContext, co
 			if !ok {
 				continue
 			}
-			fetch := l.db.ChildrenPages
-			if brief(op, f.Selections) {
-				fetch = l.db.ChildrenPagesBrief
-			}
-			pages, err := fetch(ctx, ids, first, after)
+			cols := l.columns(op, f.Field, f.Selections)
+			pages, err := l.db.ChildrenPages(ctx, ids, first, after, splitColumns(cols)...)
 			if err != nil {
 				continue // the resolver will meet and report the same error
 			}
 			var below []*models.ContentNode
 			for _, id := range ids {
-				l.Children.Prime(ctx, childrenKey{id, first, after}, pages[id])
+				l.Children.Prime(ctx, childrenKey{id, first, after, cols}, pages[id])
 				if p := pages[id]; p != nil {
 					below = append(below, p.Nodes...)
 				}
@@ -98,26 +99,51 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 	}
 }
 
-// jsonFields are the ContentNode fields read from its JSON columns
-// (incompleteReasons reads the mastery model and completion criteria).
-var jsonFields = map[string]bool{"extraFields": true, "thumbnailEncoding": true, "gradeLevels": true, "resourceTypes": true,
-	"learningActivities": true, "accessibilityLabels": true, "categories": true, "learnerNeeds": true, "incompleteReasons": true}
-
-// brief says whether the nodes conn selects need none of their JSON columns,
-// so that their page may be read without them (db.ChildrenPagesBrief).
-func brief(op *graphql.OperationContext, conn ast.SelectionSet) bool {
-	for _, f := range nodeFields(op, conn) {
-		if jsonFields[f.Name] {
-			return false
-		}
-	}
-	return true
+// nodeFieldColumns are the content_nodes columns each ContentNode field
+// reads, besides those every read has (db.NodeColumns: the keys, the tree,
+// the orders). A field not listed (incompleteReasons) may read any column.
+var nodeFieldColumns = map[string][]string{
+	"__typename": nil, "id": nil, "sortOrder": nil, "parent": nil, "channel": nil,
+	"nodeId": {"node_id"}, "contentId": {"content_id"}, "kind": {"kind"}, "title": {"title"},
+	"description": {"description"}, "author": {"author"}, "aggregator": {"aggregator"}, "provider": {"provider"},
+	"copyrightHolder": {"copyright_holder"}, "license": {"license"}, "licenseDescription": {"license_description"},
+	"language": {"language"}, "roleVisibility": {"role_visibility"}, "extraFields": {"extra_fields"},
+	"thumbnailEncoding": {"thumbnail_encoding"}, "gradeLevels": {"grade_levels"}, "resourceTypes": {"resource_types"},
+	"learningActivities": {"learning_activities"}, "accessibilityLabels": {"accessibility_labels"},
+	"categories": {"categories"}, "learnerNeeds": {"learner_needs"}, "suggestedDuration": {"suggested_duration"},
+	"complete": {"complete"}, "changed": {"changed"}, "published": {"published"},
+	"freezeAuthoringData": {"freeze_authoring_data"}, "sourceChannelId": {"source_channel_id"},
+	"sourceNodeId": {"source_node_id"}, "originalChannelId": {"original_channel_id"},
+	"originalSourceNodeId": {"original_source_node_id"}, "modifiedAt": {"modified_at"},
+	"createdBy": {"created_by_id"}, "modifiedBy": {"modified_by_id"},
+	// Read through loaders by the node's id.
+	"tags": nil, "ancestors": nil, "children": nil, "childCount": nil, "resourceCount": nil, "files": nil,
+	"assessmentItems": nil, "prerequisites": nil,
 }
 
-// selectionIsBrief is brief for the ContentNodeConnection field being resolved.
-func selectionIsBrief(ctx context.Context) bool {
-	fc := graphql.GetFieldContext(ctx)
-	return fc != nil && graphql.HasOperationContext(ctx) && brief(graphql.GetOperationContext(ctx), fc.Field.Selections)
+// columnsOf lists the node columns that conn, a ContentNodeConnection
+// selection, reads of its nodes, joined by commas; "" means all of them.
+// Loaders key pages by it, so that two selections of the same page that
+// need different columns do not share a page read for one of them.
+func columnsOf(op *graphql.OperationContext, conn ast.SelectionSet) string {
+	cols := []string{"id"}
+	for _, f := range nodeFields(op, conn) {
+		c, ok := nodeFieldColumns[f.Name]
+		if !ok {
+			return ""
+		}
+		cols = append(cols, c...)
+	}
+	slices.Sort(cols)
+	return strings.Join(slices.Compact(cols), ",")
+}
+
+// splitColumns undoes columnsOf's join.
+func splitColumns(cols string) []string {
+	if cols == "" {
+		return nil
+	}
+	return strings.Split(cols, ",")
 }
 
 // nodeFields are the fields conn selects under edges { node { … } }.

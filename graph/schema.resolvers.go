@@ -103,7 +103,7 @@ func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter
 		return nil, notMember(obj.ID, err)
 	}
 	q := nodeQuery(filter, pageSize(first, 100), deref(after))
-	q.Brief = selectionIsBrief(ctx)
+	q.Columns = splitColumns(loadersFrom(ctx).fieldColumns(ctx))
 	p, err := r.DB.ChannelNodes(ctx, obj.ID, q)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,8 @@ func (r *contentNodeResolver) Ancestors(ctx context.Context, obj *models.Content
 }
 
 func (r *contentNodeResolver) Children(ctx context.Context, obj *models.ContentNode, first *int, after *string) (*models.ContentNodeConnection, error) {
-	p, err := load(ctx, loadersFrom(ctx).Children, childrenKey{obj.ID, pageSize(first, 100), deref(after)})
+	l := loadersFrom(ctx)
+	p, err := load(ctx, l.Children, childrenKey{obj.ID, pageSize(first, 100), deref(after), l.fieldColumns(ctx)})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,182 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"studio/blobs"
+	"studio/db"
+	"studio/db/dbtest"
+	"studio/demo"
+	"studio/models"
+)
+
+// TestDirectReadsMatchGqlgen asks the same queries of a handler that answers
+// tree reads directly and of one that leaves everything to gqlgen, and
+// requires the same bytes back: every field direct.go knows, with aliases,
+// fragments, directives, pages and cursors, nulls, errors, and callers who
+// may and may not see the channel.
+func TestDirectReadsMatchGqlgen(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		store, err := blobs.Open(ctx, t.TempDir())
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		admin := dbtest.User(t, d, "admin@example.org", true)
+		viewer := dbtest.User(t, d, "viewer@example.org", false)
+		ch, _, err := demo.Load(ctx, d, store, admin)
+		require.NoError(t, err)
+		other := dbtest.Channel(t, d, admin, "Other")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, other.RootID), "topic Big\n  "+strings.ReplaceAll(strings.TrimSpace(dbtest.Topics(3, 4)), "\n", "\n  "))
+
+		direct := testHandler(t, d, store, Options{})
+		gqlgen := testHandler(t, d, store, Options{NoDirectReads: true})
+		ask := func(h http.Handler, u *models.User, query string, vars map[string]any) []byte {
+			body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+			require.NoError(t, err)
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req = req.WithContext(WithCaller(req.Context(), Caller{User: u}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec.Body.Bytes()
+		}
+
+		// Edge cases the demo lacks: odd strings, JSON fields, no license
+		// or language, a copy (source ids), a node in the trash.
+		setup := []string{
+			fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, title: "Quotes \" back\\slash <b>&amp; \u00e9\u2028\ud83d\ude00\nnew line",
+				description: "tab\there", language: "pt-BR", suggestedDuration: 90, extraFields: {a: [1, 2.5, "x", null, {b: true}]}}]) { id } }`, n["T0"].ID),
+			fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, license: "", language: ""}]) { id } }`, n["V0.0"].ID),
+			fmt.Sprintf(`mutation { copyContentNodes(input: [{sourceId: %q, target: %q}]) { id } }`, n["T1"].ID, n["Big"].ID),
+			fmt.Sprintf(`mutation { deleteContentNodes(ids: [%q]) }`, n["V2.3"].ID),
+			fmt.Sprintf(`mutation { updateChannel(id: %q, input: {public: true, language: "fr"}) { id } }`, ch.ID),
+		}
+		for _, m := range setup {
+			out := ask(gqlgen, admin, m, nil)
+			require.NotContains(t, string(out), `"errors"`, "%s\n%s", m, out)
+		}
+		cursor := string(ask(gqlgen, admin, fmt.Sprintf(`{ contentNode(id: %q) { children(first: 2) { pageInfo { endCursor } } } }`, n["Big"].ID), nil))
+		cursor = cursor[strings.Index(cursor, `"endCursor":"`)+len(`"endCursor":"`):]
+		cursor = cursor[:strings.Index(cursor, `"`)]
+
+		everything := fmt.Sprintf(`{ channel(id: %q) { %s } }`, ch.ID, allFields("Channel", 3))
+		node := func(id models.ID) map[string]any { return map[string]any{"id": id} }
+		cases := []struct {
+			name   string
+			direct bool // answered by direct.go
+			query  string
+			vars   map[string]any
+		}{
+			{"every field of the demo", true, everything, nil},
+			{"every field of a copy with a trashed node", true,
+				fmt.Sprintf(`{ contentNode(id: %q) { %s } }`, other.RootID, allFields("ContentNode", 4)), nil},
+			{"aliases, fragments and directives", true, `query($id: ID!, $no: Boolean!, $yes: Boolean!) {
+				first: contentNode(id: $id) { ...N a: children(first: 1) { edges { node { t: title } } }
+					b: children(first: 3, after: null) { edges { cursor node { id kind @skip(if: $no) ...on ContentNode { title @include(if: $yes) } } } }
+					children(first: 2) { pageInfo { ...P } } }
+				again: contentNode(id: $id) { id title @skip(if: $yes) }
+			}
+			fragment N on ContentNode { __typename id files { __typename preset { __typename id } } license { __typename name } }
+			fragment P on PageInfo { hasNextPage endCursor __typename }`, map[string]any{"id": n["Big"].ID, "no": false, "yes": true}},
+			{"a page after a cursor", true, `query($id: ID!, $after: String) { contentNode(id: $id) {
+				children(first: 2, after: $after) { edges { cursor node { title } } pageInfo { hasNextPage endCursor } } } }`,
+				map[string]any{"id": n["Big"].ID, "after": cursor}},
+			{"a node with no children", true, `query($id: ID!) { contentNode(id: $id) { children { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`, node(n["V0.0"].ID)},
+			{"an absent node", true, `query($id: ID!) { contentNode(id: $id) { id } }`, node(models.NewID())},
+			{"beside fields gqlgen answers", true, fmt.Sprintf(`{ me { email } channel(id: %q) { name } contentNodes(ids: [%q]) { title } }`, ch.ID, n["T0"].ID), nil},
+			{"a field direct.go does not know", false, `query($id: ID!) { contentNode(id: $id) { children { totalCount edges { node { title childCount } } } } }`, node(n["Big"].ID)},
+			{"a bad cursor", false, `query($id: ID!) { contentNode(id: $id) { children(after: "nope") { edges { node { id } } } } }`, node(n["Big"].ID)},
+			{"too large a page", false, `query($id: ID!) { contentNode(id: $id) { children(first: 5000) { edges { node { id } } } } }`, node(n["Big"].ID)},
+			{"a malformed id", false, `{ contentNode(id: "x") { id } }`, nil},
+		}
+		for _, c := range cases {
+			for _, u := range []*models.User{admin, viewer, nil} {
+				before := directAnswers.Load()
+				got := ask(direct, u, c.query, c.vars)
+				answered := directAnswers.Load() > before
+				want := ask(gqlgen, u, c.query, c.vars)
+				require.Equal(t, string(want), string(got), "%s, as %v", c.name, u)
+				require.NotContains(t, string(want), "internal error", c.name)
+				if u == admin {
+					require.Equal(t, c.direct, answered, "%s: answered directly", c.name)
+				}
+			}
+		}
+		// The viewer and the anonymous see the public demo but not Other.
+		require.Contains(t, string(ask(direct, nil, everything, nil)), `"name":"`+demo.Name+`"`)
+		require.Contains(t, string(ask(direct, viewer, fmt.Sprintf(`{ channel(id: %q) { name } }`, other.ID), nil)), `"channel":null`)
+	})
+}
+
+// TestChildrenPagesByColumns asks for the same page twice at once, wanting
+// different columns of its nodes: each gets what it asked for (a page read
+// without the JSON columns must not answer for one that shows them).
+func TestChildrenPagesByColumns(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		store, err := blobs.Open(ctx, t.TempDir())
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		admin := dbtest.User(t, d, "admin@example.org", true)
+		ch := dbtest.Channel(t, d, admin, "C")
+		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "topic T\n  video V")
+		h := testHandler(t, d, store, Options{NoDirectReads: true})
+		body, _ := json.Marshal(map[string]any{"query": fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, extraFields: {k: "v"}}]) { id } }`, n["V"].ID)})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(httptest.NewRecorder(), req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
+
+		q := fmt.Sprintf(`{ contentNode(id: %q) { a: children { edges { node { title } } } b: children { edges { node { extraFields } } } } }`, n["T"].ID)
+		for _, opts := range []Options{{NoDirectReads: true}, {}} {
+			body, _ := json.Marshal(map[string]any{"query": q})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			testHandler(t, d, store, opts).ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
+			require.JSONEq(t, `{"data":{"contentNode":{"a":{"edges":[{"node":{"title":"V"}}]},"b":{"edges":[{"node":{"extraFields":{"k":"v"}}}]}}}}`, rec.Body.String())
+		}
+	})
+}
+
+func testHandler(t *testing.T, d *db.DB, store *blobs.Store, opts Options) http.Handler {
+	opts.Blobs = store
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := NewHandler(d, opts)
+	return h
+}
+
+// allFields selects every field direct.go knows of typ, children down to
+// depth levels (two a page).
+func allFields(typ string, depth int) string {
+	var names []string
+	for name := range directFields[typ] {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, name := range names {
+		switch sub := directFields[typ][name]; {
+		case sub == "":
+			b.WriteString(name + " ")
+		case name == "children":
+			if depth > 0 {
+				fmt.Fprintf(&b, "children(first: 2) { %s } ", allFields(sub, depth-1))
+			}
+		default:
+			fmt.Fprintf(&b, "%s { %s } ", name, allFields(sub, depth))
+		}
+	}
+	return b.String()
+}
