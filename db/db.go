@@ -72,6 +72,13 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 	}
+	// PostgreSQL's default prices a random page read at four sequential
+	// ones, as on a spinning disk; then the files of a thousand nodes are
+	// found by reading the whole files table once it has some hundred
+	// thousand rows (22 ms instead of 5). Our pages are in memory or on SSD.
+	if _, set := cfg.ConnConfig.RuntimeParams["random_page_cost"]; !set {
+		cfg.ConnConfig.RuntimeParams["random_page_cost"] = "1.1"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connect to postgres: %w", err)

@@ -100,11 +100,11 @@ func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, 
 
 // NodeColumns is the select list of content_nodes' columns named in cols,
 // or of all of them when cols is empty; it always has the ones every reader
-// relies on (the keys, the tree, the orders). A large tree read spends most
+// relies on (its id, its parent, its place). A large tree read spends most
 // of its database time converting columns it will not show: the eight JSON
 // ones above all.
 func NodeColumns(cols []string) string {
-	return selectColumns("cn", nodeColumns, []string{"id", "channel_id", "root_id", "parent_id", "sort_order", "created_at"}, cols)
+	return selectColumns("cn", nodeColumns, []string{"id", "parent_id", "sort_order"}, cols)
 }
 
 // selectColumns lists alias.column for each of all that is in always or in
@@ -379,7 +379,11 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 	}
 	var ns []*models.ContentNode
 	q := d.nodeFilter(d.NewSelect().Model(&ns), channelID, f)
-	q = q.ColumnExpr(NodeColumns(f.Columns))
+	cols := f.Columns
+	if len(cols) > 0 {
+		cols = append(slices.Clip(cols), "created_at") // the cursor
+	}
+	q = q.ColumnExpr(NodeColumns(cols))
 	if f.After != "" {
 		var at time.Time
 		var id models.ID

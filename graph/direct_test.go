@@ -180,3 +180,52 @@ func allFields(typ string, depth int) string {
 	}
 	return b.String()
 }
+
+// TestChildrenColumns reads every ContentNode field of a node once as a
+// child (a page read with only the columns its selection needs) and once on
+// its own (the whole row): gqlgen must answer the same, so no field's
+// columns are missing from nodeFieldColumns.
+func TestChildrenColumns(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		store, err := blobs.Open(ctx, t.TempDir())
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		admin := dbtest.User(t, d, "admin@example.org", true)
+		ch, _, err := demo.Load(ctx, d, store, admin)
+		require.NoError(t, err)
+		tree, err := d.LoadTree(ctx, ch.RootID)
+		require.NoError(t, err)
+		var exercise *models.ContentNode
+		for _, n := range tree.Nodes {
+			if n.Kind == models.KindExercise {
+				exercise = n
+			}
+		}
+		require.NotNil(t, exercise)
+		h := testHandler(t, d, store, Options{NoDirectReads: true})
+		ask := func(query string) string {
+			body, _ := json.Marshal(map[string]any{"query": query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
+			require.NotContains(t, rec.Body.String(), `"errors"`, query)
+			return rec.Body.String()
+		}
+		subs := map[string]string{"license": "{ name }", "language": "{ id }", "createdBy": "{ id }", "modifiedBy": "{ id }",
+			"parent": "{ id }", "ancestors": "{ id }", "children": "{ totalCount }", "files": "{ id url }",
+			"assessmentItems": "{ id }", "prerequisites": "{ id }", "channel": "{ id }"}
+		fields := []string{"incompleteReasons"}
+		for f := range nodeFieldColumns {
+			fields = append(fields, f)
+		}
+		for _, f := range fields {
+			sel := "x: " + f + " " + subs[f]
+			alone := ask(fmt.Sprintf(`{ contentNode(id: %q) { %s } }`, exercise.ID, sel))
+			child := ask(fmt.Sprintf(`{ contentNode(id: %q) { children(first: 1000) { edges { node { id %s } } } } }`, *exercise.ParentID, sel))
+			value := strings.TrimSuffix(strings.TrimPrefix(alone, `{"data":{"contentNode":{`), "}}}")
+			require.Contains(t, child, `{"id":"`+exercise.ID.String()+`",`+value+"}", f)
+		}
+	})
+}

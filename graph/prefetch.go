@@ -100,10 +100,10 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 }
 
 // nodeFieldColumns are the content_nodes columns each ContentNode field
-// reads, besides those every read has (db.NodeColumns: the keys, the tree,
-// the orders). A field not listed (incompleteReasons) may read any column.
+// reads, besides those every read has (db.NodeColumns: id, parent, place).
+// A field not listed (incompleteReasons) may read any column.
 var nodeFieldColumns = map[string][]string{
-	"__typename": nil, "id": nil, "sortOrder": nil, "parent": nil, "channel": nil,
+	"__typename": nil, "id": nil, "sortOrder": nil, "parent": nil, "channel": {"channel_id"},
 	"nodeId": {"node_id"}, "contentId": {"content_id"}, "kind": {"kind"}, "title": {"title"},
 	"description": {"description"}, "author": {"author"}, "aggregator": {"aggregator"}, "provider": {"provider"},
 	"copyrightHolder": {"copyright_holder"}, "license": {"license"}, "licenseDescription": {"license_description"},
@@ -114,8 +114,9 @@ var nodeFieldColumns = map[string][]string{
 	"complete": {"complete"}, "changed": {"changed"}, "published": {"published"},
 	"freezeAuthoringData": {"freeze_authoring_data"}, "sourceChannelId": {"source_channel_id"},
 	"sourceNodeId": {"source_node_id"}, "originalChannelId": {"original_channel_id"},
-	"originalSourceNodeId": {"original_source_node_id"}, "modifiedAt": {"modified_at"},
-	"createdBy": {"created_by_id"}, "modifiedBy": {"modified_by_id"},
+	"originalSourceNodeId": {"original_source_node_id"}, "createdAt": {"created_at"}, "modifiedAt": {"modified_at"},
+	// Members only: the node's channel says who may see them.
+	"createdBy": {"created_by_id", "channel_id"}, "modifiedBy": {"modified_by_id", "channel_id"},
 	// Read through loaders by the node's id.
 	"tags": nil, "ancestors": nil, "children": nil, "childCount": nil, "resourceCount": nil, "files": nil,
 	"assessmentItems": nil, "prerequisites": nil,
