@@ -166,8 +166,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			m, err := measure(runs, func(i int) (int, error) {
 				q, vars := o.req(i)
 				if o.after == nil {
-					_, n, err := c.doRaw(q, vars)
-					return n, err
+					return c.check(q, vars)
 				}
 				data, n, err := c.do(q, vars)
 				if err == nil {
@@ -325,26 +324,63 @@ func (c *client) do(query string, vars map[string]any) (map[string]any, int, err
 	return data, n, json.Unmarshal(raw, &data)
 }
 
+// check runs an operation whose data the caller does not need: the body is
+// read whole, but only its errors (which gqlgen writes first) and its
+// extensions (last) are parsed, so that a large read is not timed with the
+// client's decoding of it.
+func (c *client) check(query string, vars map[string]any) (int, error) {
+	raw, err := c.post(query, vars)
+	if err != nil {
+		return 0, err
+	}
+	if bytes.HasPrefix(raw, []byte(`{"errors":`)) {
+		_, n, err := decodeResponse(raw)
+		return n, err
+	}
+	i := bytes.LastIndex(raw, []byte(`"extensions":`))
+	if i < 0 {
+		return 0, nil
+	}
+	var ext struct {
+		SQLQueries int `json:"sqlQueries"`
+	}
+	if err := json.Unmarshal(bytes.TrimSuffix(raw[i+len(`"extensions":`):], []byte("}")), &ext); err != nil {
+		return 0, fmt.Errorf("bench: extensions: %w: %.200s", err, raw[i:])
+	}
+	return ext.SQLQueries, nil
+}
+
 func (c *client) doRaw(query string, vars map[string]any) (json.RawMessage, int, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	raw, err := c.post(query, vars)
 	if err != nil {
 		return nil, 0, err
 	}
+	return decodeResponse(raw)
+}
+
+// post sends an operation and returns the response's body.
+func (c *client) post(query string, vars map[string]any) ([]byte, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, 0, err
-	}
+	return io.ReadAll(resp.Body)
+}
+
+// decodeResponse returns a response's data and statement count, or its
+// first error.
+func decodeResponse(raw []byte) (json.RawMessage, int, error) {
 	var r struct {
 		Data       json.RawMessage
 		Errors     []struct{ Message string }
@@ -353,7 +389,7 @@ func (c *client) doRaw(query string, vars map[string]any) (json.RawMessage, int,
 		}
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, 0, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, raw)
+		return nil, 0, fmt.Errorf("bench: %w: %.200s", err, raw)
 	}
 	if len(r.Errors) > 0 {
 		return nil, 0, fmt.Errorf("%s", r.Errors[0].Message)
