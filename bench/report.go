@@ -130,3 +130,26 @@ func (r *Report) CheckBudgets() error {
 	}
 	return nil
 }
+
+// Growth is how each operation's cost grows from small's channel to
+// large's, as a Markdown table: the ratio of the p50s, per node when the
+// operation touches more nodes on the larger channel (publishing, the
+// root's children), per operation otherwise.
+func Growth(small, large *Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d → %d nodes\n\n", large.Database, small.Nodes, large.Nodes)
+	b.WriteString("| operation | small p50 | large p50 | per-node or per-op ratio |\n|---|---:|---:|---:|\n")
+	for _, s := range small.Results {
+		for _, l := range large.Results {
+			if l.Name != s.Name || s.P50 == 0 || l.P50 == 0 {
+				continue
+			}
+			r := float64(l.P50) / float64(s.P50)
+			if s.Nodes > 0 && l.Nodes > s.Nodes {
+				r = float64(l.PerNode) / float64(s.PerNode)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f× |\n", s.Name, dur(s.P50), dur(l.P50), r)
+		}
+	}
+	return b.String()
+}

@@ -31,8 +31,12 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	checkBudget := fs.Bool("check-budget", false, "fail when an operation runs more SQL statements than its budget")
 	only := fs.String("only", "", "run only the operations whose names contain this text, or one of its |-separated parts (and the limits)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the workload (server and client: one process) to this file")
+	compare := fs.Bool("compare", false, "run nothing: print how cost grows between two -json reports, small.json large.json")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *compare {
+		return compareReports(fs.Args(), stdout)
 	}
 	tuneGC()
 	d, err := dbf.open(ctx)
@@ -122,5 +126,24 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, "\nevery operation within its SQL statement budget")
 	}
+	return nil
+}
+
+// compareReports prints bench.Growth for two reports written by -json.
+func compareReports(files []string, stdout io.Writer) error {
+	if len(files) != 2 {
+		return fmt.Errorf("bench -compare needs two reports (-json files): the smaller channel's, then the larger's")
+	}
+	var reps [2]bench.Report
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &reps[i]); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	fmt.Fprint(stdout, bench.Growth(&reps[0], &reps[1]))
 	return nil
 }
