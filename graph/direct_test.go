@@ -30,9 +30,7 @@ import (
 func TestDirectReadsMatchGqlgen(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		store, err := blobs.Open(ctx, t.TempDir())
-		require.NoError(t, err)
-		t.Cleanup(func() { store.Close() })
+		store := testStore(t)
 		admin := dbtest.User(t, d, "admin@example.org", true)
 		viewer := dbtest.User(t, d, "viewer@example.org", false)
 		ch, _, err := demo.Load(ctx, d, store, admin)
@@ -43,14 +41,7 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 		direct := testHandler(t, d, store, Options{})
 		gqlgen := testHandler(t, d, store, Options{NoDirectReads: true})
 		ask := func(h http.Handler, u *models.User, query string, vars map[string]any) []byte {
-			body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-			require.NoError(t, err)
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req = req.WithContext(WithCaller(req.Context(), Caller{User: u}))
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			return rec.Body.Bytes()
+			return []byte(askAs(t, h, u, query, vars))
 		}
 
 		// Edge cases the demo lacks: odd strings, JSON fields, no license
@@ -125,27 +116,17 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 // without the JSON columns must not answer for one that shows them).
 func TestChildrenPagesByColumns(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		store, err := blobs.Open(ctx, t.TempDir())
-		require.NoError(t, err)
-		t.Cleanup(func() { store.Close() })
+		store := testStore(t)
 		admin := dbtest.User(t, d, "admin@example.org", true)
 		ch := dbtest.Channel(t, d, admin, "C")
 		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "topic T\n  video V")
 		h := testHandler(t, d, store, Options{NoDirectReads: true})
-		body, _ := json.Marshal(map[string]any{"query": fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, extraFields: {k: "v"}}]) { id } }`, n["V"].ID)})
-		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		h.ServeHTTP(httptest.NewRecorder(), req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
+		askAs(t, h, admin, fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, extraFields: {k: "v"}}]) { id } }`, n["V"].ID), nil)
 
 		q := fmt.Sprintf(`{ contentNode(id: %q) { a: children { edges { node { title } } } b: children { edges { node { extraFields } } } } }`, n["T"].ID)
 		for _, opts := range []Options{{NoDirectReads: true}, {}} {
-			body, _ := json.Marshal(map[string]any{"query": q})
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			testHandler(t, d, store, opts).ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
-			require.JSONEq(t, `{"data":{"contentNode":{"a":{"edges":[{"node":{"title":"V"}}]},"b":{"edges":[{"node":{"extraFields":{"k":"v"}}}]}}}}`, rec.Body.String())
+			require.JSONEq(t, `{"data":{"contentNode":{"a":{"edges":[{"node":{"title":"V"}}]},"b":{"edges":[{"node":{"extraFields":{"k":"v"}}}]}}}}`,
+				askAs(t, testHandler(t, d, store, opts), admin, q, nil))
 		}
 	})
 }
@@ -153,8 +134,25 @@ func TestChildrenPagesByColumns(t *testing.T) {
 func testHandler(t *testing.T, d *db.DB, store *blobs.Store, opts Options) http.Handler {
 	opts.Blobs = store
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := NewHandler(d, opts)
-	return h
+	return NewHandler(d, opts)
+}
+
+func testStore(t *testing.T) *blobs.Store {
+	store, err := blobs.Open(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// askAs posts an operation to h as u (nil: anonymous) and returns the body.
+func askAs(t *testing.T, h http.Handler, u *models.User, query string, vars map[string]any) string {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: u})))
+	return rec.Body.String()
 }
 
 // allFields selects every field direct.go knows of typ, children down to
@@ -188,9 +186,7 @@ func allFields(typ string, depth int) string {
 func TestChildrenColumns(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		store, err := blobs.Open(ctx, t.TempDir())
-		require.NoError(t, err)
-		t.Cleanup(func() { store.Close() })
+		store := testStore(t)
 		admin := dbtest.User(t, d, "admin@example.org", true)
 		ch, _, err := demo.Load(ctx, d, store, admin)
 		require.NoError(t, err)
@@ -205,13 +201,9 @@ func TestChildrenColumns(t *testing.T) {
 		require.NotNil(t, exercise)
 		h := testHandler(t, d, store, Options{NoDirectReads: true})
 		ask := func(query string) string {
-			body, _ := json.Marshal(map[string]any{"query": query})
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: admin})))
-			require.NotContains(t, rec.Body.String(), `"errors"`, query)
-			return rec.Body.String()
+			out := askAs(t, h, admin, query, nil)
+			require.NotContains(t, out, `"errors"`, query)
+			return out
 		}
 		subs := map[string]string{"license": "{ name }", "language": "{ id }", "createdBy": "{ id }", "modifiedBy": "{ id }",
 			"parent": "{ id }", "ancestors": "{ id }", "children": "{ totalCount }", "files": "{ id url }",
