@@ -136,8 +136,8 @@ func planOf(op *graphql.OperationContext, typ string, sel ast.SelectionSet) (*pl
 	p := &plan{}
 	for _, f := range graphql.CollectFields(op, sel, implementors[typ]) {
 		sub, ok := known[f.Name]
-		if !ok {
-			return nil, false
+		if !ok || f.IsDeferred() {
+			return nil, false // @defer: gqlgen sends such fields later
 		}
 		pf := &planField{CollectedField: f}
 		if sub != "" {

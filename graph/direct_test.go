@@ -49,7 +49,8 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 		setup := []string{
 			fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, title: "Quotes \" back\\slash <b>&amp; \u00e9\u2028\ud83d\ude00\nnew line",
 				description: "tab\there", language: "pt-BR", suggestedDuration: 90, extraFields: {a: [1, 2.5, "x", null, {b: true}]}}]) { id } }`, n["T0"].ID),
-			fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, license: "", language: ""}]) { id } }`, n["V0.0"].ID),
+			fmt.Sprintf(`mutation { updateContentNodes(input: [{id: %q, license: "", language: ""}, {id: %q, description: "A leaf"}]) { id } }`,
+				n["V0.0"].ID, n["V0.1"].ID),
 			fmt.Sprintf(`mutation { copyContentNodes(input: [{sourceId: %q, target: %q}]) { id } }`, n["T1"].ID, n["Big"].ID),
 			fmt.Sprintf(`mutation { deleteContentNodes(ids: [%q]) }`, n["V2.3"].ID),
 			fmt.Sprintf(`mutation { updateChannel(id: %q, input: {public: true, language: "fr"}) { id } }`, ch.ID),
@@ -87,6 +88,10 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 			{"a node with no children", true, `query($id: ID!) { contentNode(id: $id) { children { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`, node(n["V0.0"].ID)},
 			{"an absent node", true, `query($id: ID!) { contentNode(id: $id) { id } }`, node(models.NewID())},
 			{"beside fields gqlgen answers", true, fmt.Sprintf(`{ me { email } channel(id: %q) { name } contentNodes(ids: [%q]) { title } }`, ch.ID, n["T0"].ID), nil},
+			{"a fragment with children spread at two levels", true, `query($id: ID!) { contentNode(id: $id) { ...F
+				children(first: 2) { edges { node { ...F children(first: 2) { edges { node { description } } } } } } } }
+			fragment F on ContentNode { children(first: 2) { edges { node { title } } } }`, node(n["Big"].ID)},
+			{"@defer", false, `query($id: ID!) { contentNode(id: $id) { id ... @defer { children(first: 1) { edges { node { id } } } } } }`, node(n["Big"].ID)},
 			{"a field direct.go does not know", false, `query($id: ID!) { contentNode(id: $id) { children { totalCount edges { node { title childCount } } } } }`, node(n["Big"].ID)},
 			{"a bad cursor", false, `query($id: ID!) { contentNode(id: $id) { children(after: "nope") { edges { node { id } } } } }`, node(n["Big"].ID)},
 			{"too large a page", false, `query($id: ID!) { contentNode(id: $id) { children(first: 5000) { edges { node { id } } } } }`, node(n["Big"].ID)},
@@ -98,7 +103,11 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 				got := ask(direct, u, c.query, c.vars)
 				answered := directAnswers.Load() > before
 				want := ask(gqlgen, u, c.query, c.vars)
-				require.Equal(t, string(want), string(got), "%s, as %v", c.name, u)
+				as := "anonymous"
+				if u != nil {
+					as = u.Email
+				}
+				require.Equal(t, string(want), string(got), "%s, as %s", c.name, as)
 				require.NotContains(t, string(want), "internal error", c.name)
 				if u == admin {
 					require.Equal(t, c.direct, answered, "%s: answered directly", c.name)

@@ -40,10 +40,19 @@ type Loaders struct {
 	Viewers         *dataloader.Loader[models.ID, []*models.User]
 	ServerRevs      *dataloader.Loader[models.ID, int64]
 
-	// columnsByField caches columnsOf for each children field of the
-	// operation: its resolver runs once for every parent node.
-	columnsMu      sync.Mutex
-	columnsByField map[*ast.Field]string
+	// columnsBySelection caches columnsOf for each children selection of
+	// the operation: its resolver runs once for every parent node.
+	columnsMu          sync.Mutex
+	columnsBySelection map[selectionKey]string
+}
+
+// selectionKey names a field's merged selection (a CollectedField's
+// Selections, which gqlgen's CollectFields caches for the operation). Not
+// the field itself: a fragment's field merges with other selections at each
+// place the fragment is spread.
+type selectionKey struct {
+	first *ast.Selection
+	n     int
 }
 
 // childrenKey asks for one page of a parent's children, with the node
@@ -115,17 +124,22 @@ func (l *Loaders) forget() {
 	l.ServerRevs.ClearAll()
 }
 
-// columns is columnsOf for a children (or nodes) field, once per operation.
-func (l *Loaders) columns(op *graphql.OperationContext, f *ast.Field, conn ast.SelectionSet) string {
+// columns is columnsOf for a children (or nodes) field's selection, once per
+// operation.
+func (l *Loaders) columns(op *graphql.OperationContext, conn ast.SelectionSet) string {
+	if len(conn) == 0 {
+		return columnsOf(op, conn)
+	}
+	k := selectionKey{&conn[0], len(conn)}
 	l.columnsMu.Lock()
 	defer l.columnsMu.Unlock()
-	cols, ok := l.columnsByField[f]
+	cols, ok := l.columnsBySelection[k]
 	if !ok {
 		cols = columnsOf(op, conn)
-		if l.columnsByField == nil {
-			l.columnsByField = map[*ast.Field]string{}
+		if l.columnsBySelection == nil {
+			l.columnsBySelection = map[selectionKey]string{}
 		}
-		l.columnsByField[f] = cols
+		l.columnsBySelection[k] = cols
 	}
 	return cols
 }
@@ -136,7 +150,7 @@ func (l *Loaders) fieldColumns(ctx context.Context) string {
 	if fc == nil || !graphql.HasOperationContext(ctx) {
 		return ""
 	}
-	return l.columns(graphql.GetOperationContext(ctx), fc.Field.Field, fc.Field.Selections)
+	return l.columns(graphql.GetOperationContext(ctx), fc.Field.Selections)
 }
 
 // childrenPages runs one statement per distinct page request (first, after, columns);

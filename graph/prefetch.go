@@ -66,7 +66,7 @@ func (l *Loaders) prefetch(ctx context.Context, op *graphql.OperationContext, co
 			if !ok {
 				continue
 			}
-			cols := l.columns(op, f.Field, f.Selections)
+			cols := l.columns(op, f.Selections)
 			pages, err := l.db.ChildrenPages(ctx, ids, first, after, splitColumns(cols)...)
 			if err != nil {
 				continue // the resolver will meet and report the same error
