@@ -82,7 +82,9 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	// size does not become memory.
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUpload + 1<<20, MaxMemory: 4 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if !opts.NoIntrospection {
+	if opts.NoIntrospection {
+		srv.Use(noIntrospection{})
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})

@@ -76,7 +76,12 @@ func TestIntrospectionSwitchAndBodyLimit(t *testing.T) {
 		on := newAPI(t, d, server.Config{})
 		require.Empty(t, on.call("", `{ __schema { queryType { name } } }`, nil).Errors)
 		off := newAPI(t, d, server.Config{NoIntrospection: true})
-		require.NotEmpty(t, off.call("", `{ __schema { queryType { name } } }`, nil).Errors)
+		for _, q := range []string{`{ __schema { queryType { name } } }`, `{ ...F } fragment F on Query { __type(name: "File") { name } }`} {
+			errs := off.call("", q, nil).Errors
+			require.Len(t, errs, 1, q)
+			require.Equal(t, "FORBIDDEN", errs[0].Extensions["code"], q)
+		}
+		require.Empty(t, off.call("", `{ __typename }`, nil).Errors)
 		// A body over 8 MB is refused, not read.
 		huge := off.call("", `{ __typename }`, map[string]any{"pad": strings.Repeat("x", 9<<20)})
 		require.NotEmpty(t, huge.Errors)

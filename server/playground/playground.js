@@ -489,9 +489,9 @@
       }
       const errors = body.errors || [];
       const message = errors.map((e) => e.message).join("; ");
-      // The server refuses __schema itself when introspection is off (the
-      // message may be hidden behind a generic internal error).
-      const off = errors.some((e) => /introspection/i.test(e.message) || (Array.isArray(e.path) && e.path[0] === "__schema"));
+      // The server refuses __schema itself when introspection is off
+      // (FORBIDDEN, "introspection is turned off on this server").
+      const off = errors.some((e) => /introspection/i.test(e.message) || e.extensions?.code === "FORBIDDEN");
       el.schemaStatus.textContent = off
         ? "Introspection is off on this server (--no-introspection), so the schema cannot be listed here. schema.graphqls is the reference."
         : "The schema could not be read: " + (message || "HTTP " + resp.status);
