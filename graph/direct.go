@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -42,8 +43,8 @@ var directFields = map[string]map[string]string{
 		"accessibilityLabels": "", "categories": "", "learnerNeeds": "", "suggestedDuration": "", "sortOrder": "",
 		"complete": "", "changed": "", "published": "", "freezeAuthoringData": "", "sourceChannelId": "",
 		"sourceNodeId": "", "originalChannelId": "", "originalSourceNodeId": "", "createdAt": "", "modifiedAt": "",
-		"files": "File", "children": "ContentNodeConnection"},
-	"ContentNodeConnection": {"__typename": "", "edges": "ContentNodeEdge", "pageInfo": "PageInfo"},
+		"files": "File", "children": "ContentNodeConnection", "childCount": ""},
+	"ContentNodeConnection": {"__typename": "", "edges": "ContentNodeEdge", "pageInfo": "PageInfo", "totalCount": ""},
 	"ContentNodeEdge":       {"__typename": "", "cursor": "", "node": "ContentNode"},
 	"PageInfo":              {"__typename": "", "hasNextPage": "", "endCursor": ""},
 	"File": {"__typename": "", "id": "", "nodeId": "", "assessmentItemId": "", "checksum": "", "size": "",
@@ -86,6 +87,8 @@ type planField struct {
 	after, cols string
 	pages       map[models.ID]*db.NodePage
 	filesOf     map[models.ID][]*models.File // files, by node
+	// childCount, and children whose page shows totalCount: each node's.
+	counts map[models.ID]int
 }
 
 // directAnswers counts the root fields answered here (tests read it).
@@ -214,8 +217,8 @@ func (w *treeWriter) root(ctx context.Context, d *db.DB, typ string, id models.I
 	return w.err
 }
 
-// readNodes reads, with a statement each, the files and pages of children
-// that p shows of its nodes, and so on down.
+// readNodes reads, with a statement each, the files, child counts and
+// pages of children that p shows of its nodes, and so on down.
 func readNodes(ctx context.Context, d *db.DB, p *plan) error {
 	if len(p.nodes) == 0 {
 		return nil
@@ -229,9 +232,16 @@ func readNodes(ctx context.Context, d *db.DB, p *plan) error {
 		switch f.Name {
 		case "files":
 			f.filesOf, err = d.FilesByNode(ctx, ids, splitColumns(f.cols)...)
+		case "childCount":
+			f.counts, err = d.ChildCounts(ctx, ids)
 		case "children":
 			if f.pages, err = d.ChildrenPages(ctx, ids, f.first, f.after, splitColumns(f.cols)...); err != nil {
 				return err
+			}
+			if slices.ContainsFunc(f.sub.fields, func(c *planField) bool { return c.Name == "totalCount" }) {
+				if f.counts, err = d.ChildCounts(ctx, ids); err != nil {
+					return err
+				}
 			}
 			var below []*models.ContentNode
 			for _, id := range ids {
@@ -457,15 +467,18 @@ func (w *treeWriter) node(p *plan, n *models.ContentNode) {
 			}
 			w.b.WriteByte(']')
 		case "children":
-			w.connection(f.sub, f.pages[n.ID])
+			w.connection(f.sub, f.pages[n.ID], f.counts[n.ID])
+		case "childCount":
+			w.scalar(graphql.MarshalInt(f.counts[n.ID]), true)
 		default:
 			w.unknown()
 		}
 	})
 }
 
-// connection writes a page of children as nodeConnection makes it.
-func (w *treeWriter) connection(p *plan, pg *db.NodePage) {
+// connection writes a page of children as nodeConnection makes it; total
+// is the parent's number of children.
+func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 	if pg == nil {
 		pg = &db.NodePage{}
 	}
@@ -473,6 +486,8 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage) {
 		switch f.Name {
 		case "__typename":
 			w.typename("ContentNodeConnection")
+		case "totalCount":
+			w.scalar(graphql.MarshalInt(total), true)
 		case "edges":
 			w.b.WriteByte('[')
 			for i, n := range pg.Nodes {
