@@ -93,17 +93,17 @@ type rankedNode struct {
 // ChildrenPages returns a page of children for each parent, in sibling
 // order, in one statement: a window function numbers each parent's children
 // so that every parent gets its own first n. With cols, only those columns
-// of the nodes are read (see NodeColumns); the rest are left empty.
+// of the nodes are read (see nodeSelectList); the rest are left empty.
 func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, after string, cols ...string) (map[models.ID]*NodePage, error) {
-	return d.childrenPages(ctx, parents, first, after, NodeColumns(cols))
+	return d.childrenPages(ctx, parents, first, after, nodeSelectList(cols))
 }
 
-// NodeColumns is the select list of content_nodes' columns named in cols,
+// nodeSelectList is the select list of content_nodes' columns named in cols,
 // or of all of them when cols is empty; it always has the ones every reader
 // relies on (its id, its parent, its place). A large tree read spends most
 // of its database time converting columns it will not show: the eight JSON
 // ones above all.
-func NodeColumns(cols []string) string {
+func nodeSelectList(cols []string) string {
 	return selectColumns("cn", nodeColumns, []string{"id", "parent_id", "sort_order"}, cols)
 }
 
@@ -325,7 +325,7 @@ type NodeQuery struct {
 	TitleContains               string
 	First                       int
 	After                       string
-	// Columns are the node columns to read (NodeColumns); empty: all.
+	// Columns are the node columns to read (see nodeSelectList); empty: all.
 	Columns []string
 }
 
@@ -383,7 +383,7 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 	if len(cols) > 0 {
 		cols = append(slices.Clip(cols), "created_at") // the cursor
 	}
-	q = q.ColumnExpr(NodeColumns(cols))
+	q = q.ColumnExpr(nodeSelectList(cols))
 	if f.After != "" {
 		var at time.Time
 		var id models.ID

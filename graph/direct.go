@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"strings"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -30,13 +29,14 @@ import (
 // error, leaves the field to gqlgen, so a response is always what gqlgen
 // would have written (TestDirectReadsMatchGqlgen compares them).
 
-// directFields are, for each object type, the fields answered here and the
-// object type each one's value has ("" for a scalar or a list of scalars).
+// directFields are, for each object type, the fields answered here (and
+// __typename) and the object type each one's value has ("" for a scalar or
+// a list of scalars).
 var directFields = map[string]map[string]string{
-	"Channel": {"__typename": "", "id": "", "name": "", "description": "", "tagline": "", "language": "Language",
+	"Channel": {"id": "", "name": "", "description": "", "tagline": "", "language": "Language",
 		"thumbnail": "", "public": "", "deleted": "", "version": "", "lastPublished": "", "publishedSize": "",
 		"totalResourceCount": "", "includedLanguages": "", "createdAt": "", "modifiedAt": "", "root": "ContentNode"},
-	"ContentNode": {"__typename": "", "id": "", "nodeId": "", "contentId": "", "kind": "", "title": "",
+	"ContentNode": {"id": "", "nodeId": "", "contentId": "", "kind": "", "title": "",
 		"description": "", "author": "", "aggregator": "", "provider": "", "copyrightHolder": "",
 		"license": "License", "licenseDescription": "", "language": "Language", "roleVisibility": "",
 		"extraFields": "", "thumbnailEncoding": "", "gradeLevels": "", "resourceTypes": "", "learningActivities": "",
@@ -44,15 +44,15 @@ var directFields = map[string]map[string]string{
 		"complete": "", "changed": "", "published": "", "freezeAuthoringData": "", "sourceChannelId": "",
 		"sourceNodeId": "", "originalChannelId": "", "originalSourceNodeId": "", "createdAt": "", "modifiedAt": "",
 		"files": "File", "children": "ContentNodeConnection", "childCount": ""},
-	"ContentNodeConnection": {"__typename": "", "edges": "ContentNodeEdge", "pageInfo": "PageInfo", "totalCount": ""},
-	"ContentNodeEdge":       {"__typename": "", "cursor": "", "node": "ContentNode"},
-	"PageInfo":              {"__typename": "", "hasNextPage": "", "endCursor": ""},
-	"File": {"__typename": "", "id": "", "nodeId": "", "assessmentItemId": "", "checksum": "", "size": "",
+	"ContentNodeConnection": {"edges": "ContentNodeEdge", "pageInfo": "PageInfo", "totalCount": ""},
+	"ContentNodeEdge":       {"cursor": "", "node": "ContentNode"},
+	"PageInfo":              {"hasNextPage": "", "endCursor": ""},
+	"File": {"id": "", "nodeId": "", "assessmentItemId": "", "checksum": "", "size": "",
 		"extension": "", "preset": "FormatPreset", "language": "Language", "duration": "", "originalFilename": "",
 		"url": "", "createdAt": ""},
-	"FormatPreset": {"__typename": "", "id": "", "kind": "", "supplementary": "", "thumbnail": "", "allowedFormats": ""},
-	"License":      {"__typename": "", "id": "", "name": "", "url": "", "isCustom": "", "copyrightHolderRequired": ""},
-	"Language":     {"__typename": "", "id": "", "name": "", "nativeName": "", "rtl": ""},
+	"FormatPreset": {"id": "", "kind": "", "supplementary": "", "thumbnail": "", "allowedFormats": ""},
+	"License":      {"id": "", "name": "", "url": "", "isCustom": "", "copyrightHolderRequired": ""},
+	"Language":     {"id": "", "name": "", "nativeName": "", "rtl": ""},
 }
 
 // fileFieldColumns are the files columns each File field reads, besides
@@ -73,6 +73,7 @@ var implementors = map[string][]string{
 
 // A plan is a selection on one object type.
 type plan struct {
+	typ    string // the object type
 	fields []*planField
 	// nodes, for a ContentNode plan, are the nodes it is written for.
 	nodes []*models.ContentNode
@@ -82,11 +83,12 @@ type planField struct {
 	graphql.CollectedField
 	sub *plan
 	// children: the page asked for and the pages read, by parent; files and
-	// children: the columns they read (columnsOf).
-	first       int
-	after, cols string
-	pages       map[models.ID]*db.NodePage
-	filesOf     map[models.ID][]*models.File // files, by node
+	// children: the columns they read.
+	first   int
+	after   string
+	cols    []string
+	pages   map[models.ID]*db.NodePage
+	filesOf map[models.ID][]*models.File // files, by node
 	// childCount, and children whose page shows totalCount: each node's.
 	counts map[models.ID]int
 }
@@ -125,7 +127,7 @@ func directRead(ctx context.Context, d *db.DB) graphql.Marshaler {
 		return nil
 	}
 	w := &treeWriter{ctx: ctx}
-	if err := w.root(ctx, d, typ, id, p); err != nil {
+	if err := w.root(d, typ, id, p); err != nil {
 		return nil
 	}
 	directAnswers.Add(1)
@@ -136,9 +138,10 @@ func directRead(ctx context.Context, d *db.DB) graphql.Marshaler {
 // planOf plans sel on typ, or says it cannot.
 func planOf(op *graphql.OperationContext, typ string, sel ast.SelectionSet) (*plan, bool) {
 	known := directFields[typ]
-	p := &plan{}
+	p := &plan{typ: typ}
 	for _, f := range graphql.CollectFields(op, sel, implementors[typ]) {
 		sub, ok := known[f.Name]
+		ok = ok || f.Name == "__typename" // every object's, written by object
 		if !ok || f.IsDeferred() {
 			return nil, false // @defer: gqlgen sends such fields later
 		}
@@ -152,14 +155,14 @@ func planOf(op *graphql.OperationContext, typ string, sel ast.SelectionSet) (*pl
 			if pf.first, pf.after, ok = pageArgs(f.ArgumentMap(op.Variables)); !ok {
 				return nil, false
 			}
-			pf.cols = columnsOf(op, f.Selections)
+			pf.cols = splitColumns(columnsOf(op, f.Selections))
 		}
 		if typ == "ContentNode" && f.Name == "files" {
 			cols := []string{"id"}
 			for _, ff := range pf.sub.fields {
 				cols = append(cols, fileFieldColumns[ff.Name]...)
 			}
-			pf.cols = strings.Join(cols, ",")
+			pf.cols = cols
 		}
 		p.fields = append(p.fields, pf)
 	}
@@ -175,7 +178,8 @@ type treeWriter struct {
 
 // root reads the root field's object as its resolver does (the same
 // permission checks), then what the plan needs below it, then writes it.
-func (w *treeWriter) root(ctx context.Context, d *db.DB, typ string, id models.ID, p *plan) error {
+func (w *treeWriter) root(d *db.DB, typ string, id models.ID, p *plan) error {
+	ctx := w.ctx
 	switch typ {
 	case "Channel":
 		ca, err := visibleChannel(ctx, id)
@@ -231,11 +235,11 @@ func readNodes(ctx context.Context, d *db.DB, p *plan) error {
 		var err error
 		switch f.Name {
 		case "files":
-			f.filesOf, err = d.FilesByNode(ctx, ids, splitColumns(f.cols)...)
+			f.filesOf, err = d.FilesByNode(ctx, ids, f.cols...)
 		case "childCount":
 			f.counts, err = d.ChildCounts(ctx, ids)
 		case "children":
-			if f.pages, err = d.ChildrenPages(ctx, ids, f.first, f.after, splitColumns(f.cols)...); err != nil {
+			if f.pages, err = d.ChildrenPages(ctx, ids, f.first, f.after, f.cols...); err != nil {
 				return err
 			}
 			if slices.ContainsFunc(f.sub.fields, func(c *planField) bool { return c.Name == "totalCount" }) {
@@ -270,7 +274,7 @@ func readNodes(ctx context.Context, d *db.DB, p *plan) error {
 	return nil
 }
 
-// object writes p's fields in order, each value by value.
+// object writes p's fields in order: __typename itself, the others by value.
 func (w *treeWriter) object(p *plan, value func(f *planField)) {
 	w.b.WriteByte('{')
 	for i, f := range p.fields {
@@ -279,7 +283,11 @@ func (w *treeWriter) object(p *plan, value func(f *planField)) {
 		}
 		graphql.MarshalString(f.Alias).MarshalGQL(&w.b)
 		w.b.WriteByte(':')
-		value(f)
+		if f.Name == "__typename" {
+			w.str(p.typ)
+		} else {
+			value(f)
+		}
 	}
 	w.b.WriteByte('}')
 }
@@ -292,10 +300,9 @@ func (w *treeWriter) scalar(m graphql.Marshaler, nonNull bool) {
 	m.MarshalGQL(&w.b)
 }
 
-func (w *treeWriter) str(s string)        { w.scalar(graphql.MarshalString(s), true) }
-func (w *treeWriter) boolean(v bool)      { w.scalar(graphql.MarshalBoolean(v), true) }
-func (w *treeWriter) id(v models.ID)      { v.MarshalGQL(&w.b) }
-func (w *treeWriter) typename(typ string) { w.str(typ) }
+func (w *treeWriter) str(s string)   { w.scalar(graphql.MarshalString(s), true) }
+func (w *treeWriter) boolean(v bool) { w.scalar(graphql.MarshalBoolean(v), true) }
+func (w *treeWriter) id(v models.ID) { v.MarshalGQL(&w.b) }
 
 func (w *treeWriter) optID(v *models.ID) {
 	if v == nil {
@@ -337,8 +344,6 @@ func (w *treeWriter) unknown() { w.err = errIndirect }
 func (w *treeWriter) channel(p *plan, c *models.Channel) {
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("Channel")
 		case "id":
 			w.id(c.ID)
 		case "name":
@@ -384,8 +389,6 @@ func (w *treeWriter) channel(p *plan, c *models.Channel) {
 func (w *treeWriter) node(p *plan, n *models.ContentNode) {
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("ContentNode")
 		case "id":
 			w.id(n.ID)
 		case "nodeId":
@@ -484,8 +487,6 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 	}
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("ContentNodeConnection")
 		case "totalCount":
 			w.scalar(graphql.MarshalInt(total), true)
 		case "edges":
@@ -496,8 +497,6 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 				}
 				w.object(f.sub, func(e *planField) {
 					switch e.Name {
-					case "__typename":
-						w.typename("ContentNodeEdge")
 					case "cursor":
 						w.str(pg.Cursors[i])
 					case "node":
@@ -511,8 +510,6 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 		case "pageInfo":
 			w.object(f.sub, func(e *planField) {
 				switch e.Name {
-				case "__typename":
-					w.typename("PageInfo")
 				case "hasNextPage":
 					w.boolean(pg.HasNextPage)
 				case "endCursor":
@@ -534,8 +531,6 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 func (w *treeWriter) file(p *plan, file *models.File) {
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("File")
 		case "id":
 			w.id(file.ID)
 		case "nodeId":
@@ -556,8 +551,6 @@ func (w *treeWriter) file(p *plan, file *models.File) {
 			}
 			w.object(f.sub, func(e *planField) {
 				switch e.Name {
-				case "__typename":
-					w.typename("FormatPreset")
 				case "id":
 					w.scalar(graphql.MarshalID(pr.ID), true)
 				case "kind":
@@ -595,8 +588,6 @@ func (w *treeWriter) license(p *plan, l *models.License) {
 	}
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("License")
 		case "id":
 			w.scalar(graphql.MarshalInt(l.ID), true)
 		case "name":
@@ -620,8 +611,6 @@ func (w *treeWriter) language(p *plan, l *models.Language) {
 	}
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "__typename":
-			w.typename("Language")
 		case "id":
 			w.scalar(graphql.MarshalID(l.ID), true)
 		case "name":

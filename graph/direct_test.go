@@ -173,6 +173,7 @@ func allFields(typ string, depth int) string {
 	}
 	slices.Sort(names)
 	var b strings.Builder
+	b.WriteString("__typename ")
 	for _, name := range names {
 		switch sub := directFields[typ][name]; {
 		case sub == "":

@@ -100,7 +100,7 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 }
 
 // nodeFieldColumns are the content_nodes columns each ContentNode field
-// reads, besides those every read has (db.NodeColumns: id, parent, place).
+// reads, besides those every read has (db.ChildrenPages reads id, parent and place).
 // A field not listed (incompleteReasons) may read any column.
 var nodeFieldColumns = map[string][]string{
 	"__typename": nil, "id": nil, "sortOrder": nil, "parent": nil, "channel": {"channel_id"},
