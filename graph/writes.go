@@ -207,8 +207,24 @@ func (r *Resolver) copyNodes(ctx context.Context, in []*models.CopyContentNodeIn
 
 // deleteNodes moves nodes to their channel's trash (Studio's delete), or
 // deletes them for good.
+//
+// The caller and the count are checked before any node is read (apply
+// checks them again), so that a refused call costs no SQL.
 func (r *Resolver) deleteNodes(ctx context.Context, ids []models.ID, permanent bool) ([]models.ID, error) {
+	if _, err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkBatch(len(ids)); err != nil {
+		return nil, err
+	}
 	changes := make([]db.Change, len(ids))
+	var nodes []*models.ContentNode
+	if !permanent {
+		var err error
+		if nodes, err = loadersFrom(ctx).visibleNodes(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	for i, id := range ids {
 		if permanent {
 			changes[i] = db.Change{Type: models.ChangeDeleted, Table: db.TableContentNode, Key: id}
@@ -217,10 +233,8 @@ func (r *Resolver) deleteNodes(ctx context.Context, ids []models.ID, permanent b
 		// The trash of the node's channel; a node the caller cannot see
 		// gets no target, and the move reports it as not found.
 		var trash models.ID
-		if n, err := visibleNode(ctx, id); err != nil {
-			return nil, err
-		} else if n != nil {
-			ca, err := load(ctx, loadersFrom(ctx).Channels, n.ChannelID)
+		if n := nodes[i]; n != nil {
+			ca, err := load(ctx, loadersFrom(ctx).Channels, n.ChannelID) // primed by visibleNodes
 			if err != nil {
 				return nil, err
 			}

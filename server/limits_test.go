@@ -1,34 +1,25 @@
 package server_test
 
 import (
-	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"studio/db"
 	"studio/db/dbtest"
 	"studio/server"
 )
 
-// statementCounter counts every statement a database runs.
-type statementCounter struct{ n atomic.Int64 }
-
-func (c *statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-func (c *statementCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
-
 // TestQueryLimits: a query 50 levels deep, one with 1,000 aliases, one of
 // 20,000 tokens and children(first: 1000) nested four deep are refused with
-// TOO_COMPLEX, running no SQL but the caller's authentication.
+// TOO_COMPLEX, running no SQL but the caller's authentication. The
+// statements are the request's own count (extensions.sqlQueries): a hook
+// added to the database raced with SQLite's checkpoint goroutine, which
+// runs statements of its own, reading bun's hook list (issue 14).
 func TestQueryLimits(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		a := newAPI(t, d, server.Config{})
+		a := newAPI(t, d, server.Config{Debug: true})
 		token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
 		id := dbtest.Channel(t, d, dbtest.User(t, d, "other@example.org", false), "C").ID.String()
 
@@ -45,13 +36,10 @@ func TestQueryLimits(t *testing.T) {
 			"20,000 tokens":        "{ " + strings.Repeat("__typename ", 20000) + "}",
 			"children nested four": wide,
 		}
-		counter := &statementCounter{}
-		d.AddQueryHook(counter)
 		for name, q := range cases {
-			counter.n.Store(0)
 			r := a.call(token, q, nil)
 			require.Equal(t, "TOO_COMPLEX", r.code(), "%s: %+v", name, r.Errors)
-			require.LessOrEqual(t, counter.n.Load(), int64(1), "%s ran SQL beyond authenticating the caller", name)
+			require.LessOrEqual(t, r.Extensions["sqlQueries"], float64(1), "%s ran SQL beyond authenticating the caller", name)
 		}
 		r := a.call(token, wide, nil)
 		require.Greater(t, r.Errors[0].Extensions["cost"], float64(1e12))
