@@ -185,10 +185,13 @@ func (in *ChannelInput) validate() error {
 			return err
 		}
 	}
+	if _, err := models.NormalizeJSON(in.ContentDefaults); err != nil {
+		return models.Errorf(models.CodeBadUserInput, "contentDefaults: %v", err)
+	}
 	if in.Language != nil && *in.Language != "" {
 		l, err := models.LanguageByCode(*in.Language)
 		if err != nil {
-			return models.Errorf(models.CodeBadUserInput, "language %q is not a language code; use one from the languages query, such as en or pt-BR", *in.Language)
+			return models.Errorf(models.CodeBadUserInput, "language: %v", err)
 		}
 		*in.Language = l.ID
 	}

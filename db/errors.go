@@ -3,6 +3,7 @@ package db
 import (
 	"database/sql"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,8 +39,20 @@ func notFound(what string, id models.ID) error {
 	return models.Errorf(models.CodeNotFound, "%s %s does not exist or you cannot see it", what, id)
 }
 
-// limitText refuses text longer than n characters.
+// conflictError is what the client hears of a statement the database
+// refused because of the change's data (a constraint, a value it cannot
+// store): the code and a generic message. The database's own text names
+// tables, columns and values, so it goes to the log only.
+func conflictError(err error) error {
+	slog.Warn("db: a change was refused by the database", "err", err)
+	return models.Errorf(models.CodeBadUserInput, "the change conflicts with the data already stored, or holds a value the database cannot store; check its values (details are in the server log)")
+}
+
+// limitText refuses text longer than n characters, or with a NUL character.
 func limitText(field, s string, n int) error {
+	if err := models.ValidateText(field, s); err != nil {
+		return err
+	}
 	if len([]rune(s)) > n {
 		return models.Errorf(models.CodeBadUserInput, "%s is longer than %d characters; shorten it", field, n)
 	}

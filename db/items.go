@@ -94,6 +94,9 @@ func setItemFields(it *models.AssessmentItem, fields map[string]any, creating bo
 			if !ok {
 				return badField(k, "must be a list, not %s", kindOf(v))
 			}
+			if _, err := models.NormalizeJSON(l); err != nil {
+				return badField(k, "%v", err)
+			}
 			if k == "answers" {
 				it.Answers = l
 			} else {

@@ -81,6 +81,7 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("db: migrations: %w", err)
 	}
+	d.addRepairMigration(ms)
 	return migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
 

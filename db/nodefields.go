@@ -223,12 +223,21 @@ func (e *nodeEdit) setPath(field, path string, v any) error {
 		if *dst == nil {
 			*dst = map[string]any{}
 		}
+		if err := models.ValidateText("", path); err != nil {
+			return badField(field, "a key: %v", err)
+		}
+		if _, err := models.NormalizeJSON(v); err != nil {
+			return badField(field+"."+path, "%v", err)
+		}
 		if err := models.SetPath(*dst, path, v); err != nil {
 			return badField(field+"."+path, "%v", err)
 		}
 	case labelMap(n, field) != nil:
 		if v != nil && v != true {
 			return badField(field+"."+path, "a label is set with true and removed with null")
+		}
+		if err := checkLabel(field, path, v); err != nil {
+			return err
 		}
 		m := labelMap(n, field)
 		if *m == nil {
@@ -249,11 +258,17 @@ func (e *nodeEdit) setPath(field, path string, v any) error {
 func (e *nodeEdit) tag(name string, v any) error {
 	switch v {
 	case nil, false:
+		if err := models.ValidateText("tag", name); err != nil {
+			return badField("tags", "%v", err)
+		}
 		e.removeTags = append(e.removeTags, name)
 		return nil
 	case true:
 		if err := models.ValidateTag(name); err != nil {
 			return badField("tags", "%v", err)
+		}
+		if err := models.ValidateTagCount(len(e.addTags) + 1); err != nil {
+			return badField("tags", "%v", err) // before the whole list is read
 		}
 		e.addTags = append(e.addTags, strings.TrimSpace(name))
 		return nil
@@ -266,6 +281,21 @@ func checkLabels(field string, obj map[string]any) error {
 		if v != nil && v != true {
 			return badField(field+"."+k, "a label is set with true and removed with null")
 		}
+		if err := checkLabel(field, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLabel refuses setting a label id le-utils does not list; removing
+// one (null) is always allowed, so stale ids can be cleaned up.
+func checkLabel(field, id string, v any) error {
+	if v == nil {
+		return nil
+	}
+	if err := models.ValidateLabel(field, id); err != nil {
+		return badField(field+"."+id, "%v", err)
 	}
 	return nil
 }
@@ -275,12 +305,15 @@ func stringValue(field string, v any) (string, error) {
 	case nil:
 		return "", nil
 	case string:
+		if err := models.ValidateText("", s); err != nil {
+			return "", badField(field, "%v", err)
+		}
 		return s, nil
 	}
 	return "", badField(field, "must be a string, not %s", kindOf(v))
 }
 
-// languageValue reads a language code, canonical ("pt-BR"); "" for none.
+// languageValue reads a language code, as le-utils spells it ("pt-BR"); "" for none.
 func languageValue(field string, v any) (string, error) {
 	s, err := stringValue(field, v)
 	if err != nil || s == "" {
@@ -288,7 +321,7 @@ func languageValue(field string, v any) (string, error) {
 	}
 	l, err := models.LanguageByCode(s)
 	if err != nil {
-		return "", badField(field, "%q is not a language code; use one from the languages query, such as en or pt-BR", s)
+		return "", badField(field, "%v", err)
 	}
 	return l.ID, nil
 }
@@ -298,6 +331,11 @@ func objectValue(field string, v any) (map[string]any, error) {
 	case nil:
 		return map[string]any{}, nil
 	case map[string]any:
+		// The JSON scalar checks clients' JSON; this keeps every other way in
+		// from storing what cannot be read back.
+		if _, err := models.NormalizeJSON(m); err != nil {
+			return nil, badField(field, "%v", err)
+		}
 		return m, nil
 	}
 	return nil, badField(field, "must be a JSON object, not %s", kindOf(v))

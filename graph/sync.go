@@ -2,7 +2,13 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"studio/db"
 	"studio/models"
@@ -19,34 +25,50 @@ func (r *Resolver) applyChanges(ctx context.Context, in []*models.ChangeInput, a
 	if err := checkBatch(len(in)); err != nil {
 		return nil, err
 	}
-	changes := make([]db.Change, len(in))
+	changes := make([]db.Change, 0, len(in))
+	// A change whose obj or mods is not an object is refused on its own
+	// (the whole batch when atomic); inputIndex[k] is changes[k]'s index in in.
+	var refused []*models.ChangeError
+	inputIndex := make([]int, 0, len(in))
 	for i, c := range in {
 		obj, err := jsonObject("obj", c.Obj)
-		if err != nil {
-			return nil, itemError(i, err)
+		var mods map[string]any
+		if err == nil {
+			mods, err = jsonObject("mods", c.Mods)
 		}
-		mods, err := jsonObject("mods", c.Mods)
 		if err != nil {
-			return nil, itemError(i, err)
+			if atomic {
+				return nil, itemError(i, err)
+			}
+			refused = append(refused, &models.ChangeError{Index: i, ClientRev: c.ClientRev, Code: string(models.CodeOf(err)), Message: err.Error()})
+			continue
 		}
-		changes[i] = db.Change{Type: c.Type, Table: c.Table, Key: c.Key, ChannelID: c.ChannelID, Obj: obj, Mods: mods,
+		ch := db.Change{Type: c.Type, Table: c.Table, Key: c.Key, ChannelID: c.ChannelID, Obj: obj, Mods: mods,
 			Target: c.Target, Position: position(c.Position), FromKey: c.FromKey, ExcludedDescendants: c.ExcludedDescendants}
 		if c.ClientRev != nil {
 			rev := int64(*c.ClientRev)
-			changes[i].ClientRev = &rev
+			ch.ClientRev = &rev
+		}
+		changes = append(changes, ch)
+		inputIndex = append(inputIndex, i)
+	}
+	res := &db.Result{}
+	if len(changes) > 0 {
+		res, err = r.DB.Apply(ctx, u, changes, atomic)
+		loadersFrom(ctx).forget()
+		if res == nil {
+			return nil, err
 		}
 	}
-	res, err := r.DB.Apply(ctx, u, changes, atomic)
-	loadersFrom(ctx).forget()
-	if res == nil {
-		return nil, err
-	}
 	// Refused atomically, the batch is still reported change by change.
-	out := &models.SyncResult{Allowed: []*models.AllowedChange{}, Disallowed: changeErrors(res.Disallowed),
-		Errors: changeErrors(res.Errors), Changes: res.Generated}
+	out := &models.SyncResult{Allowed: []*models.AllowedChange{}, Disallowed: changeErrors(res.Disallowed, inputIndex),
+		Errors: mergeChangeErrors(changeErrors(res.Errors, inputIndex), refused), Changes: res.Generated}
+	if out.Changes == nil {
+		out.Changes = []*models.Change{}
+	}
 	if err == nil {
 		for _, a := range res.Applied {
-			out.Allowed = append(out.Allowed, &models.AllowedChange{Index: a.Index, ClientRev: intPtr(a.ClientRev), ServerRev: int(a.ServerRev)})
+			out.Allowed = append(out.Allowed, &models.AllowedChange{Index: inputIndex[a.Index], ClientRev: intPtr(a.ClientRev), ServerRev: int(a.ServerRev)})
 		}
 	} else {
 		out.Changes = []*models.Change{}
@@ -54,15 +76,24 @@ func (r *Resolver) applyChanges(ctx context.Context, in []*models.ChangeInput, a
 	return out, nil
 }
 
+// mergeChangeErrors merges two lists of change errors, each in index order, into one.
+func mergeChangeErrors(a, b []*models.ChangeError) []*models.ChangeError {
+	out := append(a, b...)
+	slices.SortStableFunc(out, func(x, y *models.ChangeError) int { return x.Index - y.Index })
+	return out
+}
+
 func itemError(i int, err error) error {
 	return &models.Error{Code: models.CodeBadUserInput, Message: err.Error(),
 		Items: []models.ItemError{{Index: i, Message: err.Error()}}}
 }
 
-func changeErrors(ces []db.ChangeError) []*models.ChangeError {
+// changeErrors converts the db's errors, whose indexes count the changes
+// applied, to the API's, whose indexes count the input (inputIndex).
+func changeErrors(ces []db.ChangeError, inputIndex []int) []*models.ChangeError {
 	out := make([]*models.ChangeError, len(ces))
 	for i, ce := range ces {
-		out[i] = &models.ChangeError{Index: ce.Index, ClientRev: intPtr(ce.ClientRev), Code: string(ce.Code), Message: ce.Message}
+		out[i] = &models.ChangeError{Index: inputIndex[ce.Index], ClientRev: intPtr(ce.ClientRev), Code: string(ce.Code), Message: ce.Message}
 		if ce.Field != "" {
 			out[i].Field = &ce.Field
 		}
@@ -81,15 +112,44 @@ func intPtr(v *int64) *int {
 // feedAccess checks the caller may read a channel's change log: members and admins.
 func feedAccess(ctx context.Context, channelID models.ID) error {
 	ca, err := load(ctx, loadersFrom(ctx).Channels, channelID)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	return feedAccessOf(ca, channelID)
+}
+
+func feedAccessOf(ca db.ChannelAccess, channelID models.ID) error {
+	switch {
 	case !ca.Access.CanView():
 		return models.Errorf(models.CodeNotFound, "channel %s does not exist or you cannot see it", channelID)
 	case ca.Access < db.ViewAccess:
 		return models.Errorf(models.CodeForbidden, "only members of channel %s may read its changes", channelID)
 	}
 	return nil
+}
+
+// feedAccessNow asks the database again, past the operation's loaders,
+// whether the caller may still read a channel's log: a live subscription
+// outlasts the membership it started with.
+func (r *Resolver) feedAccessNow(ctx context.Context, channelID models.ID) error {
+	got, err := r.DB.ChannelsByID(ctx, userFrom(ctx), []models.ID{channelID})
+	if err != nil {
+		return err
+	}
+	return feedAccessOf(got[channelID], channelID)
+}
+
+// endSubscription tells a websocket subscriber why its subscription ends;
+// over SSE the stream just ends. Only refusals are sent: other errors
+// (a cancelled context, a lost database) end it silently, and the client
+// resubscribes.
+func endSubscription(ctx context.Context, field string, err error) {
+	var me *models.Error
+	if wsConnFrom(ctx) == nil || !errors.As(err, &me) {
+		return
+	}
+	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: me.Message, Path: ast.Path{ast.PathName(field)},
+		Extensions: map[string]any{"code": string(me.Code)}})
 }
 
 func (r *Resolver) changes(ctx context.Context, channelID models.ID, since int, first *int) (*models.ChangePage, error) {
@@ -145,6 +205,16 @@ func (r *Resolver) channelChanges(ctx context.Context, channelID models.ID, sinc
 			cs, err := r.DB.ChangesSince(ctx, channelID, last, maxChangesPage)
 			if err != nil {
 				return // the context ended, or the database is gone: the client resubscribes
+			}
+			// Access is checked after the read, so what was read committed
+			// while the caller could still see it: a removed member gets
+			// nothing more, not even the change that removed them. One
+			// statement per read that found changes.
+			if len(cs) > 0 {
+				if err := r.feedAccessNow(ctx, channelID); err != nil {
+					endSubscription(ctx, "channelChanges", err)
+					return
+				}
 			}
 			for _, c := range cs {
 				select {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/riverqueue/river"
@@ -52,8 +53,10 @@ func FromRow(row *rivertype.JobRow, last *models.JobEvent) *models.Job {
 			j.ChannelID, j.Draft = &args.ChannelID, args.Draft
 		}
 	}
-	if n := len(row.Errors); n > 0 {
-		msg := row.Errors[n-1].Error
+	if len(row.Errors) > 0 {
+		// River keeps the raw error text, driver details and all; the
+		// job's own event below has the text meant for clients.
+		msg := internalJobError
 		j.Error = &msg
 	}
 	if last != nil {
@@ -75,6 +78,20 @@ func FromRow(row *rivertype.JobRow, last *models.JobEvent) *models.Job {
 		j.Progress = 0
 	}
 	return j
+}
+
+// internalJobError is what clients read of a job's failure that has no
+// message meant for them; the details are in the server log.
+const internalJobError = "internal error; it has been logged"
+
+// clientError is the text of a job's failure as clients may read it: the
+// message of a models.Error (written for them), a generic text otherwise.
+func clientError(err error) string {
+	var me *models.Error
+	if errors.As(err, &me) && me.Message != "" {
+		return me.Message
+	}
+	return internalJobError
 }
 
 // WithEvent is job j as of event ev: its state, progress and error then.

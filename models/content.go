@@ -19,9 +19,41 @@ import (
 // MaxTagLength is the longest tag name Studio accepts, in characters.
 const MaxTagLength = 30
 
-// ValidateTag checks a tag name: not blank and at most MaxTagLength
-// characters (runes, not bytes).
+// MaxTags is the most tags a node may have. Studio sets no limit; a
+// hundred is far more than any real node uses, and keeps one change from
+// writing a hundred thousand rows.
+const MaxTags = 100
+
+// NULMessage says why text with a NUL character is refused: PostgreSQL
+// cannot store it in text or JSON, and SQL built around it breaks.
+const NULMessage = "text may not contain the NUL character (U+0000); remove it"
+
+// ValidateText checks text from a client that is stored as it is (titles,
+// descriptions, tags, questions...): it must not contain a NUL character.
+func ValidateText(field, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		if field == "" {
+			return Errorf(CodeBadUserInput, "%s", NULMessage)
+		}
+		return Errorf(CodeBadUserInput, "%s: %s", field, NULMessage)
+	}
+	return nil
+}
+
+// ValidateTagCount checks how many tags a node would have.
+func ValidateTagCount(n int) error {
+	if n > MaxTags {
+		return Errorf(CodeBadUserInput, "a node may have at most %d tags, and this change would give it %d; remove some", MaxTags, n)
+	}
+	return nil
+}
+
+// ValidateTag checks a tag name: not blank, at most MaxTagLength
+// characters (runes, not bytes), and no NUL character.
 func ValidateTag(tag string) error {
+	if err := ValidateText("tag", tag); err != nil {
+		return err
+	}
 	if strings.TrimSpace(tag) == "" {
 		return Errorf(CodeBadUserInput, "a tag must not be blank; give it a name")
 	}
