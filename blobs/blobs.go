@@ -153,6 +153,18 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	return ok, nil
 }
 
+// Written says when the blob under key was last written, or ErrNotFound.
+func (s *Store) Written(ctx context.Context, key string) (time.Time, error) {
+	a, err := s.bucket.Attributes(ctx, key)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("blobs: %s: %w", key, err)
+	}
+	return a.ModTime, nil
+}
+
 // Open returns a reader of the blob under key; it seeks, for byte ranges.
 func (s *Store) Open(ctx context.Context, key string) (*blob.Reader, error) {
 	r, err := s.bucket.NewReader(ctx, key, nil)

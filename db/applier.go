@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,6 +30,11 @@ type applier struct {
 	nodes    map[models.ID]*models.ContentNode
 	siblings map[models.ID]*siblings
 
+	// copyMaps says the temporary tables of copies are ready in this
+	// transaction; copies numbers the copies made, which share them.
+	copyMaps bool
+	copies   int
+
 	// outcomes of the group being applied, one per change.
 	outcomes []outcome
 	// log holds the entries of applied changes, in order, until flush.
@@ -48,6 +54,7 @@ func newApplier(d *DB, tx bun.Tx, u *models.User, atomic bool) *applier {
 // forget drops what the applier cached, after a savepoint rollback undid it.
 func (a *applier) forget() {
 	a.channels, a.viewed, a.nodes, a.siblings = nil, nil, nil, nil
+	a.copyMaps = false
 }
 
 // isConstraint reports an SQLite constraint violation.
@@ -60,6 +67,10 @@ func isConstraint(err error) bool {
 // edit it. Writers of one channel serialise on this lock (PostgreSQL's row
 // lock; SQLite's single writer), so tree operations never interleave.
 //
+// Access is decided before the lock is taken: someone who may not edit the
+// channel must not hold up its editors. On PostgreSQL access is decided
+// again under the lock, as it may have changed meanwhile.
+//
 // What was read before the lock may have changed while waiting for it, so
 // taking a new lock forgets every cached node: all that is cached was read
 // under the locks held.
@@ -67,10 +78,29 @@ func (a *applier) editChannel(ctx context.Context, id models.ID) (*ChannelAccess
 	if ca, ok := a.channels[id]; ok {
 		return ca, nil
 	}
+	ca, err := a.editAccess(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
 	a.nodes, a.siblings = nil, nil
+	if a.d.Kind == Postgres {
+		if ca, err = a.editAccess(ctx, id, true); err != nil {
+			return nil, err
+		}
+	}
+	if a.channels == nil {
+		a.channels = map[models.ID]*ChannelAccess{}
+	}
+	a.channels[id] = ca
+	return ca, nil
+}
+
+// editAccess reads a channel, with its row locked if lock, and refuses it
+// unless the caller may edit it.
+func (a *applier) editAccess(ctx context.Context, id models.ID, lock bool) (*ChannelAccess, error) {
 	var rows []channelRow
 	q := a.d.selectChannels(a.tx, a.u, &rows).Where("c.id = ?", id)
-	if a.d.Kind == Postgres {
+	if lock {
 		q = q.For("UPDATE OF c")
 	}
 	if err := q.Scan(ctx); err != nil {
@@ -86,11 +116,66 @@ func (a *applier) editChannel(ctx context.Context, id models.ID) (*ChannelAccess
 	case !ca.Access.CanEdit():
 		return nil, disallow(models.Errorf(models.CodeForbidden, "you may view channel %s but not edit it", id))
 	}
-	if a.channels == nil {
-		a.channels = map[models.ID]*ChannelAccess{}
-	}
-	a.channels[id] = &ca
 	return &ca, nil
+}
+
+// lockChannels takes the locks of the channels of nodes, in the order of
+// their ids, so that two writers of the same channels never wait for each
+// other in a circle (a deadlock). Refusals are left for each change to
+// report; only an error that ends the batch is returned. Nodes are read again
+// under the locks, and so are the extra ones, in one statement.
+func (a *applier) lockChannels(ctx context.Context, nodes []models.ID, extra ...models.ID) error {
+	if err := a.loadNodes(ctx, nodes); err != nil {
+		return err
+	}
+	var ids []models.ID
+	seen := map[models.ID]bool{}
+	for _, id := range nodes {
+		if n, ok := a.nodes[id]; ok && !seen[n.ChannelID] {
+			if _, held := a.channels[n.ChannelID]; !held {
+				ids = append(ids, n.ChannelID)
+			}
+			seen[n.ChannelID] = true
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	for _, id := range ids {
+		if _, err := a.editChannel(ctx, id); err != nil && !isDisallowed(err) {
+			return err
+		}
+	}
+	return a.loadNodes(ctx, append(append([]models.ID(nil), nodes...), extra...))
+}
+
+// lockBatch takes, before a batch of several changes runs, the locks of the
+// channels of the nodes its node changes write to (keys, targets and
+// parents), in the order of their ids, as lockChannels does for one change:
+// batches that write to the same channels, in whatever order, then take
+// their locks in the same order and do not deadlock. Changes that reach
+// further channels (through a file's or a question's node) lock them when
+// they meet them; retryTx retries the rare deadlock that is left.
+func (a *applier) lockBatch(ctx context.Context, changes []Change) error {
+	if len(changes) < 2 {
+		return nil
+	}
+	var ids []models.ID
+	for _, c := range changes {
+		if c.Table != TableContentNode {
+			continue
+		}
+		if id, err := keyID(c.Key); err == nil {
+			ids = append(ids, id) // for a created node, whether the id is taken
+		}
+		if c.Target != nil {
+			ids = append(ids, *c.Target)
+		} else if p, err := idValue("parent", c.Obj["parent"]); err == nil {
+			ids = append(ids, p)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return a.lockChannels(ctx, ids)
 }
 
 // viewChannel loads a channel the caller only reads from, such as a copy's source.
@@ -210,6 +295,18 @@ func (a *applier) generate(k int, table string, key any, mods map[string]any) {
 		ChannelID: &ch, CreatedByID: &a.u.ID, Table: table, Type: models.ChangeUpdated,
 		Key: key, Payload: map[string]any{"mods": mods},
 	})
+}
+
+// alsoLog logs the k-th change of the group in a second channel too, for a
+// change that takes something from one channel to another (a move, a file),
+// so that the clients of both hear of it and both are woken. The second
+// entry is the server's: it carries no client rev, so that each of a
+// client's changes is logged once under its rev.
+func (a *applier) alsoLog(k int, c Change, channel models.ID) {
+	e := a.logEntry(c, channel)
+	e.ClientRev = nil
+	a.outcomes[k].generated = append(a.outcomes[k].generated, e)
+	a.written[channel] = true
 }
 
 // logEntry is the change-log entry of an applied change.

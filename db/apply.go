@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -125,22 +126,41 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 var errRollback = errors.New("db: roll back")
 
 // retryTx runs fn in a transaction, again when PostgreSQL chose it as a
-// deadlock victim or it failed to serialise: writers of several channels
-// lock them as they meet them, so two may meet in opposite orders.
+// deadlock victim or it failed to serialise: a change locks the channels it
+// needs in a fixed order, but a batch's changes lock theirs one after the
+// other, so two batches may still meet in opposite orders. The pause before
+// each attempt is random, so that two victims do not meet again in step.
 func (d *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		err := d.InTx(ctx, fn)
-		var pgErr *pgconn.PgError
-		if attempt < 4 && errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
-			time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
-			continue
+		if attempt == maxAttempts || !isRetryable(err) {
+			return err
 		}
-		return err
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1+rand.IntN(10*attempt)) * time.Millisecond):
+		}
 	}
+}
+
+// maxAttempts bounds the attempts of a transaction that deadlocks.
+const maxAttempts = 8
+
+// isRetryable says whether a transaction failed only because of others
+// running beside it: a deadlock (40P01) or a serialisation failure (40001).
+// "current transaction is aborted" (25P02) is not: it follows an earlier
+// error that was not passed on, a bug to fix where it was dropped.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 	res := &Result{}
+	if err := a.lockBatch(ctx, changes); err != nil {
+		return nil, err
+	}
 	for i := 0; i < len(changes); {
 		j := groupEnd(changes, i)
 		errs, outs, err := a.applyGroup(ctx, changes[i:j])
@@ -370,7 +390,7 @@ func (a *applier) classify(err error) error {
 		return err
 	case isStatementError(err):
 		a.stmtFailed = true // the savepoint must be rolled back
-		return models.Errorf(models.CodeBadUserInput, "the change conflicts with the data: %v", err)
+		return conflictError(err)
 	}
 	a.fatal = err
 	return err

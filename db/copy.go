@@ -116,6 +116,11 @@ const copiedColumns = `content_id, kind, title, description, author, aggregator,
 // ids chain to src; they are changed and unpublished; frozen marks a copy
 // by someone who cannot edit the source.
 func (a *applier) copyTree(ctx context.Context, src, newID models.ID, parent *models.ContentNode, order float64, frozen bool, excluded []models.ID) error {
+	if err := a.makeCopyMaps(ctx); err != nil {
+		return err
+	}
+	a.copies++
+	n := a.copies
 	newIDExpr := "gen_random_uuid()"
 	if a.d.Kind == SQLite {
 		newIDExpr = "lower(hex(randomblob(16)))"
@@ -129,16 +134,16 @@ func (a *applier) copyTree(ctx context.Context, src, newID models.ID, parent *mo
 		sql  string
 		args []any
 	}{
-		{"map nodes", `CREATE TEMP TABLE copy_nodes AS
+		{"map nodes", `INSERT INTO copy_nodes (copy_no, old_id, depth, new_id, new_node_id)
 			WITH RECURSIVE sub (id, depth) AS (
 				SELECT CAST(? AS ` + a.d.idType() + `), 0
 				UNION ALL
 				SELECT c.id, sub.depth + 1 FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id ` + skip + `
 			)
-			SELECT sub.id AS old_id, sub.depth AS depth,
-				CASE WHEN sub.depth = 0 THEN CAST(? AS ` + a.d.idType() + `) ELSE ` + newIDExpr + ` END AS new_id,
-				` + newIDExpr + ` AS new_node_id
-			FROM sub`, []any{src, newID}},
+			SELECT ?, sub.id, sub.depth,
+				CASE WHEN sub.depth = 0 THEN CAST(? AS ` + a.d.idType() + `) ELSE ` + newIDExpr + ` END,
+				` + newIDExpr + `
+			FROM sub`, []any{src, n, newID}},
 		{"copy nodes", `INSERT INTO content_nodes (id, channel_id, root_id, parent_id, sort_order, node_id, ` + copiedColumns + `,
 				changed, published, freeze_authoring_data, source_channel_id, source_node_id, original_channel_id,
 				original_source_node_id, created_at, modified_at, created_by_id, modified_by_id)
@@ -147,34 +152,71 @@ func (a *applier) copyTree(ctx context.Context, src, newID models.ID, parent *mo
 				?, ?, (s.freeze_authoring_data OR ?), s.channel_id, s.node_id, COALESCE(s.original_channel_id, s.channel_id),
 				COALESCE(s.original_source_node_id, s.node_id), ?, ?, ?, ?
 			FROM copy_nodes AS m JOIN content_nodes AS s ON s.id = m.old_id
-			LEFT JOIN copy_nodes AS pm ON pm.old_id = s.parent_id`,
-			[]any{parent.ChannelID, parent.RootID, parent.ID, order, true, false, frozen, a.now, a.now, a.u.ID, a.u.ID}},
-		{"map questions", `CREATE TEMP TABLE copy_items AS
-			SELECT ai.id AS old_id, ` + newIDExpr + ` AS new_id, m.new_id AS node_id
-			FROM assessment_items AS ai JOIN copy_nodes AS m ON ai.node_id = m.old_id`, nil},
+			LEFT JOIN copy_nodes AS pm ON pm.copy_no = m.copy_no AND pm.old_id = s.parent_id
+			WHERE m.copy_no = ?`,
+			[]any{parent.ChannelID, parent.RootID, parent.ID, order, true, false, frozen, a.now, a.now, a.u.ID, a.u.ID, n}},
+		{"map questions", `INSERT INTO copy_items (copy_no, old_id, new_id, node_id)
+			SELECT m.copy_no, ai.id, ` + newIDExpr + `, m.new_id
+			FROM assessment_items AS ai JOIN copy_nodes AS m ON ai.node_id = m.old_id
+			WHERE m.copy_no = ?`, []any{n}},
 		{"copy questions", `INSERT INTO assessment_items (id, node_id, assessment_id, type, question, answers, hints,
 				raw_data, sort_order, randomize, source_url, created_at, modified_at)
 			SELECT ci.new_id, ci.node_id, ai.assessment_id, ai.type, ai.question, ai.answers, ai.hints,
 				ai.raw_data, ai.sort_order, ai.randomize, ai.source_url, ?, ?
-			FROM copy_items AS ci JOIN assessment_items AS ai ON ai.id = ci.old_id`, []any{a.now, a.now}},
+			FROM copy_items AS ci JOIN assessment_items AS ai ON ai.id = ci.old_id
+			WHERE ci.copy_no = ?`, []any{a.now, a.now, n}},
 		{"copy files", `INSERT INTO files (id, node_id, assessment_item_id, checksum, size, extension, preset,
 				language, duration, original_filename, source_url, uploaded_by_id, created_at, modified_at)
 			SELECT ` + newIDExpr + `, m.new_id, NULL, ` + prefixed("f.", fileColumns) + `, ?, ?
-			FROM files AS f JOIN copy_nodes AS m ON f.node_id = m.old_id`, []any{a.now, a.now}},
+			FROM files AS f JOIN copy_nodes AS m ON f.node_id = m.old_id
+			WHERE m.copy_no = ?`, []any{a.now, a.now, n}},
 		{"copy question files", `INSERT INTO files (id, node_id, assessment_item_id, checksum, size, extension, preset,
 				language, duration, original_filename, source_url, uploaded_by_id, created_at, modified_at)
 			SELECT ` + newIDExpr + `, NULL, ci.new_id, ` + prefixed("f.", fileColumns) + `, ?, ?
-			FROM files AS f JOIN copy_items AS ci ON f.assessment_item_id = ci.old_id`, []any{a.now, a.now}},
+			FROM files AS f JOIN copy_items AS ci ON f.assessment_item_id = ci.old_id
+			WHERE ci.copy_no = ?`, []any{a.now, a.now, n}},
 		{"copy tags", `INSERT INTO content_tags (node_id, name)
-			SELECT m.new_id, t.name FROM content_tags AS t JOIN copy_nodes AS m ON t.node_id = m.old_id`, nil},
-		{"drop maps", `DROP TABLE copy_nodes`, nil},
-		{"drop maps", `DROP TABLE copy_items`, nil},
+			SELECT m.new_id, t.name FROM content_tags AS t JOIN copy_nodes AS m ON t.node_id = m.old_id
+			WHERE m.copy_no = ?`, []any{n}},
 	}
 	for _, st := range steps {
 		if _, err := a.tx.NewRaw(st.sql, st.args...).Exec(ctx); err != nil {
 			return fmt.Errorf("db: copy: %s: %w", st.what, err)
 		}
 	}
+	return nil
+}
+
+// makeCopyMaps makes the temporary tables that map copied nodes and
+// questions to their copies, once a transaction: every copy of a batch
+// shares them, its rows told apart by the copy's number. Making and
+// dropping two tables a copy made a batch of 1,000 copies slow on
+// PostgreSQL, where each is a write to the catalog. PostgreSQL drops them
+// at commit; SQLite keeps them with the connection, so they are emptied
+// before a transaction's first copy. (After a savepoint rollback they may be
+// there or not, hence IF NOT EXISTS.)
+func (a *applier) makeCopyMaps(ctx context.Context) error {
+	if a.copyMaps {
+		return nil
+	}
+	id, onCommit := a.d.idType(), " ON COMMIT DROP"
+	if a.d.Kind == SQLite {
+		onCommit = ""
+	}
+	for _, st := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS copy_nodes (copy_no integer NOT NULL, old_id ` + id + ` NOT NULL,
+			depth integer NOT NULL, new_id ` + id + ` NOT NULL, new_node_id ` + id + ` NOT NULL,
+			PRIMARY KEY (copy_no, old_id))` + onCommit,
+		`CREATE TEMP TABLE IF NOT EXISTS copy_items (copy_no integer NOT NULL, old_id ` + id + ` NOT NULL,
+			new_id ` + id + ` NOT NULL, node_id ` + id + ` NOT NULL, PRIMARY KEY (copy_no, old_id))` + onCommit,
+		`DELETE FROM copy_nodes`,
+		`DELETE FROM copy_items`,
+	} {
+		if _, err := a.tx.ExecContext(ctx, st); err != nil {
+			return fmt.Errorf("db: copy: make maps: %w", err)
+		}
+	}
+	a.copyMaps = true
 	return nil
 }
 

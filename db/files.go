@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+
+	"github.com/uptrace/bun"
 
 	"studio/models"
 )
@@ -136,6 +139,9 @@ func (a *applier) updateFile(ctx context.Context, c Change) error {
 	if from != nil && (to == nil || from.ID != to.ID) {
 		if a.outcomes[0].channel.IsZero() {
 			a.outcomes[0].channel = from.ChannelID
+		} else if a.outcomes[0].channel != from.ChannelID {
+			// Taken to another channel: the source's log says it left.
+			a.alsoLog(0, c, from.ChannelID)
 		}
 		return a.filesChanged(ctx, from, p)
 	}
@@ -168,4 +174,58 @@ func (a *applier) filesChanged(ctx context.Context, n *models.ContentNode, p mod
 		return a.saveEdits(ctx, []*nodeEdit{{n: n, fieldsChanged: []string{"files"}}})
 	}
 	return a.contentChanged(ctx, n)
+}
+
+// Blobs are shared by checksum and stored before the file rows that name
+// them commit (an upload stores its bytes in its transaction; a publish
+// writes exercises' archives long before it records them), while the blob
+// collector deletes blobs no row names. lockBlob is the lock that makes the
+// two exclusive: a writer holds it from storing (or finding) a blob until its
+// rows commit, and the collector holds it while it checks the rows and
+// deletes. So the collector sees a writer's rows, or the writer finds no blob
+// and stores it again. On SQLite every write transaction holds the database's
+// one write lock already.
+func (d *DB) lockBlob(ctx context.Context, tx bun.IDB, checksum string) error {
+	if d.Kind != Postgres {
+		return nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte("studio blob " + checksum))
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
+		return fmt.Errorf("db: lock blob: %w", err)
+	}
+	return nil
+}
+
+// WithBlob runs fn, which stores the blob of checksum, holding the blob's
+// lock (see lockBlob), for writers whose rows commit later.
+func (d *DB) WithBlob(ctx context.Context, checksum string, fn func(ctx context.Context) error) error {
+	return d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := d.lockBlob(ctx, tx, checksum); err != nil {
+			return err
+		}
+		return fn(ctx)
+	})
+}
+
+// DeleteUnusedBlob runs del, holding the blob's lock (see lockBlob), unless
+// a file names checksum. del deletes the blob, or declines (a writer stored
+// it again meanwhile); DeleteUnusedBlob says whether it was deleted.
+func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx context.Context) (bool, error)) (bool, error) {
+	deleted := false
+	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := d.lockBlob(ctx, tx, checksum); err != nil {
+			return err
+		}
+		used, err := tx.NewSelect().Model((*models.File)(nil)).Where("f.checksum = ?", checksum).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("db: checksum in use: %w", err)
+		}
+		if used {
+			return nil
+		}
+		deleted, err = del(ctx)
+		return err
+	})
+	return deleted, err
 }

@@ -23,21 +23,11 @@ func (a *applier) createNodes(ctx context.Context, cs []Change) []error {
 			refs = append(refs, p)
 		}
 	}
-	// Lock the parents' channels first, then read parents and taken keys
-	// under the locks, in one statement. A parent that fails here (or is
-	// created by this batch) is reported or found by its own change below.
-	if err := a.loadNodes(ctx, refs); err != nil {
-		a.fatal = err
-		return errs
-	}
-	for _, id := range refs {
-		if n, ok := a.nodes[id]; ok {
-			if _, err := a.editChannel(ctx, n.ChannelID); err != nil && a.fatal != nil {
-				return errs
-			}
-		}
-	}
-	if err := a.loadNodes(ctx, append(refs, keys...)); err != nil {
+	// Lock the parents' channels first (in a fixed order), then read parents
+	// and taken keys under the locks, in one statement. A parent that is
+	// refused here (or is created by this batch) is reported or found by its
+	// own change below.
+	if err := a.lockChannels(ctx, refs, keys...); err != nil {
 		a.fatal = err
 		return errs
 	}
@@ -248,21 +238,9 @@ func (a *applier) updateNodes(ctx context.Context, cs []Change) []error {
 			ids = append(ids, id)
 		}
 	}
-	// Lock the nodes' channels, then read the nodes under the locks.
-	if err := a.loadNodes(ctx, ids); err != nil {
-		a.fatal = err
-		return errs
-	}
-	channels := map[models.ID]bool{}
-	for _, id := range ids {
-		if n, ok := a.nodes[id]; ok {
-			channels[n.ChannelID] = true
-		}
-	}
-	for ch := range channels {
-		_, _ = a.editChannel(ctx, ch) // refusals are reported change by change below
-	}
-	if err := a.loadNodes(ctx, ids); err != nil {
+	// Lock the nodes' channels (in a fixed order), then read the nodes under
+	// the locks. Refusals are reported change by change below.
+	if err := a.lockChannels(ctx, ids); err != nil {
 		a.fatal = err
 		return errs
 	}
@@ -274,6 +252,11 @@ func (a *applier) updateNodes(ctx context.Context, cs []Change) []error {
 			continue
 		}
 		edits = append(edits, e)
+	}
+	edits, err := a.dropTooManyTags(ctx, cs, edits, errs)
+	if err != nil {
+		a.fatal = err
+		return errs
 	}
 	if err := a.saveEdits(ctx, edits); err != nil {
 		for k := range errs {
@@ -436,6 +419,13 @@ func (a *applier) contentOf(ctx context.Context, ids []models.ID) (map[models.ID
 // moveNode applies a MOVED contentnode change: the node (with its subtree)
 // goes to position relative to target, in any tree the caller may edit.
 func (a *applier) moveNode(ctx context.Context, c Change) error {
+	if id, err := keyID(c.Key); err == nil && c.Target != nil {
+		// A move across channels locks both, in a fixed order: two moves
+		// in opposite directions would otherwise deadlock.
+		if err := a.lockChannels(ctx, []models.ID{id, *c.Target}); err != nil {
+			return err
+		}
+	}
 	n, err := a.keyNode(ctx, 0, c)
 	if err != nil {
 		return err
@@ -485,7 +475,10 @@ func (a *applier) moveNode(ctx context.Context, c Change) error {
 		return fmt.Errorf("db: move node: %w", err)
 	}
 	n.ParentID, n.SortOrder, n.Changed, n.ModifiedAt, n.ModifiedByID = &parent.ID, order, true, a.now, &a.u.ID
-	a.written[parent.ChannelID] = true
+	if source := a.outcomes[0].channel; source != parent.ChannelID {
+		// The source's log says the node left, the target's that it arrived.
+		a.alsoLog(0, c, parent.ChannelID)
+	}
 	return a.markChanged(ctx, oldParent, parent.ID)
 }
 

@@ -58,6 +58,9 @@ func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store 
 		if err := a.addFile(ctx, f); err != nil {
 			return err
 		}
+		if err := d.lockBlob(ctx, tx, f.Checksum); err != nil { // until the row commits: see lockBlob
+			return err
+		}
 		if err := store(); err != nil {
 			return err
 		}

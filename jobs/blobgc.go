@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -19,13 +20,21 @@ type CollectBlobsArgs struct{}
 
 func (CollectBlobsArgs) Kind() string { return "collect_blobs" }
 
-// CollectBlobs deletes unreferenced blobs. A blob younger than Grace is
-// kept: an upload stores its blob just before its file row commits.
+// CollectBlobs deletes unreferenced blobs. A blob written less than Grace
+// ago is kept: a publish writes exercises' archives (again, even when they
+// are stored already) well before their file rows commit. An upload's row
+// commits under the blob's lock, which the collector takes too (see
+// db.DeleteUnusedBlob), so an upload that finds its bytes stored already is
+// never left with a deleted blob.
 type CollectBlobs struct {
 	river.WorkerDefaults[CollectBlobsArgs]
 	DB    *db.DB
 	Blobs *blobs.Store
 	Grace time.Duration
+
+	// beforeDelete, for tests, runs between the check of a batch and the
+	// deletion of one of its blobs.
+	beforeDelete func(key string)
 }
 
 // Work walks the store and deletes, batch by batch, what no file names.
@@ -55,10 +64,27 @@ func (w *CollectBlobs) Collect(ctx context.Context) (int, error) {
 			if used[checksums[i]] {
 				continue
 			}
-			if err := w.Blobs.Delete(ctx, key); err != nil {
+			if w.beforeDelete != nil {
+				w.beforeDelete(key)
+			}
+			// The batch's check may be stale by now: check again, and
+			// delete, under the blob's lock.
+			ok, err := w.DB.DeleteUnusedBlob(ctx, checksums[i], func(ctx context.Context) (bool, error) {
+				written, err := w.Blobs.Written(ctx, key)
+				if errors.Is(err, blobs.ErrNotFound) || err == nil && written.After(cutoff) {
+					return false, nil // gone, or written again since it was listed
+				}
+				if err != nil {
+					return false, err
+				}
+				return true, w.Blobs.Delete(ctx, key)
+			})
+			if err != nil {
 				return err
 			}
-			deleted++
+			if ok {
+				deleted++
+			}
 		}
 		batch = batch[:0]
 		return nil

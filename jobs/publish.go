@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,7 +143,10 @@ type publishRun struct {
 func (p *publishRun) event(ctx context.Context, state models.JobState, progress int, cause error) error {
 	ev := &models.JobEvent{JobID: p.job.ID, ChannelID: &p.channelID, State: state, Progress: progress}
 	if cause != nil {
-		ev.Error = cause.Error()
+		ev.Error = clientError(cause)
+		if ev.Error == internalJobError {
+			slog.WarnContext(ctx, "jobs: publish failed", "job", p.job.ID, "channel", p.channelID, "attempt", p.job.Attempt, "err", cause)
+		}
 	}
 	d := p.w.DB
 	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.AddJobEvent(ctx, tx, ev) })
@@ -310,12 +314,14 @@ func (p *publishRun) archive(ctx context.Context, n *models.ContentNode, items [
 	h := md5.Sum(data)
 	sum := hex.EncodeToString(h[:])
 	key := blobs.Key(sum, "perseus")
-	if ok, err := store.Exists(ctx, key); err != nil {
+	// Written even when it is stored already, under the blob's lock: its row
+	// commits only at the end of the publish, and the blob collector keeps
+	// what was written within its grace period (CollectBlobs).
+	err = p.w.DB.WithBlob(ctx, sum, func(ctx context.Context) error {
+		return store.Put(ctx, key, data, "application/perseus+zip")
+	})
+	if err != nil {
 		return nil, err
-	} else if !ok {
-		if err := store.Put(ctx, key, data, "application/perseus+zip"); err != nil {
-			return nil, err
-		}
 	}
 	t := time.Now().UTC()
 	f := &models.File{ID: models.NewID(), NodeID: &n.ID, Checksum: sum, Size: int64(len(data)), Extension: "perseus",
