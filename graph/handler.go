@@ -3,9 +3,11 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -37,6 +39,9 @@ type Options struct {
 	// Blobs keeps uploaded files; MaxUpload (0: DefaultMaxUpload) bounds them.
 	Blobs     *blobs.Store
 	MaxUpload int64
+	// RequestTimeout bounds an operation over SSE that is not a
+	// subscription (0: none); the server bounds other requests itself.
+	RequestTimeout time.Duration
 	// Limits bound a query (nil: DefaultLimits); NoIntrospection turns
 	// schema introspection off.
 	Limits          *Limits
@@ -65,22 +70,24 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	cfg := Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload, Jobs: opts.Jobs}}
 	costs(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
-	// SSE first: it matches POSTs that accept text/event-stream.
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
+	// SSE first: it matches POSTs that accept text/event-stream. JSON bodies
+	// are checked before gqlgen decodes them (transport.go).
+	srv.AddTransport(checkedJSON{boundedOperations{transport.SSE{KeepAlivePingInterval: 15 * time.Second}, opts.RequestTimeout}})
 	srv.AddTransport(transport.Websocket{
 		PingPongInterval:      15 * time.Second, // graphql-transport-ws
 		KeepAlivePingInterval: 15 * time.Second, // the legacy graphql-ws protocol
 		InitTimeout:           10 * time.Second,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			return websocketCaller(ctx, p, opts.Authenticate)
+			return websocketCaller(ctx, p, opts.Authenticate, opts.Logger)
 		},
 	})
+	srv.Use(&subscriptionCaps{byUser: map[models.ID]int{}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(checkedJSON{transport.POST{}})
 	// Uploads: parts over MaxMemory go to temporary files, so an upload's
 	// size does not become memory.
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUpload + 1<<20, MaxMemory: 4 << 20})
+	srv.AddTransport(checkedMultipart{transport.MultipartForm{MaxUploadSize: opts.MaxUpload + 1<<20, MaxMemory: 4 << 20}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.NoIntrospection {
 		srv.Use(noIntrospection{})
@@ -131,20 +138,41 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	return srv
 }
 
-// operationName names an operation for metrics: its name, or else its
-// first field.
+// operationName names an operation for metrics by its first root field, a
+// name from the schema (the operation has been validated when it is set),
+// never by the client's operation name, which would make a series per name.
 func operationName(oc *graphql.OperationContext) string {
-	if oc.Operation != nil && oc.Operation.Name != "" {
-		return oc.Operation.Name
-	}
 	if oc.Operation != nil {
-		for _, sel := range oc.Operation.SelectionSet {
-			if f, ok := sel.(*ast.Field); ok {
-				return f.Name
-			}
+		if name := firstField(oc.Operation.SelectionSet, 0); name != "" {
+			return name
 		}
 	}
 	return "unknown"
+}
+
+// firstField is the name of a selection set's first field, looking into
+// fragments.
+func firstField(set ast.SelectionSet, depth int) string {
+	if depth > 10 {
+		return ""
+	}
+	for _, sel := range set {
+		var name string
+		switch sel := sel.(type) {
+		case *ast.Field:
+			return sel.Name
+		case *ast.InlineFragment:
+			name = firstField(sel.SelectionSet, depth+1)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil {
+				name = firstField(sel.Definition.SelectionSet, depth+1)
+			}
+		}
+		if name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // outcome is ok, or the first error's code.
@@ -161,22 +189,149 @@ func outcome(resp *graphql.Response) string {
 // websocketCaller authenticates a websocket by the token in its
 // connection_init payload ("Authorization": "Bearer <token>", or "token"),
 // when there is one; otherwise the caller is who the upgrade request's
-// header said. A bad token closes the connection.
-func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(context.Context, string) (*models.User, error)) (context.Context, *transport.InitPayload, error) {
+// header said. The ack carries no payload: echoing the init payload would
+// send the token back. A bad token closes the connection with 4403, which
+// graphql-transport-ws clients take as "do not retry".
+func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(context.Context, string) (*models.User, error), logger *slog.Logger) (context.Context, *transport.InitPayload, error) {
+	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
 	token := strings.TrimSpace(strings.TrimPrefix(p.Authorization(), "Bearer "))
 	if token == "" {
 		token = p.GetString("token")
 	}
 	if token == "" || auth == nil {
-		return ctx, &p, nil
+		return ctx, nil, nil
 	}
 	u, err := auth(ctx, token)
-	if err != nil {
+	switch {
+	case models.CodeOf(err) == models.CodeUnauthenticated:
+		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4403), "Forbidden")
 		return ctx, nil, err
+	case err != nil:
+		// The legacy graphql-ws protocol sends the error's text: keep the
+		// database's out of it.
+		logger.ErrorContext(ctx, "websocket: authenticate", "err", err)
+		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4500), "Internal server error")
+		return ctx, nil, models.Errorf(models.CodeInternal, "internal error; it has been logged")
 	}
 	c := CallerFrom(ctx)
 	c.User = u
-	return WithCaller(ctx, c), &p, nil
+	return WithCaller(ctx, c), nil, nil
+}
+
+// Caps on live subscriptions: each holds goroutines, a wake-up channel and
+// database reads, so a client may not open them without bound. Anonymous
+// callers can hold none today (both subscriptions need membership), but
+// their sockets get a small cap all the same.
+const (
+	maxSubscriptionsPerSocket     = 100
+	maxSubscriptionsPerUser       = 500 // over all of a user's sockets and SSE streams, on this instance
+	maxAnonSubscriptionsPerSocket = 10
+)
+
+type wsConnKey struct{}
+
+// wsConn is one websocket's state, in the context of everything it runs.
+type wsConn struct {
+	subs int // active subscriptions, guarded by subscriptionCaps.mu
+}
+
+func wsConnFrom(ctx context.Context) *wsConn {
+	c, _ := ctx.Value(wsConnKey{}).(*wsConn)
+	return c
+}
+
+// subscriptionCaps counts active subscriptions per socket and per user, and
+// refuses one over either cap with TOO_COMPLEX: the request is well formed
+// but asks for more than the server serves at once, as an over-cost query.
+type subscriptionCaps struct {
+	mu     sync.Mutex
+	byUser map[models.ID]int
+}
+
+var (
+	_ graphql.OperationContextMutator = (*subscriptionCaps)(nil)
+	_ graphql.OperationInterceptor    = (*subscriptionCaps)(nil)
+)
+
+func (s *subscriptionCaps) ExtensionName() string                   { return "SubscriptionCaps" }
+func (s *subscriptionCaps) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext refuses a subscription over a cap before gqlgen
+// starts a goroutine for it. It runs in the socket's read loop, so a flood
+// of subscribes is answered one by one, no faster than the client reads.
+func (s *subscriptionCaps) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.full(ctx)
+}
+
+// InterceptOperation holds a subscription's places while it runs: they are
+// taken here, where the subscription starts, and given back when its stream
+// ends (or, failing that, when its context does).
+func (s *subscriptionCaps) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	conn, u := wsConnFrom(ctx), userFrom(ctx)
+	s.mu.Lock()
+	if err := s.full(ctx); err != nil {
+		s.mu.Unlock()
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+	}
+	if conn != nil {
+		conn.subs++
+	}
+	if u != nil {
+		s.byUser[u.ID]++
+	}
+	s.mu.Unlock()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if conn != nil {
+				conn.subs--
+			}
+			if u != nil {
+				if s.byUser[u.ID]--; s.byUser[u.ID] <= 0 {
+					delete(s.byUser, u.ID)
+				}
+			}
+		})
+	}
+	context.AfterFunc(ctx, release)
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp == nil {
+			release() // at once, so that the next subscribe on this socket finds the place free
+		}
+		return resp
+	}
+}
+
+// full says which cap, if any, the caller has reached; s.mu is held.
+func (s *subscriptionCaps) full(ctx context.Context) *gqlerror.Error {
+	conn, u := wsConnFrom(ctx), userFrom(ctx)
+	perSocket := maxSubscriptionsPerSocket
+	if u == nil {
+		perSocket = maxAnonSubscriptionsPerSocket
+	}
+	var msg string
+	switch {
+	case conn != nil && conn.subs >= perSocket:
+		msg = fmt.Sprintf("this connection already has %d active subscriptions, the most it may have; complete one before subscribing again", perSocket)
+	case u != nil && s.byUser[u.ID] >= maxSubscriptionsPerUser:
+		msg = fmt.Sprintf("you already have %d active subscriptions, the most a user may have; complete one before subscribing again", maxSubscriptionsPerUser)
+	default:
+		return nil
+	}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(models.CodeTooComplex)}}
 }
 
 // presentError turns an error into what the client sees: a models.Error

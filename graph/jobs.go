@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"studio/db"
 	"studio/jobs"
 	"studio/models"
 )
@@ -45,14 +46,24 @@ func (r *Resolver) job(ctx context.Context, id models.ID) (*models.Job, error) {
 	return j, nil
 }
 
+// maxJobsPage is the most jobs Channel.jobs lists, as the schema says.
+const maxJobsPage = 100
+
 func (r *Resolver) channelJobs(ctx context.Context, ch *models.Channel, first *int) ([]*models.Job, error) {
+	n := pageSize(first, maxJobsPage)
+	if n < 0 || n > maxJobsPage {
+		return nil, models.Errorf(models.CodeBadUserInput, "first must be between 0 and %d, got %d", maxJobsPage, n)
+	}
 	if ok, err := memberAccess(ctx, ch.ID); !ok || err != nil {
 		return []*models.Job{}, err
 	}
 	if r.Jobs == nil {
 		return nil, errNoJobs
 	}
-	ids, err := r.DB.ChannelJobIDs(ctx, ch.ID, pageSize(first, 100))
+	if n == 0 {
+		return []*models.Job{}, nil // a LIMIT of 0 would be no limit
+	}
+	ids, err := r.DB.ChannelJobIDs(ctx, ch.ID, n)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +152,14 @@ func (r *Resolver) jobUpdated(ctx context.Context, id models.ID) (<-chan *models
 			if err != nil {
 				return // the context ended, or the database is gone: the client resubscribes
 			}
+			// As channelChanges: checked after the read, at every wake, so a
+			// member removed from the job's channel hears no more of its jobs.
+			if j.ChannelID != nil {
+				if err := r.jobAccessNow(ctx, *j.ChannelID); err != nil {
+					endSubscription(ctx, "jobUpdated", err)
+					return
+				}
+			}
 			if len(evs) == 0 && !tick {
 				continue
 			}
@@ -171,4 +190,17 @@ func (r *Resolver) jobUpdated(ctx context.Context, id models.ID) (<-chan *models
 		}
 	}()
 	return out, nil
+}
+
+// jobAccessNow asks the database again, past the operation's loaders,
+// whether the caller is still a member of a job's channel (or an admin).
+func (r *Resolver) jobAccessNow(ctx context.Context, channelID models.ID) error {
+	got, err := r.DB.ChannelsByID(ctx, userFrom(ctx), []models.ID{channelID})
+	if err != nil {
+		return err
+	}
+	if got[channelID].Access < db.ViewAccess {
+		return models.Errorf(models.CodeNotFound, "the job's channel %s does not exist or you are no longer a member", channelID)
+	}
+	return nil
 }
