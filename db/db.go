@@ -46,6 +46,9 @@ type DB struct {
 	tokens  tokenCache
 	closing context.Context // done when Close is called
 	close   context.CancelFunc
+
+	// Logins throttles failed password logins.
+	Logins LoginGuard
 }
 
 // Open connects to url: postgres://… or postgresql://… for PostgreSQL,
@@ -88,7 +91,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("db: connect to postgres: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Kind: Postgres, Pool: pool}
+	d := &DB{DB: bun.NewDB(sqldb, pgDialect{pgdialect.New()}), Kind: Postgres, Pool: pool}
 	d.AddQueryHook(countHook{})
 	d.closing, d.close = context.WithCancel(context.Background())
 	return d, nil
@@ -96,9 +99,12 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 
 func openSQLite(path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: create %s: %w", dir, err)
 		}
+	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	// busy_timeout before journal_mode, so switching to WAL waits for other
 	// openers; _txlock=immediate takes the write lock at BEGIN, because a
@@ -121,11 +127,35 @@ func openSQLite(path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite}
+	d := &DB{DB: bun.NewDB(sqldb, sqliteDialect{sqlitedialect.New()}), Kind: SQLite}
 	d.AddQueryHook(countHook{})
 	d.closing, d.close = context.WithCancel(context.Background())
 	go d.checkpoints(checkpointInterval)
 	return d, nil
+}
+
+// privateFiles makes the SQLite database at path readable by its owner only.
+// SQLite would create it 0644 (less the umask), and it gives the -wal and
+// -shm files the database's mode: so the database is made 0600 before SQLite
+// opens it, and files of an older start lose group and other access.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("db: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // no -wal or -shm yet
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			if err := os.Chmod(p, m&^0o077); err != nil {
+				return fmt.Errorf("db: make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the handle and, on PostgreSQL, the pool under it.

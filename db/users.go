@@ -85,21 +85,62 @@ func (d *DB) UserByEmail(ctx context.Context, email string) (*models.User, error
 	return u, nil
 }
 
+// Login checks an email and password sent from the client address addr
+// ("" when unknown), refusing with TOO_MANY_REQUESTS while that email or
+// address has failed too often lately (see LoginGuard).
+func (d *DB) Login(ctx context.Context, email, password, addr string) (*models.User, error) {
+	done, err := d.Logins.begin(email, addr)
+	if err != nil {
+		return nil, err
+	}
+	u, err := d.Authenticate(ctx, email, password)
+	// Only a wrong email or password counts; a database error is not the caller's.
+	done(models.CodeOf(err) == models.CodeUnauthenticated)
+	return u, err
+}
+
 // Authenticate checks an email and password. Both failures give the same
-// error, so that it does not tell which emails exist.
+// error, and take the same time: an unknown email is compared with a dummy
+// hash, so that neither tells which emails exist.
 func (d *DB) Authenticate(ctx context.Context, email, password string) (*models.User, error) {
 	wrong := models.Errorf(models.CodeUnauthenticated, "wrong email or password")
 	u, err := d.UserByEmail(ctx, email)
 	if models.CodeOf(err) == models.CodeNotFound {
+		_ = CompareHash(dummyHash(), []byte(password))
 		return nil, wrong
 	}
 	if err != nil {
 		return nil, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+	if CompareHash([]byte(u.PasswordHash), []byte(password)) != nil {
 		return nil, wrong
 	}
 	return u, nil
+}
+
+// CompareHash checks a password against a bcrypt hash; tests replace it to
+// count comparisons.
+var CompareHash = bcrypt.CompareHashAndPassword
+
+// dummy is the hash unknown emails are compared with: made once, at the
+// cost real hashes have.
+var dummy struct {
+	sync.Mutex
+	cost int
+	hash []byte
+}
+
+func dummyHash() []byte {
+	dummy.Lock()
+	defer dummy.Unlock()
+	if dummy.hash == nil || dummy.cost != BcryptCost {
+		h, err := bcrypt.GenerateFromPassword([]byte("no user has this password"), BcryptCost)
+		if err != nil { // an invalid cost: real hashes could not be made either
+			h, _ = bcrypt.GenerateFromPassword([]byte("no user has this password"), bcrypt.DefaultCost)
+		}
+		dummy.hash, dummy.cost = h, BcryptCost
+	}
+	return dummy.hash
 }
 
 // CreateToken makes a new API token for a user and returns it; only its hash is kept.
@@ -146,6 +187,24 @@ func (d *DB) UserByToken(ctx context.Context, token string) (*models.User, error
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[string]cachedUser
+	// now is the cache's clock (nil: time.Now); tests stop it, so that what
+	// they count does not depend on how fast the machine builds a fixture.
+	now func() time.Time
+}
+
+func (c *tokenCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// SetTokenClock replaces the token cache's clock; tests use it to keep a
+// remembered token from expiring, or to make it expire, whatever the time.
+func (d *DB) SetTokenClock(now func() time.Time) {
+	d.tokens.mu.Lock()
+	defer d.tokens.mu.Unlock()
+	d.tokens.now = now
 }
 
 type cachedUser struct {
@@ -159,7 +218,7 @@ func (c *tokenCache) get(hash string) *models.User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[hash]
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.clock().After(e.expires) {
 		return nil
 	}
 	u := *e.u // a copy: callers may not change the cached user
@@ -173,7 +232,7 @@ func (c *tokenCache) put(hash string, u *models.User) {
 		c.m = map[string]cachedUser{} // bounded: start afresh rather than grow
 	}
 	cp := *u
-	c.m[hash] = cachedUser{u: &cp, expires: time.Now().Add(tokenTTL)}
+	c.m[hash] = cachedUser{u: &cp, expires: c.clock().Add(tokenTTL)}
 }
 
 func hashToken(token string) string {

@@ -207,15 +207,7 @@ func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Cha
 }
 
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*models.AuthPayload, error) {
-	u, err := r.DB.Authenticate(ctx, email, password)
-	if err != nil {
-		return nil, err
-	}
-	token, err := r.DB.CreateToken(ctx, u.ID, "login")
-	if err != nil {
-		return nil, err
-	}
-	return &models.AuthPayload{Token: token, User: u}, nil
+	return r.login(ctx, email, password)
 }
 
 func (r *mutationResolver) CreateChannel(ctx context.Context, input models.CreateChannelInput) (*models.Channel, error) {
@@ -349,15 +341,7 @@ func (r *queryResolver) ContentNodes(ctx context.Context, ids []models.ID) ([]*m
 	if len(ids) > db.MaxNodesPage {
 		return nil, models.Errorf(models.CodeBadUserInput, "at most %d ids at once; you asked for %d", db.MaxNodesPage, len(ids))
 	}
-	out := make([]*models.ContentNode, len(ids))
-	for i, id := range ids {
-		n, err := visibleNode(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+	return loadersFrom(ctx).visibleNodes(ctx, ids)
 }
 
 func (r *queryResolver) Licenses(ctx context.Context) ([]*models.License, error) {

@@ -16,6 +16,7 @@ const (
 	CodeConflict        Code = "CONFLICT"
 	CodeQuotaExceeded   Code = "QUOTA_EXCEEDED"
 	CodeTooComplex      Code = "TOO_COMPLEX"
+	CodeTooManyRequests Code = "TOO_MANY_REQUESTS" // too many failed logins: wait, then retry
 	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
 )
 

@@ -106,7 +106,8 @@ var databaseName = regexp.MustCompile(`^([0-9a-f]{32})(?:-([0-9]+|next))?\.sqlit
 // version), <id>-<version>.sqlite3 and <id>-next.sqlite3 (the last draft),
 // with HEAD and byte ranges. The database decides what is published: a
 // version's file is served once its publish committed, never before, so a
-// publish that died midway shows nothing.
+// publish that died midway shows nothing. Published versions are anyone's
+// who knows the channel id, as on Studio; a draft is its members' only.
 func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 	m := databaseName.FindStringSubmatch(r.PathValue("file"))
 	if m == nil {
@@ -115,7 +116,18 @@ func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 	}
 	id := models.MustParseID(m[1])
 	suffix := m[2]
-	if suffix != "next" {
+	if suffix == "next" {
+		ok, err := s.draftAllowed(r, id)
+		if err != nil {
+			s.internalError(w, r, "serve database", err)
+			return
+		}
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Vary", "Authorization")
+	} else {
 		current, err := s.db.PublishedVersion(r.Context(), id)
 		if err != nil {
 			s.internalError(w, r, "serve database", err)
@@ -148,6 +160,39 @@ func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 	// The unversioned and draft names change with each publish.
 	w.Header().Set("Cache-Control", "private, max-age=5, no-transform")
 	http.ServeContent(w, r, m[0], rd.ModTime(), rd)
+}
+
+// draftAllowed says whether the request may read channel id's draft
+// database: its editors and viewers may while it is not deleted, and admins
+// may. Everyone else is told 404, as for a channel that does not exist.
+func (s *Server) draftAllowed(r *http.Request, id models.ID) (bool, error) {
+	// Issue 16's per-draft tokens are to be checked here, before the user.
+	u, err := s.requestUser(r)
+	if err != nil || u == nil {
+		return false, err
+	}
+	chs, err := s.db.ChannelsByID(r.Context(), u, []models.ID{id})
+	if err != nil {
+		return false, err
+	}
+	ca, found := chs[id]
+	return found && ca.Access >= db.ViewAccess && (!ca.Deleted || u.IsAdmin), nil
+}
+
+// requestUser is the user whose API token the request carries, as
+// "Authorization: Bearer <token>" or "Authorization: Token <token>"; nil
+// when it carries none or an unknown one: these endpoints then answer as
+// for anonymous callers.
+func (s *Server) requestUser(r *http.Request) (*models.User, error) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
+		return nil, nil
+	}
+	u, err := s.db.UserByToken(r.Context(), strings.TrimSpace(token))
+	if models.CodeOf(err) == models.CodeUnauthenticated {
+		return nil, nil
+	}
+	return u, err
 }
 
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
