@@ -42,7 +42,7 @@ func (r *Resolver) uploadFile(ctx context.Context, in models.UploadFileInput) (*
 	if in.Language != nil && *in.Language != "" {
 		l, err := models.LanguageByCode(*in.Language)
 		if err != nil {
-			return nil, models.Errorf(models.CodeBadUserInput, "language %q is not a language code", *in.Language)
+			return nil, models.Errorf(models.CodeBadUserInput, "language: %v", err)
 		}
 		lang = l.ID
 	}

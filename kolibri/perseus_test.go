@@ -271,7 +271,7 @@ func TestPerseusErrors(t *testing.T) {
 		says string
 	}{
 		{"unknown type", item("essay", "Why?", answer("x", true, 0)), models.CodeBadUserInput, "has type \"essay\""},
-		{"qti", item(models.QuestionQTI, "Why?"), models.CodeBadUserInput, "has type \"qti\""},
+		{"qti", item(models.QuestionQTI, "Why?"), models.CodeBadUserInput, "has type \"QTI\""},
 		{"free response", item(models.QuestionFreeResponse, "Why?"), models.CodeBadUserInput, "free response"},
 		{"no correct answer", item(models.QuestionSingleSelection, "Pick", answer("a", false, 0), answer("b", false, 1)),
 			models.CodeBadUserInput, "mark at least one of its answers correct"},

@@ -5,10 +5,16 @@ import (
 	"strings"
 )
 
-// This file encodes the le-utils v0.2.18 constants that Studio and Kolibri
-// share (content kinds, file formats, presets, licenses, exercise and
-// completion enums). They are plain data: le-utils is the source of truth
-// and these values must stay byte-identical with what Kolibri expects.
+//go:generate go run ./leutilsgen
+
+// This file names the le-utils constants that Studio and Kolibri share
+// (content kinds, file formats, presets, licenses, exercise and completion
+// enums). The tables themselves are generated from the pinned le-utils
+// release into leutils_gen.go (go generate; leutilsgen/main.go says how),
+// so their values are le-utils' own. What is written by hand here is only
+// what studio adds: Go names for the values code branches on (each checked
+// against the generated tables by the tests), the mimetypes served where
+// le-utils has placeholders, a legacy question type, and Studio's rules.
 
 // Content kinds (le-utils content_kinds). Studio never creates "quiz" nodes,
 // but channels may carry it, so it is listed.
@@ -26,10 +32,7 @@ const (
 )
 
 // Kinds lists every content kind in le-utils order.
-var Kinds = []string{
-	KindTopic, KindVideo, KindAudio, KindExercise, KindDocument,
-	KindHTML5, KindSlideshow, KindH5P, KindZim, KindQuiz,
-}
+var Kinds = leKinds
 
 // IsKind reports whether s is a content kind.
 func IsKind(s string) bool { return slices.Contains(Kinds, s) }
@@ -40,29 +43,34 @@ type FileFormat struct {
 	MIMEType  string
 }
 
-// FileFormats lists the 20 formats Studio may store. Where le-utils gives no
-// mimetype we use the standard one (h5p is a zip archive).
-var FileFormats = []FileFormat{
-	{"mp4", "video/mp4"},
-	{"webm", "video/webm"},
-	{"vtt", "text/vtt"},
-	{"pdf", "application/pdf"},
-	{"epub", "application/epub+zip"},
-	{"mp3", "audio/mpeg"},
-	{"jpg", "image/jpeg"},
-	{"jpeg", "image/jpeg"},
-	{"png", "image/png"},
-	{"gif", "image/gif"},
-	{"json", "application/json"},
-	{"svg", "image/svg+xml"},
-	{"graphie", "application/graphie"},
-	{"perseus", "application/perseus+zip"},
-	{"h5p", "application/zip"},
-	{"zim", "application/zim"},
-	{"zip", "application/zip"},
-	{"bloompub", "application/bloompub+zip"},
-	{"bloomd", "application/bloompub+zip"},
-	{"kpub", "application/kpub+zip"},
+// FileFormats lists the formats Studio may store, in le-utils order, each
+// with the mimetype studio serves for it: le-utils' own, except where
+// leMIMETypeOverrides replaces it.
+var FileFormats = leServedFormats()
+
+// leMIMETypeOverrides are the standard mimetypes studio serves where
+// le-utils' formatlookup.json has a placeholder (".vtt") or a non-standard
+// type ("image/svg"), keyed by extension. Each entry records le-utils' value
+// too, so that the tests notice when le-utils changes it. Only these
+// entries differ from le-utils; browsers and Kolibri need real types.
+var leMIMETypeOverrides = map[string]struct{ LeUtils, Served string }{
+	"vtt":     {".vtt", "text/vtt"},
+	"mp3":     {".mp3", "audio/mpeg"},
+	"svg":     {"image/svg", "image/svg+xml"},
+	"graphie": {".graphie", "application/graphie"}, //nolint:misspell // Khan Academy's format, not graphite
+	"h5p":     {".h5p", "application/zip"},         // an h5p file is a zip archive
+	"zim":     {".zim", "application/zim"},
+	"zip":     {".zip", "application/zip"},
+}
+
+func leServedFormats() []FileFormat {
+	out := slices.Clone(leFileFormats)
+	for i, f := range out {
+		if o, ok := leMIMETypeOverrides[f.Extension]; ok && o.LeUtils == f.MIMEType {
+			out[i].MIMEType = o.Served
+		}
+	}
+	return out
 }
 
 // leNormExt lowercases an extension and drops a leading dot, so ".PNG"
@@ -96,46 +104,8 @@ type FormatPreset struct {
 	AllowedFormats []string
 }
 
-var (
-	leImageFormats = []string{"png", "jpg", "jpeg"}
-	leVideoFormats = []string{"mp4", "webm"}
-)
-
-// FormatPresets lists the 32 presets of le-utils presetlookup.json.
-var FormatPresets = []FormatPreset{
-	{ID: "high_res_video", Kind: KindVideo, Display: true, Order: 1, AllowedFormats: leVideoFormats},
-	{ID: "low_res_video", Kind: KindVideo, Display: true, Order: 2, AllowedFormats: leVideoFormats},
-	{ID: "video_dependency", Kind: KindVideo, Order: 3, AllowedFormats: leVideoFormats},
-	{ID: "video_thumbnail", Kind: KindVideo, Supplementary: true, Thumbnail: true, Display: true, Order: 3, AllowedFormats: leImageFormats},
-	{ID: "video_subtitle", Kind: KindVideo, Supplementary: true, Subtitle: true, MultiLanguage: true, Display: true, Order: 4, AllowedFormats: []string{"vtt"}},
-	{ID: "audio", Kind: KindAudio, Display: true, Order: 1, AllowedFormats: []string{"mp3"}},
-	{ID: "audio_dependency", Kind: KindAudio, Order: 3, AllowedFormats: []string{"mp3"}},
-	{ID: "audio_thumbnail", Kind: KindAudio, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "epub", Kind: KindDocument, Display: true, Order: 1, AllowedFormats: []string{"epub"}},
-	{ID: "document", Kind: KindDocument, Display: true, Order: 2, AllowedFormats: []string{"pdf"}},
-	{ID: "document_thumbnail", Kind: KindDocument, Supplementary: true, Thumbnail: true, Display: true, Order: 4, AllowedFormats: leImageFormats},
-	{ID: "exercise", Kind: KindExercise, Order: 1, AllowedFormats: []string{"perseus"}},
-	{ID: "exercise_thumbnail", Kind: KindExercise, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "exercise_image", Kind: KindExercise, Supplementary: true, Order: 3, AllowedFormats: []string{"png", "jpg", "jpeg", "gif", "svg"}},
-	{ID: "exercise_graphie", Kind: KindExercise, Supplementary: true, Order: 4, AllowedFormats: []string{"svg", "json", "graphie"}},
-	{ID: "channel_thumbnail", Kind: "", Supplementary: true, Thumbnail: true, Display: true, Order: 0, AllowedFormats: leImageFormats},
-	{ID: "topic_thumbnail", Kind: KindTopic, Supplementary: true, Thumbnail: true, Display: true, Order: 1, AllowedFormats: leImageFormats},
-	{ID: "html5_zip", Kind: KindHTML5, Display: true, Order: 1, AllowedFormats: []string{"zip"}},
-	{ID: "html5_dependency", Kind: KindHTML5, Order: 3, AllowedFormats: []string{"zip"}},
-	{ID: "html5_thumbnail", Kind: KindHTML5, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "imscp_zip", Kind: KindHTML5, Display: true, Order: 1, AllowedFormats: []string{"zip"}},
-	{ID: "h5p", Kind: KindH5P, Display: true, Order: 1, AllowedFormats: []string{"h5p"}},
-	{ID: "h5p_thumbnail", Kind: KindH5P, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "zim", Kind: KindZim, Order: 1, AllowedFormats: []string{"zim"}},
-	{ID: "zim_thumbnail", Kind: KindZim, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "qti", Kind: KindExercise, Order: 1, AllowedFormats: []string{"zip"}},
-	{ID: "qti_thumbnail", Kind: KindExercise, Supplementary: true, Thumbnail: true, Display: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "slideshow_image", Kind: KindSlideshow, Order: 3, AllowedFormats: leImageFormats},
-	{ID: "slideshow_thumbnail", Kind: KindSlideshow, Supplementary: true, Thumbnail: true, Order: 2, AllowedFormats: leImageFormats},
-	{ID: "slideshow_manifest", Kind: KindSlideshow, Order: 1, AllowedFormats: []string{"json"}},
-	{ID: "bloompub", Kind: KindDocument, Display: true, Order: 3, AllowedFormats: []string{"bloompub", "bloomd"}},
-	{ID: "kpub", Kind: KindDocument, Display: true, Order: 1, AllowedFormats: []string{"kpub"}},
-}
+// FormatPresets lists le-utils' presets (presetlookup.json).
+var FormatPresets = leFormatPresets
 
 // PresetByID finds a format preset by id.
 func PresetByID(id string) (FormatPreset, bool) {
@@ -164,17 +134,12 @@ func (p FormatPreset) NeedsDuration() bool {
 }
 
 // RenderablePresetsOrder fixes the bit of each renderable preset in Kolibri's
-// content_file.included_presets bitmask: preset i sets bit 1<<i. Never
-// reorder it; append only.
-var RenderablePresetsOrder = []string{
-	"high_res_video", "low_res_video", "video_dependency", "audio", "audio_dependency",
-	"epub", "document", "exercise", "html5_zip", "html5_dependency", "imscp_zip",
-	"h5p", "zim", "qti", "slideshow_image", "slideshow_manifest", "bloompub", "kpub",
-}
+// content_file.included_presets bitmask: preset i sets bit 1<<i. It is
+// le-utils' RENDERABLE_PRESETS_ORDER, which le-utils only appends to.
+var RenderablePresetsOrder = leRenderablePresetsOrder
 
-// License is one of the 9 licenses seeded from le-utils. Name is the value
-// Kolibri stores as license_name. URL is the standard Creative Commons deed
-// (empty where there is none).
+// License is one of le-utils' licenses. Name is the value Kolibri stores as
+// license_name. URL is le-utils' (empty where there is none).
 type License struct {
 	ID                      int
 	Name                    string
@@ -184,17 +149,7 @@ type License struct {
 }
 
 // Licenses lists the licenses with their fixed le-utils ids.
-var Licenses = []License{
-	{1, "CC BY", "https://creativecommons.org/licenses/by/4.0/", false, true},
-	{2, "CC BY-SA", "https://creativecommons.org/licenses/by-sa/4.0/", false, true},
-	{3, "CC BY-ND", "https://creativecommons.org/licenses/by-nd/4.0/", false, true},
-	{4, "CC BY-NC", "https://creativecommons.org/licenses/by-nc/4.0/", false, true},
-	{5, "CC BY-NC-SA", "https://creativecommons.org/licenses/by-nc-sa/4.0/", false, true},
-	{6, "CC BY-NC-ND", "https://creativecommons.org/licenses/by-nc-nd/4.0/", false, true},
-	{7, "All Rights Reserved", "", false, true},
-	{8, "Public Domain", "https://creativecommons.org/publicdomain/mark/1.0/", false, false},
-	{9, "Special Permissions", "", true, true},
-}
+var Licenses = leLicenses
 
 // LicenseByName finds a license by its exact name, e.g. "CC BY".
 func LicenseByName(name string) (License, bool) {
@@ -220,12 +175,8 @@ const (
 	MasteryPrePostTest        = "pre_post_test"
 )
 
-// MasteryModels lists the 9 mastery models in le-utils order.
-var MasteryModels = []string{
-	MasteryDoAll, MasteryNumCorrectInARow2, MasteryNumCorrectInARow10,
-	MasteryNumCorrectInARow3, MasteryNumCorrectInARow5, MasterySkillCheck,
-	MasteryMOfN, MasteryQuiz, MasteryPrePostTest,
-}
+// MasteryModels lists the mastery models in le-utils order.
+var MasteryModels = leMasteryModels
 
 // Completion criteria models (options.completion_criteria.model).
 const (
@@ -237,11 +188,8 @@ const (
 	CompletionTime                 = "time"
 )
 
-// CompletionModels lists the 6 completion criteria models.
-var CompletionModels = []string{
-	CompletionApproxTime, CompletionDeterminedByResource, CompletionMastery,
-	CompletionPages, CompletionReference, CompletionTime,
-}
+// CompletionModels lists the completion criteria models.
+var CompletionModels = leCompletionCriteria
 
 // leCompletionModelsByKind is Studio's per-kind allow-list. Kinds absent
 // from it (slideshow, zim, quiz) accept no completion criteria.
@@ -262,23 +210,26 @@ func CompletionModelAllowed(kind, model string) bool {
 	return slices.Contains(leCompletionModelsByKind[kind], model)
 }
 
-// Assessment item (question) types. true_false is legacy: Studio treats it
-// as single_selection but still accepts it.
+// Assessment item (question) types, spelt as le-utils spells them (QTI is
+// upper case, as Studio stores it).
 const (
 	QuestionInput             = "input_question"
 	QuestionMultipleSelection = "multiple_selection"
 	QuestionSingleSelection   = "single_selection"
 	QuestionFreeResponse      = "free_response"
 	QuestionPerseus           = "perseus_question"
-	QuestionQTI               = "qti"
-	QuestionTrueFalse         = "true_false"
+	QuestionQTI               = "QTI"
+	// QuestionTrueFalse is legacy: le-utils no longer lists it, but older
+	// channels carry it and Studio treats it as single_selection.
+	QuestionTrueFalse = "true_false"
 )
 
-// AssessmentTypes lists the accepted assessment item types.
-var AssessmentTypes = []string{
-	QuestionInput, QuestionMultipleSelection, QuestionSingleSelection,
-	QuestionFreeResponse, QuestionPerseus, QuestionQTI, QuestionTrueFalse,
-}
+// leLegacyQuestionTypes are accepted on top of le-utils' question types.
+var leLegacyQuestionTypes = []string{QuestionTrueFalse}
+
+// AssessmentTypes lists the accepted assessment item types: le-utils'
+// exercises.question_choices, then the legacy ones.
+var AssessmentTypes = slices.Concat(leQuestionTypes, leLegacyQuestionTypes)
 
 // IsAssessmentType reports whether s is an accepted assessment item type.
 func IsAssessmentType(s string) bool { return slices.Contains(AssessmentTypes, s) }
@@ -293,11 +244,8 @@ const (
 	ModalityUnit             = "UNIT"
 )
 
-// Modalities lists the 6 modalities.
-var Modalities = []string{
-	ModalityCourse, ModalityCustomNavigation, ModalityLesson,
-	ModalityQuiz, ModalitySurvey, ModalityUnit,
-}
+// Modalities lists the modalities.
+var Modalities = leModalities
 
 // Roles for ContentNode.role_visibility; learner is the default.
 const (
@@ -305,13 +253,75 @@ const (
 	RoleLearner = "learner"
 )
 
-// Roles lists the 2 visibility roles.
-var Roles = []string{RoleCoach, RoleLearner}
+// Roles lists the visibility roles.
+var Roles = leRoles
 
-// LabelFields are the ContentNode metadata label fields. Each is stored as
-// a JSON map {label_id: true}; label ids are opaque le-utils strings (nested
-// ones dotted, "parent.child"), so they are not listed here.
-var LabelFields = []string{
-	"grade_levels", "resource_types", "learning_activities",
-	"accessibility_labels", "categories", "learner_needs",
+// leSuggest returns up to 3 of cands closest to q, for "did you mean"
+// messages, nearest first: equal but for case and "_"; then by edit
+// distance, where a candidate that q extends by a subtag ("en" for "en-XX")
+// counts as one edit, and ties go to the longer common prefix. Candidates
+// that extend q ("zul" for "zu") are kept even when far.
+func leSuggest(q string, cands []string) []string {
+	fold := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "-")) }
+	fq := fold(q)
+	if fq == "" {
+		return nil
+	}
+	maxDist := 1
+	if len([]rune(fq)) > 3 {
+		maxDist = 2
+	}
+	type scored struct {
+		cand         string
+		dist, common int
+	}
+	var found []scored
+	for _, c := range cands {
+		fc := fold(c)
+		d := leDistance(fq, fc)
+		ancestor := len(fc) < len(fq) && strings.HasPrefix(fq, fc) && strings.ContainsRune("-.", rune(fq[len(fc)]))
+		if ancestor {
+			d = 1
+		}
+		if d <= maxDist || ancestor || strings.HasPrefix(fc, fq) {
+			common := 0
+			for common < min(len(fq), len(fc)) && fq[common] == fc[common] {
+				common++
+			}
+			found = append(found, scored{c, d, common})
+		}
+	}
+	slices.SortStableFunc(found, func(a, b scored) int {
+		if a.dist != b.dist {
+			return a.dist - b.dist
+		}
+		return b.common - a.common
+	})
+	var out []string
+	for _, f := range found[:min(len(found), 3)] {
+		out = append(out, f.cand)
+	}
+	return out
+}
+
+// leDistance is the Levenshtein distance between a and b, in runes.
+func leDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }

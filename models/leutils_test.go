@@ -1,7 +1,12 @@
 package models
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,12 +26,44 @@ func TestLeUtilsCounts(t *testing.T) {
 		{"licenses", len(Licenses), 9},
 		{"mastery models", len(MasteryModels), 9},
 		{"completion models", len(CompletionModels), 6},
-		{"assessment types", len(AssessmentTypes), 7},
+		{"assessment types", len(AssessmentTypes), 7}, // le-utils' 6 and true_false
 		{"modalities", len(Modalities), 6},
 		{"roles", len(Roles), 2},
 		{"label fields", len(LabelFields), 6},
+		{"languages", len(Languages()), 286},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
+	}
+	require.Equal(t, "0.2.20", LeUtilsVersion)
+}
+
+// TestLeUtilsNamedConstants checks that every value studio's code names is
+// one of the generated le-utils values.
+func TestLeUtilsNamedConstants(t *testing.T) {
+	for _, tc := range []struct {
+		list  []string
+		named []string
+	}{
+		{Kinds, []string{KindTopic, KindVideo, KindAudio, KindExercise, KindDocument, KindHTML5, KindSlideshow, KindH5P, KindZim, KindQuiz}},
+		{MasteryModels, []string{MasteryDoAll, MasteryNumCorrectInARow2, MasteryNumCorrectInARow10, MasteryNumCorrectInARow3,
+			MasteryNumCorrectInARow5, MasterySkillCheck, MasteryMOfN, MasteryQuiz, MasteryPrePostTest}},
+		{CompletionModels, []string{CompletionApproxTime, CompletionDeterminedByResource, CompletionMastery, CompletionPages, CompletionReference, CompletionTime}},
+		{leQuestionTypes, []string{QuestionInput, QuestionMultipleSelection, QuestionSingleSelection, QuestionFreeResponse, QuestionPerseus, QuestionQTI}},
+		{Modalities, []string{ModalityCourse, ModalityCustomNavigation, ModalityLesson, ModalityQuiz, ModalitySurvey, ModalityUnit}},
+		{Roles, []string{RoleCoach, RoleLearner}},
+		{leLibraries, []string{"KOLIBRI"}}, // what the public channel lookup reports
+	} {
+		for _, v := range tc.named {
+			require.Contains(t, tc.list, v)
+		}
+	}
+	for kind := range leCompletionModelsByKind {
+		require.True(t, IsKind(kind), kind)
+	}
+	for _, models := range leCompletionModelsByKind {
+		for _, m := range models {
+			require.Contains(t, CompletionModels, m)
+		}
 	}
 }
 
@@ -89,6 +126,8 @@ func TestLeUtilsPresets(t *testing.T) {
 	p, _ = PresetByID("video_subtitle")
 	require.True(t, p.MultiLanguage)
 	require.True(t, p.Subtitle)
+	p, _ = PresetByID("qti")
+	require.Equal(t, 0, p.Order, "le-utils 0.2.20 moved qti to order 0")
 
 	var needs []string
 	for _, p := range FormatPresets {
@@ -108,6 +147,7 @@ func TestLeUtilsFileFormats(t *testing.T) {
 		{"svg", "image/svg+xml"},
 		{"perseus", "application/perseus+zip"},
 		{"h5p", "application/zip"},
+		{"vtt", "text/vtt"},
 	} {
 		f, ok := FileFormatByExtension(tc.ext)
 		require.True(t, ok, tc.ext)
@@ -115,6 +155,15 @@ func TestLeUtilsFileFormats(t *testing.T) {
 	}
 	_, ok := FileFormatByExtension("avi") // convertible, never stored
 	require.False(t, ok)
+
+	// Every override replaces the value le-utils has now: when le-utils
+	// changes one, the override is reviewed rather than silently kept.
+	for ext, o := range leMIMETypeOverrides {
+		i := slices.IndexFunc(leFileFormats, func(f FileFormat) bool { return f.Extension == ext })
+		require.GreaterOrEqual(t, i, 0, ext)
+		require.Equal(t, o.LeUtils, leFileFormats[i].MIMEType, ext)
+		require.Equal(t, o.Served, FileFormats[i].MIMEType, ext)
+	}
 }
 
 func TestLeUtilsLicenses(t *testing.T) {
@@ -132,6 +181,10 @@ func TestLeUtilsLicenses(t *testing.T) {
 	l, ok = LicenseByName("Public Domain")
 	require.True(t, ok)
 	require.False(t, l.CopyrightHolderRequired)
+
+	l, ok = LicenseByName("All Rights Reserved")
+	require.True(t, ok)
+	require.Equal(t, "http://www.allrights-reserved.com/", l.URL, "le-utils' url")
 
 	_, ok = LicenseByName("cc by")
 	require.False(t, ok)
@@ -156,32 +209,37 @@ func TestLeUtilsCompletionAndQuestions(t *testing.T) {
 		require.Equal(t, tc.want, CompletionModelAllowed(tc.kind, tc.model), "%s/%s", tc.kind, tc.model)
 	}
 
-	require.True(t, IsAssessmentType("true_false"))
-	require.True(t, IsAssessmentType("qti"))
-	require.False(t, IsAssessmentType("QTI"))
+	require.True(t, IsAssessmentType("true_false"), "legacy, still accepted")
+	require.True(t, IsAssessmentType("QTI"), "le-utils' spelling")
+	require.False(t, IsAssessmentType("qti"), "only le-utils' spelling")
 	require.False(t, IsAssessmentType(""))
 }
 
-func TestLanguageByCode(t *testing.T) {
+func TestLanguageCodesKeptAsGiven(t *testing.T) {
 	for _, tc := range []struct {
 		code, id, name string
 		rtl            bool
 	}{
+		// le-utils' own codes come back exactly as given.
+		{"zul", "zul", "Zulu", false},
+		{"sr-LATN", "sr-LATN", "Serbian, Latin", false},
+		{"und", "und", "Undetermined", false},
+		{"aka", "aka", "Akan", false},
+		{"ak", "ak", "Akan", false},
 		{"en", "en", "English", false},
-		{"EN", "en", "English", false},
-		{"pt-br", "pt-BR", "Brazilian Portuguese", false},
-		{"pt_BR", "pt-BR", "Brazilian Portuguese", false},
-		{"sr-Latn", "sr-Latn", "Serbian (Latin)", false},
-		{"sr-LATN", "sr-Latn", "Serbian (Latin)", false},
-		{"zh-hans", "zh-Hans", "Simplified Chinese", false},
-		{"es-419", "es-419", "Latin American Spanish", false},
+		{"pt-BR", "pt-BR", "Portuguese, Brazil", false},
+		{"zh-CN", "zh-CN", "Chinese (China)", false},
+		{"zh-Hans", "zh-Hans", "Chinese (Simplified)", false},
+		{"be-tarask", "be-tarask", "Belarusian, Classical Orthography", false},
 		{"ar", "ar", "Arabic", true},
-		{"he", "he", "Hebrew", true},
-		{"iw", "iw", "Hebrew", true}, // deprecated codes are kept as given
-		{"ur", "ur", "Urdu", true},
-		{"ff-Adlm", "ff-Adlm", "Fulah (Adlam)", true},
-		{"sw", "sw", "Swahili", false},
-		{"be-tarask", "be-tarask", "Belarusian", false},
+		{"ur-PK", "ur-PK", "Urdu", true},
+		// Case and "_" are forgiven, and le-utils' spelling returned.
+		{"EN", "en", "English", false},
+		{"pt-br", "pt-BR", "Portuguese, Brazil", false},
+		{"PT_br", "pt-BR", "Portuguese, Brazil", false},
+		{"sr-Latn", "sr-LATN", "Serbian, Latin", false},
+		{"sr_latn", "sr-LATN", "Serbian, Latin", false},
+		{"ZUL", "zul", "Zulu", false},
 	} {
 		l, err := LanguageByCode(tc.code)
 		require.NoError(t, err, tc.code)
@@ -189,13 +247,47 @@ func TestLanguageByCode(t *testing.T) {
 		require.Equal(t, tc.name, l.Name, tc.code)
 		require.Equal(t, tc.rtl, l.RTL, tc.code)
 		require.NotEmpty(t, l.NativeName, tc.code)
+		require.Equal(t, l, *LanguageOf(tc.code), tc.code)
 	}
 
 	l, err := LanguageByCode("fr")
 	require.NoError(t, err)
-	require.Equal(t, "français", l.NativeName)
+	require.Equal(t, "Français, langue française", l.NativeName)
 
-	for _, code := range []string{"", " en", "xx-!!", "zz", "und", "und-Latn", "x-private", "en-u-ca-gregory", "toolongcode", "en-Latn-US-1606nict-fonipa"} {
+	// CLDR's rewrites of le-utils codes are no le-utils codes, so they are
+	// refused, pointing at le-utils' code.
+	for _, tc := range []struct{ code, hint string }{
+		{"zu", `"zul"`},
+		{"es-419", `"es"`},
+		{"en-US", `"en"`},
+	} {
+		_, err := LanguageByCode(tc.code)
+		require.ErrorIs(t, err, ErrUnknownLanguage, tc.code)
+		require.Contains(t, err.Error(), "did you mean", tc.code)
+		require.Contains(t, err.Error(), tc.hint, tc.code)
+	}
+
+	// A stored code le-utils does not know is shown as itself.
+	require.Equal(t, &Language{ID: "zu", Name: "zu", NativeName: "zu"}, LanguageOf("zu"))
+	require.Nil(t, LanguageOf(""))
+}
+
+func TestLanguageByCodeUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		want string // the whole message
+	}{
+		{"zz", `unknown language code "zz"; did you mean "za", "zh", "az"? The languages query lists every code`},
+		{"zu", `unknown language code "zu"; did you mean "zul", "za", "zh"? The languages query lists every code`},
+		{"en-XX", `unknown language code "en-XX"; did you mean "en", "en-GB", "en-PT"? The languages query lists every code`},
+		{"", `unknown language code ""; use a code from the languages query, such as en or pt-BR`},
+		{"not a language", `unknown language code "not a language"; use a code from the languages query, such as en or pt-BR`},
+	} {
+		_, err := LanguageByCode(tc.code)
+		require.ErrorIs(t, err, ErrUnknownLanguage, tc.code)
+		require.Equal(t, tc.want, err.Error(), tc.code)
+	}
+	for _, code := range []string{" en", "xx-!!", "x-private", "en-u-ca-gregory", "und-Latn", "iw"} {
 		_, err := LanguageByCode(code)
 		require.ErrorIs(t, err, ErrUnknownLanguage, "%q", code)
 	}
@@ -203,20 +295,250 @@ func TestLanguageByCode(t *testing.T) {
 
 func TestLanguages(t *testing.T) {
 	ls := Languages()
-	require.Greater(t, len(ls), 200)
 	require.True(t, slices.IsSortedFunc(ls, func(a, b Language) int { return strings.Compare(a.ID, b.ID) }))
-	ids := map[string]bool{}
+	folded := map[string]bool{}
 	for _, l := range ls {
-		require.False(t, ids[l.ID], "duplicate %s", l.ID)
-		ids[l.ID] = true
+		f := leFoldLanguageCode(l.ID)
+		require.False(t, folded[f], "two codes fold to %s", f)
+		folded[f] = true
 		require.NotEmpty(t, l.Name, l.ID)
 		again, err := LanguageByCode(l.ID)
 		require.NoError(t, err, l.ID)
 		require.Equal(t, l, again)
+		require.LessOrEqual(t, len(l.ID), 14, "Studio's language id column")
 	}
-	for _, id := range []string{"en", "fr", "es", "pt-BR", "ar", "sw", "hi", "zh", "zh-Hans", "sr-Latn", "es-419", "xh", "ny"} {
-		require.True(t, ids[id], id)
+	for _, id := range []string{"en", "fr", "es", "pt-BR", "ar", "sw", "hi", "zh-CN", "zh-TW", "nb", "tl", "mul", "und", "zul", "sr-LATN", "xh", "ny"} {
+		require.True(t, folded[leFoldLanguageCode(id)], id)
 	}
-	require.False(t, ids["und"])
-	require.Equal(t, ls, Languages(), "stable across calls")
+	for _, id := range []string{"es-419", "en-US", "zu", "de-CH"} {
+		require.False(t, folded[leFoldLanguageCode(id)], id)
+	}
+}
+
+func TestLabelSets(t *testing.T) {
+	require.Equal(t, []string{"grade_levels", "resource_types", "learning_activities",
+		"accessibility_labels", "categories", "learner_needs"}, LabelFields)
+	counts := map[string]int{}
+	for _, s := range LabelSets {
+		ids := map[string]bool{}
+		for _, l := range s.Labels {
+			require.False(t, ids[l.ID], "duplicate %s in %s", l.ID, s.Module)
+			ids[l.ID] = true
+		}
+		for _, l := range s.Labels {
+			if p := l.Parent(); p != "" {
+				require.True(t, ids[p], "%s's parent %s is in %s", l.ID, p, s.Module)
+			}
+		}
+		counts[s.Module] = len(s.Labels)
+	}
+	require.Equal(t, map[string]int{"levels": 9, "resource_type": 10, "learning_activities": 7,
+		"accessibility_categories": 6, "subjects": 58, "needs": 10}, counts)
+
+	s, ok := LabelSetOf("categories")
+	require.True(t, ok)
+	l, ok := s.Label("d&WXdXWF.qs0Xlaxq")
+	require.True(t, ok)
+	require.Equal(t, Label{ID: "d&WXdXWF.qs0Xlaxq", Name: "Mathematics", Constant: "MATHEMATICS"}, l)
+	require.Equal(t, "d&WXdXWF", l.Parent())
+	school, _ := s.Label(l.Parent())
+	require.Equal(t, "School", school.Name)
+	require.Equal(t, "", school.Parent())
+}
+
+func TestValidateLabel(t *testing.T) {
+	for _, tc := range []struct {
+		field, id string
+		ok        bool
+		hints     []string
+	}{
+		{"categories", "d&WXdXWF.qs0Xlaxq", true, nil},
+		{"grade_levels", "wnarlxKo", true, nil},
+		{"learner_needs", "Hsw9k7Bz.G4h2UBuK", true, nil},
+		{"accessibility_labels", "Kxx#meDW", true, nil},
+		{"resource_types", "LQYjqpA", true, nil},
+		{"learning_activities", "UD5UGM0z", true, nil},
+		{"extra_fields", "anything", true, nil}, // not a label field
+		// A label's name or Python name points at its id.
+		{"categories", "MATHEMATICS", false, []string{`"d&WXdXWF.qs0Xlaxq" (Mathematics)`}},
+		{"categories", "Mathematics", false, []string{`"d&WXdXWF.qs0Xlaxq" (Mathematics)`}},
+		{"grade_levels", "upper_primary", false, []string{`"BkGYi3lD" (Upper Primary)`}},
+		// A typo or a wrong case in an id points at the id.
+		{"grade_levels", "wnarlxko", false, []string{`"wnarlxKo" (Lower Primary)`}},
+		{"categories", "d&WXdXWF.qs0Xlax", false, []string{`"d&WXdXWF.qs0Xlaxq" (Mathematics)`}},
+		// An id of another set is refused.
+		{"grade_levels", "d&WXdXWF.qs0Xlaxq", false, nil},
+		{"learner_needs", "nonsense-id-42", false, nil},
+	} {
+		err := ValidateLabel(tc.field, tc.id)
+		if tc.ok {
+			require.NoError(t, err, "%s %s", tc.field, tc.id)
+			continue
+		}
+		require.Error(t, err, "%s %s", tc.field, tc.id)
+		require.Equal(t, CodeBadUserInput, CodeOf(err))
+		s, _ := LabelSetOf(tc.field)
+		require.Contains(t, err.Error(), s.Module, "names the label set")
+		require.Contains(t, err.Error(), strconv.Quote(tc.id))
+		for _, h := range tc.hints {
+			require.Contains(t, err.Error(), "did you mean "+h)
+		}
+		if tc.hints == nil {
+			require.NotContains(t, err.Error(), "did you mean")
+		}
+	}
+}
+
+// leDump is dump.py's output, as the tests read it.
+type leDump struct {
+	Version    string `json:"version"`
+	PackageDir string `json:"package_dir"`
+	Languages  []struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		NativeName string `json:"native_name"`
+		RTL        bool   `json:"rtl"`
+	} `json:"languages"`
+	Kinds   []struct{ ID string } `json:"kinds"`
+	Formats []struct {
+		ID       string `json:"id"`
+		MIMEType string `json:"mimetype"`
+	} `json:"formats"`
+	Presets []struct {
+		ID             string   `json:"id"`
+		Kind           *string  `json:"kind"`
+		Supplementary  bool     `json:"supplementary"`
+		Thumbnail      bool     `json:"thumbnail"`
+		Subtitle       bool     `json:"subtitle"`
+		MultiLanguage  bool     `json:"multi_language"`
+		Display        bool     `json:"display"`
+		Order          int      `json:"order"`
+		AllowedFormats []string `json:"allowed_formats"`
+	} `json:"presets"`
+	Licenses []struct {
+		ID                      string `json:"id"`
+		Name                    string `json:"name"`
+		URL                     string `json:"url"`
+		Custom                  bool   `json:"custom"`
+		CopyrightHolderRequired bool   `json:"copyright_holder_required"`
+	} `json:"licenses"`
+	RenderablePresetsOrder []string              `json:"renderable_presets_order"`
+	MasteryModels          []struct{ ID string } `json:"mastery_models"`
+	QuestionTypes          []struct{ ID string } `json:"question_types"`
+	CompletionCriteria     []string              `json:"completion_criteria"`
+	Modalities             []string              `json:"modalities"`
+	Roles                  []struct{ ID string } `json:"roles"`
+	Libraries              []string              `json:"libraries"`
+	Labels                 map[string][]Label    `json:"labels"`
+}
+
+// EnvLeUtils names what TestLeUtilsMatchesPackage compares studio's tables
+// with: the installed le_utils package directory (…/site-packages/le_utils),
+// which the test reads with python3 and leutilsgen/dump.py, or a file that
+// dump.py wrote (go run ./leutilsgen -dump FILE).
+const EnvLeUtils = "STUDIO_TEST_LEUTILS"
+
+func leUtilsDump(t *testing.T) leDump {
+	t.Helper()
+	src := os.Getenv(EnvLeUtils)
+	if src == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must compare studio's tables with le-utils %s (see TestLeUtilsMatchesPackage)", EnvLeUtils, LeUtilsVersion)
+		}
+		t.Skipf("%s is not set", EnvLeUtils)
+	}
+	fi, err := os.Stat(src)
+	require.NoError(t, err)
+	var raw []byte
+	var dir string
+	if fi.IsDir() {
+		dir, err = filepath.Abs(src)
+		require.NoError(t, err)
+		if filepath.Base(dir) != "le_utils" {
+			dir = filepath.Join(dir, "le_utils") // site-packages
+		}
+		// -I: only the given le-utils, whatever else PYTHONPATH or the user has.
+		cmd := exec.Command("python3", "-I", "-c",
+			"import runpy, sys; sys.path.insert(0, sys.argv[1]); runpy.run_path(sys.argv[2], run_name='__main__')",
+			filepath.Dir(dir), filepath.Join("leutilsgen", "dump.py"))
+		cmd.Stderr = os.Stderr
+		raw, err = cmd.Output()
+		require.NoError(t, err, "running dump.py with %s", dir)
+	} else {
+		raw, err = os.ReadFile(src)
+		require.NoError(t, err)
+	}
+	var d leDump
+	require.NoError(t, json.Unmarshal(raw, &d))
+	if dir != "" {
+		require.Equal(t, dir, d.PackageDir, "dump.py read the le_utils in %s", EnvLeUtils)
+	}
+	return d
+}
+
+// TestLeUtilsMatchesPackage compares every table studio has from le-utils
+// with le-utils' own files: no difference, but for the documented
+// overrides (served mimetypes, legacy question types).
+func TestLeUtilsMatchesPackage(t *testing.T) {
+	d := leUtilsDump(t)
+	require.Equal(t, LeUtilsVersion, d.Version, "the pinned le-utils")
+
+	var want []Language
+	for _, l := range d.Languages {
+		want = append(want, Language{ID: l.ID, Name: l.Name, NativeName: l.NativeName, RTL: l.RTL})
+	}
+	slices.SortFunc(want, func(a, b Language) int { return strings.Compare(a.ID, b.ID) })
+	require.Equal(t, want, Languages(), "languages")
+
+	ids := func(xs []struct{ ID string }) []string {
+		var out []string
+		for _, x := range xs {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	require.Equal(t, ids(d.Kinds), Kinds, "kinds")
+	require.Equal(t, ids(d.MasteryModels), MasteryModels, "mastery models")
+	require.Equal(t, ids(d.QuestionTypes), slices.DeleteFunc(slices.Clone(AssessmentTypes),
+		func(s string) bool { return slices.Contains(leLegacyQuestionTypes, s) }), "question types")
+	require.Equal(t, d.CompletionCriteria, CompletionModels, "completion criteria")
+	require.Equal(t, d.Modalities, Modalities, "modalities")
+	require.Equal(t, ids(d.Roles), Roles, "roles")
+	require.Equal(t, d.Libraries, leLibraries, "libraries")
+	require.Equal(t, d.RenderablePresetsOrder, RenderablePresetsOrder, "renderable presets order")
+
+	var formats []FileFormat
+	for _, f := range d.Formats {
+		mime := f.MIMEType
+		if o, ok := leMIMETypeOverrides[f.ID]; ok {
+			require.Equal(t, o.LeUtils, mime, "the override of %s replaces le-utils' value", f.ID)
+			mime = o.Served
+		}
+		formats = append(formats, FileFormat{Extension: f.ID, MIMEType: mime})
+	}
+	require.Equal(t, formats, FileFormats, "file formats")
+
+	var presets []FormatPreset
+	for _, p := range d.Presets {
+		kind := ""
+		if p.Kind != nil {
+			kind = *p.Kind
+		}
+		presets = append(presets, FormatPreset{ID: p.ID, Kind: kind, Supplementary: p.Supplementary, Thumbnail: p.Thumbnail,
+			Subtitle: p.Subtitle, MultiLanguage: p.MultiLanguage, Display: p.Display, Order: p.Order, AllowedFormats: p.AllowedFormats})
+	}
+	require.Equal(t, presets, FormatPresets, "format presets")
+
+	var licenses []License
+	for _, l := range d.Licenses {
+		id, err := strconv.Atoi(l.ID)
+		require.NoError(t, err)
+		licenses = append(licenses, License{ID: id, Name: l.Name, URL: l.URL, IsCustom: l.Custom, CopyrightHolderRequired: l.CopyrightHolderRequired})
+	}
+	require.Equal(t, licenses, Licenses, "licenses")
+
+	require.Len(t, LabelSets, len(d.Labels), "label modules")
+	for _, s := range LabelSets {
+		require.Equal(t, d.Labels[s.Module], s.Labels, "labels of %s", s.Module)
+	}
 }

@@ -12,8 +12,9 @@ func LanguageOf(code string) *Language {
 	if code == "" {
 		return nil
 	}
-	l, err := LanguageByCode(code)
-	if err != nil {
+	l, ok := leLanguageOf(code)
+	if !ok {
+		// Stored by an older version that took CLDR's codes ("es-419").
 		return &Language{ID: code, Name: code, NativeName: code}
 	}
 	return &l
