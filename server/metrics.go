@@ -8,8 +8,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"studio/db"
+	"studio/graph"
 )
 
 // metrics are what /metrics exposes to Prometheus: GraphQL operations by
@@ -18,6 +20,26 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// operations are the labels an operation may have: the schema's root
+	// fields and "unknown". Anything else is "other", so that no client can
+	// add series.
+	operations map[string]bool
+}
+
+// rootFields are the names of the schema's root fields, introspection's
+// included.
+func rootFields() map[string]bool {
+	names := map[string]bool{"unknown": true, "__typename": true, "__schema": true, "__type": true}
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription} {
+		if root == nil {
+			continue
+		}
+		for _, f := range root.Fields {
+			names[f.Name] = true
+		}
+	}
+	return names
 }
 
 func newMetrics(d *db.DB) *metrics {
@@ -25,13 +47,14 @@ func newMetrics(d *db.DB) *metrics {
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "studio_graphql_operations_total",
-			Help: "GraphQL operations by operation (its name, or its first field) and outcome (ok, or the first error's code).",
+			Help: "GraphQL operations by operation (its first root field) and outcome (ok, or the first error's code).",
 		}, []string{"operation", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "studio_graphql_operation_seconds",
-			Help:    "How long GraphQL operations took, by operation.",
+			Help:    "How long GraphQL operations took, by operation (its first root field).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"operation"}),
+		operations: rootFields(),
 	}
 	m.registry.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -41,6 +64,9 @@ func newMetrics(d *db.DB) *metrics {
 
 // observe records one operation.
 func (m *metrics) observe(operation, outcome string, took time.Duration) {
+	if !m.operations[operation] {
+		operation = "other"
+	}
 	m.requests.WithLabelValues(operation, outcome).Inc()
 	m.latency.WithLabelValues(operation).Observe(took.Seconds())
 }

@@ -115,7 +115,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a asset, cacheControl st
 // Anyone else gets 404, as if there were no such page. The token is never
 // logged: logRequests writes only the path.
 func (s *Server) playgroundToken(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AdminToken == "" || !fromThisMachine(r) {
+	if s.cfg.AdminToken == "" || !startedForLocalUse(s.cfg) || !fromThisMachine(r) {
 		http.NotFound(w, r)
 		return
 	}
@@ -123,6 +123,24 @@ func (s *Server) playgroundToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": s.cfg.AdminToken})
 }
+
+// startedForLocalUse reports whether the server was started to be used from
+// this machine only: listening on loopback, with no proxy before it and no
+// public URL. Behind a proxy no request can be told from a local one (a
+// default nginx proxy_pass connects from loopback, sends Host: 127.0.0.1
+// and adds no header), so the token is not offered at all.
+func startedForLocalUse(cfg Config) bool {
+	if cfg.BehindProxy || cfg.PublicURL != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	return err == nil && loopbackHost(host)
+}
+
+// forwardingHeaders are the headers proxies add to say whom they relay: any
+// of them (or any X-Forwarded-*) means the request was relayed.
+var forwardingHeaders = []string{"Forwarded", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip",
+	"Cf-Connecting-Ip", "Fastly-Client-Ip", "X-Cluster-Client-Ip", "Via"}
 
 // fromThisMachine reports whether r comes from a browser on this machine:
 // from a loopback address, not relayed by a proxy (a reverse proxy on this
@@ -138,8 +156,13 @@ func fromThisMachine(r *http.Request) bool {
 	if err != nil || !addr.Unmap().IsLoopback() {
 		return false
 	}
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
+	for _, h := range forwardingHeaders {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	for h := range r.Header {
+		if strings.HasPrefix(h, "X-Forwarded-") {
 			return false
 		}
 	}

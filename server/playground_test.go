@@ -95,7 +95,7 @@ func TestPlaygroundOffersTheTokenOnThisMachineOnly(t *testing.T) {
 	const token = "s3cret-admin-token"
 
 	t.Run("loopback", func(t *testing.T) {
-		a := newAPI(t, d, server.Config{AdminToken: token}) // httptest listens on 127.0.0.1
+		a := newAPI(t, d, server.Config{AdminToken: token, Addr: "127.0.0.1:0"}) // httptest listens on 127.0.0.1
 		resp, body := getBody(t, a.url+"/playground/token")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
@@ -113,7 +113,7 @@ func TestPlaygroundOffersTheTokenOnThisMachineOnly(t *testing.T) {
 	// Requests served by the handler directly, with any remote address, and
 	// its log kept, to see that the token never reaches it.
 	var logged bytes.Buffer
-	h := server.New(d, server.Config{AdminToken: token, Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Handler()
+	h := server.New(d, server.Config{AdminToken: token, Addr: "127.0.0.1:8080", Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Handler()
 	for _, c := range []struct {
 		name, remote, host string
 		header             []string
@@ -169,7 +169,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 	admin := dbtest.User(t, d, "ann@example.org", true)
 	token := dbtest.Token(t, d, admin)
 	ch := dbtest.Channel(t, d, admin, "Maths")
-	a := newAPI(t, d, server.Config{AdminToken: token})
+	a := newAPI(t, d, server.Config{AdminToken: token, Addr: "127.0.0.1:0"})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -213,11 +213,16 @@ func TestPlaygroundInChromium(t *testing.T) {
 
 	tctx, tcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer tcancel()
+	// open loads a link that fills the query in, then clicks Run: a link
+	// never runs anything by itself (TestFindingPlaygroundCSRF).
 	open := func(base string, params url.Values) {
 		t.Helper()
 		require.NoError(t, chromedp.Do(tctx,
 			chromedp.Navigate(base+"/?"+params.Encode()),
-			chromedp.WaitVisible(chromedp.ID("result"))))
+			chromedp.WaitVisible(chromedp.ID("result")),
+			chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent.includes("press Run")`,
+				chromedp.WithPollingTimeout(20*time.Second)),
+			chromedp.Click(chromedp.ID("run"))))
 	}
 	// waitFor waits until a JavaScript expression is true.
 	waitFor := func(what, expr string) {
@@ -231,8 +236,8 @@ func TestPlaygroundInChromium(t *testing.T) {
 		return s
 	}
 
-	// The query in the URL runs at once, with the offered token: me is the admin.
-	open(a.url, url.Values{"query": {"{ me { email } }"}, "run": {"1"}})
+	// The query from the URL runs with the offered token: me is the admin.
+	open(a.url, url.Values{"query": {"{ me { email } }"}})
 	waitFor("the result shows the email", `document.getElementById("result").textContent.includes("ann@example.org")`)
 	result := text("result")
 	var got struct {
@@ -278,7 +283,6 @@ func TestPlaygroundInChromium(t *testing.T) {
 	open(a.url, url.Values{
 		"query":     {"subscription Changes($id: ID!) { channelChanges(channelId: $id) { serverRev table } }"},
 		"variables": {`{"id": "` + ch.ID.String() + `"}`},
-		"run":       {"1"},
 	})
 	waitFor("the subscription starts", `document.getElementById("status").textContent.startsWith("Subscribed")`)
 	a.ok(token, `mutation($id: ID!) { updateChannel(id: $id, input: {tagline: "Numbers"}) { id } }`, map[string]any{"id": ch.ID.String()})
@@ -296,7 +300,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 	// Without introspection the explorer says so; errors show their code;
 	// without a token nothing is offered.
 	b := newAPI(t, d, server.Config{NoIntrospection: true})
-	open(b.url, url.Values{"query": {"{ nope }"}, "run": {"1"}})
+	open(b.url, url.Values{"query": {"{ nope }"}})
 	waitFor("the error shows", `document.getElementById("errors").textContent.includes("GRAPHQL_VALIDATION_FAILED")`)
 	waitFor("introspection is off", `document.getElementById("schema-status").textContent.includes("Introspection is off")`)
 	field, err = chromedp.Run(tctx, chromedp.Value(chromedp.ID("token")))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -38,14 +39,27 @@ type Config struct {
 	// Jobs enqueues publishes and reads jobs (nil: publishing is unavailable).
 	Jobs *jobs.Client
 	// AdminToken, if set, is the first admin's token, which the playground
-	// offers to browsers on this machine (loopback requests) only.
+	// offers to browsers on this machine (loopback requests) only, and only
+	// when the server was started for local use: a loopback Addr, neither
+	// BehindProxy nor PublicURL.
 	AdminToken string
+	// BehindProxy says that a reverse proxy relays requests to this server:
+	// a loopback peer is then anyone on the internet.
+	BehindProxy bool
+	// PublicURL is the URL users reach the server at, when it is not Addr.
+	PublicURL string
+	// RequestTimeout bounds a request that is neither an upload nor a
+	// subscription, reading its body included (0: 60 s); UploadTimeout
+	// bounds an upload (0: 30 minutes).
+	RequestTimeout time.Duration
+	UploadTimeout  time.Duration
 }
 
-// Bounds of one request that is not an upload or a stream.
+// Default bounds of one request: a body that is not an upload may be 8 MB.
 const (
-	maxBody        = 8 << 20
-	requestTimeout = 60 * time.Second
+	maxBody               = 8 << 20
+	defaultRequestTimeout = 60 * time.Second
+	defaultUploadTimeout  = 30 * time.Minute
 )
 
 // Server serves studio over HTTP.
@@ -64,6 +78,12 @@ func New(d *db.DB, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = defaultUploadTimeout
+	}
 	s := &Server{db: d, cfg: cfg}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	m := newMetrics(d)
@@ -71,11 +91,11 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.Handle("GET /metrics", m.handler())
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
 		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection,
-		Observe: m.observe, Jobs: cfg.Jobs})
+		Observe: m.observe, Jobs: cfg.Jobs, RequestTimeout: cfg.RequestTimeout})
 	mux.Handle("/graphql", s.bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
 	if cfg.Blobs != nil {
-		mux.HandleFunc("GET /content/storage/{c0}/{c1}/{file}", s.serveBlob)
-		mux.HandleFunc("GET /content/databases/{file}", s.serveDatabase)
+		mux.Handle("GET /content/storage/{c0}/{c1}/{file}", inertContent(http.HandlerFunc(s.serveBlob)))
+		mux.Handle("GET /content/databases/{file}", inertContent(http.HandlerFunc(s.serveDatabase)))
 	}
 	mux.HandleFunc("GET /api/public/info/{$}", s.publicInfo)
 	mux.HandleFunc("GET /api/public/info", s.publicInfo)
@@ -101,7 +121,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout: bound gives each request's body its own deadline (an
+	// upload may take far longer than a query). An idle keep-alive
+	// connection is closed after two minutes.
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Shutdown waits for requests in flight, but streams (and hijacked
 	// websockets, which it does not track) would hold it: they end at once.
 	hs.RegisterOnShutdown(s.stopStreams)
@@ -134,8 +157,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if db.CounterFrom(ctx) == nil {
 			ctx, _ = db.WithCounter(ctx)
 		}
+		ctx = graph.WithClientAddr(ctx, s.clientAddr(r))
 		var u *models.User
-		if h := r.Header.Get("Authorization"); h != "" {
+		h := r.Header.Get("Authorization")
+		if h == "" && isMultipart(r) {
+			// Only users upload; refused before the body is read, an
+			// anonymous upload costs neither disk nor descriptors.
+			writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated,
+				"log in to upload files: send Authorization: Bearer <token>"))
+			return
+		}
+		if h != "" {
 			token, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\""))
@@ -157,27 +189,66 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// bound limits a plain request's body and time; uploads have their own
-// limit, and streams (websockets, SSE) last as long as their clients, or
-// until the server shuts down.
+// bound limits a request's body and time. A body that is not an upload
+// may be maxBody long; a websocket upgrade has none. Every request has
+// RequestTimeout (an upload UploadTimeout) to arrive and be answered,
+// except real subscriptions: a websocket, which lasts as long as its
+// client, and an SSE request, which the GraphQL layer bounds unless its
+// operation is a subscription (graph.Options.RequestTimeout). Those end when
+// the server shuts down.
 func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		streaming := r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-		upload := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
-		if !streaming && !upload {
+		websocket := r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+		upload := isMultipart(r)
+		timeout := s.cfg.RequestTimeout
+		if upload {
+			timeout = s.cfg.UploadTimeout
+		}
+		if !websocket {
+			// A trickled body is cut when its time is up, whatever the
+			// handler does meanwhile.
+			readBy(w, r, time.Now().Add(timeout))
+		}
+		if !upload {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		var ctx context.Context
 		var cancel context.CancelFunc
-		if streaming {
+		if websocket || isSSE(r) {
 			ctx, cancel = context.WithCancel(r.Context())
 			defer context.AfterFunc(s.streams, cancel)()
 		} else {
-			ctx, cancel = context.WithTimeout(r.Context(), requestTimeout)
+			ctx, cancel = context.WithTimeout(r.Context(), timeout)
 		}
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// readBy sets the connection's read deadline for r's body, which must have
+// arrived by then. net/http lifts it once the body has been read to its end
+// (its background read, which notices a client hanging up, has no
+// deadline), so a stream (SSE) lives on after its body.
+func readBy(w http.ResponseWriter, r *http.Request, deadline time.Time) {
+	if r.Body != nil && r.Body != http.NoBody {
+		// The error is for writers that are not connections (a test's
+		// recorder): there is no connection to bound then.
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+	}
+}
+
+// isMultipart says whether r is a multipart request, an upload, as gqlgen's
+// multipart transport decides.
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
+// isSSE says whether gqlgen's SSE transport serves r.
+func isSSE(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json" && r.Method == http.MethodPost &&
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 // streamUploads keeps uploads of unknown length (chunked requests) out of
@@ -190,7 +261,7 @@ func streamUploads(next http.Handler, limit int64) http.Handler {
 		limit = graph.DefaultMaxUpload
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength < 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if r.ContentLength < 0 && isMultipart(r) {
 			r.ContentLength = limit
 		}
 		next.ServeHTTP(w, r)

@@ -20,7 +20,7 @@ const usage = `studio: curate educational channels and publish them to Kolibri.
 Usage:
   studio serve [--addr 127.0.0.1:8080] [--data-dir ./studio-data] [--database-url URL] [--debug] [--demo]
                [--blobs-url DIR|s3://…] [--max-upload-size BYTES] [--no-introspection]
-               [--publish-timeout 30m]
+               [--publish-timeout 30m] [--behind-proxy] [--public-url https://studio.example.org]
   studio bench [--nodes 10000] [--requests 100] [--clients 8] [--json FILE] [--check-budget]
                [--data-dir DIR] [--database-url URL]
   studio migrate [--data-dir DIR] [--database-url URL]

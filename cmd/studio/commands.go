@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,8 +33,15 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	publishTimeout := fs.Duration("publish-timeout", envDuration("publish-timeout", jobs.DefaultPublishTimeout),
 		"how long one attempt of a publish may run; a publish whose worker died is retried after this long")
 	loadDemo := fs.Bool("demo", envBool("demo"), "load a demo channel, owned by the first admin, unless one is there already")
+	behindProxy := fs.Bool("behind-proxy", envBool("behind-proxy"), "a reverse proxy relays requests to this server (the playground then never offers the admin token)")
+	publicURL := fs.String("public-url", env("public-url", ""), "the URL users reach the server at, such as https://studio.example.org, when it is not --addr")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: give an absolute http or https URL, such as https://studio.example.org", *publicURL)
+		}
 	}
 	tuneGC()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -47,6 +55,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	adminToken, _ := os.ReadFile(filepath.Join(dbf.dataDir, adminTokenFile)) // absent after the first start elsewhere
 	if *blobsURL == "" {
+		// The data directory is its owner's only, as the database (and the
+		// blobs of private channels) in it are.
+		if err := os.MkdirAll(dbf.dataDir, 0o700); err != nil {
+			return fmt.Errorf("create the data directory: %w", err)
+		}
 		*blobsURL = dbf.dataDir
 	}
 	store, err := blobs.Open(ctx, *blobsURL)
@@ -90,7 +103,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		_ = queue.Stop(stopCtx)
 	}()
 	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui, Jobs: queue,
-		AdminToken: strings.TrimSpace(string(adminToken))})
+		AdminToken: strings.TrimSpace(string(adminToken)), BehindProxy: *behindProxy, PublicURL: *publicURL})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})

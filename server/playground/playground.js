@@ -502,10 +502,13 @@
 
   // ---- Start ----
 
-  // The URL (?query=…&variables=…&run=1) comes first, then what this
-  // browser kept, then the example.
+  // The URL (?query=…&variables=…) comes first, then what this browser
+  // kept, then the example. A query from the URL is only filled in, never
+  // run: a link from anywhere could otherwise run a mutation with this
+  // browser's token. The user reads it and presses Run.
   async function start() {
     const params = new URLSearchParams(location.search);
+    const linked = params.has("query") || params.has("variables");
     el.query.value = params.get("query") ?? store.get(keys.query) ?? example;
     el.variables.value = params.get("variables") ?? store.get(keys.variables) ?? "";
     el.token.value = store.get(keys.token) ?? "";
@@ -529,8 +532,8 @@
     });
 
     loadSchema();
-    await offerToken(); // before running, so that ?run=1 runs with the offered token
-    if (params.get("run") === "1") run();
+    await offerToken();
+    if (linked) setStatus("Filled in from the link, not run: read it, then press Run.");
   }
 
   start();
