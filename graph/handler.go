@@ -39,8 +39,8 @@ type Options struct {
 	// Blobs keeps uploaded files; MaxUpload (0: DefaultMaxUpload) bounds them.
 	Blobs     *blobs.Store
 	MaxUpload int64
-	// RequestTimeout bounds an operation over SSE that is not a
-	// subscription (0: none); the server bounds other requests itself.
+	// RequestTimeout bounds an operation over SSE or a websocket that is not
+	// a subscription (0: none); the server bounds other requests itself.
 	RequestTimeout time.Duration
 	// Limits bound a query (nil: DefaultLimits); NoIntrospection turns
 	// schema introspection off.
@@ -73,14 +73,16 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	// SSE first: it matches POSTs that accept text/event-stream. JSON bodies
 	// are checked before gqlgen decodes them (transport.go).
 	srv.AddTransport(checkedJSON{boundedOperations{transport.SSE{KeepAlivePingInterval: 15 * time.Second}, opts.RequestTimeout}})
-	srv.AddTransport(transport.Websocket{
+	// A websocket carries queries and mutations too: each is bounded in time
+	// as over POST (its messages are bounded by gqlgen's 1 MB read limit).
+	srv.AddTransport(boundedOperations{transport.Websocket{
 		PingPongInterval:      15 * time.Second, // graphql-transport-ws
 		KeepAlivePingInterval: 15 * time.Second, // the legacy graphql-ws protocol
 		InitTimeout:           10 * time.Second,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			return websocketCaller(ctx, p, opts.Authenticate, opts.Logger)
 		},
-	})
+	}, opts.RequestTimeout})
 	srv.Use(&subscriptionCaps{byUser: map[models.ID]int{}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -120,10 +120,10 @@ func checkParams(body []byte) error {
 }
 
 // boundedOperations gives every operation a transport carries, except a
-// subscription, at most timeout (0: no limit). It is for SSE, which carries
-// queries and mutations as well as subscriptions: the server cannot tell
-// them apart before the body is parsed, so it leaves an SSE request's time
-// to this.
+// subscription, at most timeout (0: no limit). It is for SSE and websockets,
+// which carry queries and mutations as well as subscriptions: the server
+// cannot tell them apart before the operation is parsed, so it leaves their
+// time to this.
 type boundedOperations struct {
 	graphql.Transport
 	timeout time.Duration

@@ -686,3 +686,37 @@ func BenchmarkFindingSSEHugeBody(b *testing.B) {
 	}
 	b.ReportMetric(float64(read)/(1<<20), "MB-read/op")
 }
+
+// TestFindingWebsocketMutationTimeout: a websocket carries mutations as well
+// as subscriptions; a mutation over it has the same time bound as over POST
+// (1 ns here: it cannot finish), while a subscription streams on.
+func TestFindingWebsocketMutationTimeout(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := newAPI(t, d, server.Config{RequestTimeout: time.Nanosecond})
+		u := dbtest.User(t, d, "ed@example.org", false)
+		token := dbtest.Token(t, d, u)
+		ch := dbtest.Channel(t, d, u, "Mine")
+		ws, err := dialWS(t, a.url, token)
+		require.NoError(t, err)
+		defer ws.close()
+
+		ws.subscribe("m", `mutation { createChannel(input: {name: "Late"}) { id } }`, nil)
+		m, err := ws.next(30 * time.Second)
+		require.NoError(t, err)
+		require.Equal(t, "m", m.ID)
+		require.Contains(t, string(m.Payload), "took too long", "the mutation ran past its timeout: %s %s", m.Type, m.Payload)
+		n, err := d.NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Late").Count(context.Background())
+		require.NoError(t, err)
+		require.Zero(t, n)
+
+		ws.subscribe("s", subscribeChanges, map[string]any{"c": ch.ID.String(), "since": 0})
+		for {
+			m, err = ws.next(30 * time.Second)
+			require.NoError(t, err)
+			if m.ID == "s" {
+				break
+			}
+		}
+		require.Equal(t, "next", m.Type, "the subscription outlives the timeout: %s", m.Payload)
+	})
+}

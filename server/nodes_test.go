@@ -201,7 +201,7 @@ func TestJSONFieldsWhenAsked(t *testing.T) {
 		ch := dbtest.Channel(t, d, ed, "Labels")
 		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "video Intro")
 		_, err := d.Apply(context.Background(), ed, []db.Change{{Type: models.ChangeUpdated, Table: db.TableContentNode,
-			Key: n["Intro"].ID, Mods: map[string]any{"grade_levels.upper_primary": true}}}, true)
+			Key: n["Intro"].ID, Mods: map[string]any{"grade_levels.BkGYi3lD": true}}}, true)
 		require.NoError(t, err)
 		vars := map[string]any{"c": ch.ID.String()}
 		for name, q := range map[string]string{
@@ -215,7 +215,7 @@ func TestJSONFieldsWhenAsked(t *testing.T) {
 			brief := a.ok(token, fmt.Sprintf(q, ""), vars)
 			require.Equal(t, "Intro", get(brief, append(path, "title")...), name)
 			full := a.ok(token, fmt.Sprintf(q, "gradeLevels"), vars)
-			require.Equal(t, map[string]any{"upper_primary": true}, get(full, append(path, "gradeLevels")...), name)
+			require.Equal(t, map[string]any{"BkGYi3lD": true}, get(full, append(path, "gradeLevels")...), name)
 		}
 	})
 }
