@@ -39,7 +39,6 @@ type op struct {
 	nodes int // nodes it reads or writes, for per-node costs
 	req   func(i int) (string, map[string]any)
 	after func(data map[string]any) error
-	runs  int
 }
 
 // Run runs the workload and returns its report.

@@ -9,7 +9,9 @@ import (
 // Access is what a caller may do with a channel and its trees.
 type Access int
 
+// Access levels, each allowing what the one before allows and more.
 const (
+	// NoAccess is a stranger's to a private or deleted channel: nothing.
 	NoAccess Access = iota
 	// PublicAccess is anyone's, anonymous callers' too: the main tree of a
 	// public channel that is not deleted.
@@ -40,7 +42,10 @@ func Decide(u *models.User, ch *models.Channel, role models.Role) Access {
 	return NoAccess
 }
 
+// CanView says whether the channel may be read at all.
 func (a Access) CanView() bool { return a >= PublicAccess }
+
+// CanEdit says whether the channel and its trees may be changed.
 func (a Access) CanEdit() bool { return a == EditAccess }
 
 // CanViewNode says whether a node of ch is visible: public access covers the

@@ -247,19 +247,19 @@ func (a *applier) node(ctx context.Context, id models.ID) (*models.ContentNode, 
 // editableNode returns a node the caller may edit, with its channel locked
 // and the node read under the lock. A change that names a channel must name
 // the node's.
-func (a *applier) editableNode(ctx context.Context, id models.ID, channelID *models.ID) (*models.ContentNode, *ChannelAccess, error) {
+func (a *applier) editableNode(ctx context.Context, id models.ID, channelID *models.ID) (*models.ContentNode, error) {
 	for {
 		n, err := a.node(ctx, id)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if channelID != nil && *channelID != n.ChannelID {
-			return nil, nil, disallow(models.Errorf(models.CodeNotFound, "node %s is not in channel %s", id, *channelID))
+			return nil, disallow(models.Errorf(models.CodeNotFound, "node %s is not in channel %s", id, *channelID))
 		}
 		_, held := a.channels[n.ChannelID]
-		ca, err := a.editChannel(ctx, n.ChannelID)
+		_, err = a.editChannel(ctx, n.ChannelID)
 		if err != nil || held {
-			return n, ca, err
+			return n, err
 		}
 		// Newly locked: read the node again, in case it moved meanwhile.
 	}

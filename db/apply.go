@@ -17,6 +17,7 @@ import (
 // Studio's, so that its sync payloads carry over.
 type Position string
 
+// The positions: first or last child of the target, or its left or right sibling.
 const (
 	FirstChild Position = "first-child"
 	LastChild  Position = "last-child"

@@ -55,7 +55,8 @@ func (a *applier) copyNode(ctx context.Context, c Change) error {
 	canEditSource := srcAccess.Access.CanEdit()
 	for k := range c.Mods {
 		field, _, _ := strings.Cut(k, ".")
-		if !copyModsAnyone[field] && !(canEditSource && copyModsEditors[field]) {
+		allowed := copyModsAnyone[field] || canEditSource && copyModsEditors[field]
+		if !allowed {
 			return badField("mods."+k, "a copy's root may change only title, description, aggregator, provider, language, role_visibility, extra_fields, suggested_duration and the labels (and license, copyright holder and author when you can edit the source)")
 		}
 	}
@@ -89,7 +90,7 @@ func (a *applier) copyNode(ctx context.Context, c Change) error {
 		// Mods may set the authoring fields that an editor of the source may.
 		frozen := root.FreezeAuthoringData
 		root.FreezeAuthoringData = false
-		e, err := a.edit(ctx, root, c.Mods)
+		e, err := a.edit(root, c.Mods)
 		if err != nil {
 			return err
 		}

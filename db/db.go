@@ -23,6 +23,7 @@ import (
 // Kind names a database engine.
 type Kind string
 
+// The database engines studio runs on.
 const (
 	SQLite   Kind = "sqlite"
 	Postgres Kind = "postgres"
@@ -91,8 +92,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("db: connect to postgres: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	d := &DB{DB: bun.NewDB(sqldb, pgDialect{pgdialect.New()}), Kind: Postgres, Pool: pool}
-	d.AddQueryHook(countHook{})
+	d := &DB{DB: bun.NewDB(sqldb, pgDialect{pgdialect.New()}).WithQueryHook(countHook{}), Kind: Postgres, Pool: pool}
 	d.closing, d.close = context.WithCancel(context.Background())
 	return d, nil
 }
@@ -127,8 +127,7 @@ func openSQLite(path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	d := &DB{DB: bun.NewDB(sqldb, sqliteDialect{sqlitedialect.New()}), Kind: SQLite}
-	d.AddQueryHook(countHook{})
+	d := &DB{DB: bun.NewDB(sqldb, sqliteDialect{sqlitedialect.New()}).WithQueryHook(countHook{}), Kind: SQLite}
 	d.closing, d.close = context.WithCancel(context.Background())
 	go d.checkpoints(checkpointInterval)
 	return d, nil

@@ -37,7 +37,7 @@ func (a *applier) fileFor(ctx context.Context, c Change) (*models.File, *models.
 		}
 		return f, nil, nil
 	}
-	n, _, err := a.editableNode(ctx, *nodeID, c.ChannelID)
+	n, err := a.editableNode(ctx, *nodeID, c.ChannelID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,7 +73,7 @@ func (a *applier) updateFile(ctx context.Context, c Change) error {
 			if err != nil {
 				return err
 			}
-			if to, _, err = a.editableNode(ctx, id, nil); err != nil {
+			if to, err = a.editableNode(ctx, id, nil); err != nil {
 				return err
 			}
 			f.NodeID, f.AssessmentItemID = &to.ID, nil
@@ -86,7 +86,7 @@ func (a *applier) updateFile(ctx context.Context, c Change) error {
 			if err := a.tx.NewSelect().Model(&item).Where("ai.id = ?", id).Scan(ctx); err != nil {
 				return notFound("question", id)
 			}
-			if to, _, err = a.editableNode(ctx, item.NodeID, nil); err != nil {
+			if to, err = a.editableNode(ctx, item.NodeID, nil); err != nil {
 				return err
 			}
 			f.NodeID, f.AssessmentItemID = nil, &item.ID

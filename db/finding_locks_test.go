@@ -73,7 +73,7 @@ func TestFindingCrossTenantLock(t *testing.T) {
 	w := newWorld(t, d)
 	n := dbtest.Tree(t, d, w.node(w.ch.RootID), "topic A\nvideo B\nvideo C")
 	probe := &lockProbe{d: d}
-	d.AddQueryHook(probe)
+	d.AddQueryHook(probe) //nolint:staticcheck // the hook goes on the handle the code under test already uses
 	for _, tc := range []struct {
 		name    string
 		u       *models.User
@@ -319,7 +319,7 @@ func TestFindingCopyManyItems(t *testing.T) {
 		// one races with SQLite's checkpoints, which use the handle already.
 		temps := &tempTables{}
 		if d.Kind == db.Postgres {
-			d.AddQueryHook(temps)
+			d.AddQueryHook(temps) //nolint:staticcheck // as in TestFindingCrossTenantLock
 		}
 		counts, creates := map[int]int64{}, map[int]int{}
 		for _, items := range []int{1, 10, 100} {

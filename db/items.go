@@ -14,7 +14,7 @@ func (a *applier) exerciseFor(ctx context.Context, c Change) (*models.ContentNod
 	if err != nil {
 		return nil, assessmentID, err
 	}
-	n, _, err := a.editableNode(ctx, nodeID, c.ChannelID)
+	n, err := a.editableNode(ctx, nodeID, c.ChannelID)
 	if err != nil {
 		return nil, assessmentID, err
 	}
@@ -229,12 +229,12 @@ func (a *applier) prerequisitePair(ctx context.Context, c Change) (*models.Conte
 	if err != nil {
 		return nil, nil, err
 	}
-	target, _, err := a.editableNode(ctx, targetID, c.ChannelID)
+	target, err := a.editableNode(ctx, targetID, c.ChannelID)
 	if err != nil {
 		return nil, nil, err
 	}
 	a.outcomes[0].channel = target.ChannelID
-	pre, _, err := a.editableNode(ctx, preID, nil)
+	pre, err := a.editableNode(ctx, preID, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -137,7 +138,7 @@ func (a *applier) newNode(ctx context.Context, c Change) (*nodeEdit, error) {
 // relative to target: target itself, or its parent for left and right. The
 // parent must be an editable topic.
 func (a *applier) parentFor(ctx context.Context, target models.ID, pos Position, channelID *models.ID) (*models.ContentNode, error) {
-	t, _, err := a.editableNode(ctx, target, channelID)
+	t, err := a.editableNode(ctx, target, channelID)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +282,7 @@ func (a *applier) keyNode(ctx context.Context, k int, c Change) (*models.Content
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := a.editableNode(ctx, id, c.ChannelID)
+	n, err := a.editableNode(ctx, id, c.ChannelID)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +299,7 @@ func (a *applier) updateOne(ctx context.Context, k int, c Change) (*nodeEdit, er
 	if len(c.Mods) == 0 {
 		return nil, badField("mods", "an update needs mods: the fields to change")
 	}
-	return a.edit(ctx, n, c.Mods)
+	return a.edit(n, c.Mods)
 }
 
 // editsByChange lines edits up with the changes they came from.
@@ -317,7 +318,7 @@ func editsByChange(cs []Change, edits []*nodeEdit) []*nodeEdit {
 }
 
 // edit applies mods to a copy of n and checks the result.
-func (a *applier) edit(ctx context.Context, n *models.ContentNode, mods map[string]any) (*nodeEdit, error) {
+func (a *applier) edit(n *models.ContentNode, mods map[string]any) (*nodeEdit, error) {
 	cp := *n
 	for _, m := range []*map[string]any{&cp.ExtraFields, &cp.ThumbnailEncoding, &cp.GradeLevels, &cp.ResourceTypes,
 		&cp.LearningActivities, &cp.AccessibilityLabels, &cp.Categories, &cp.LearnerNeeds} {
@@ -540,7 +541,7 @@ func (a *applier) deleteNode(ctx context.Context, c Change) error {
 	if err != nil {
 		return err
 	}
-	n, _, err := a.editableNode(ctx, id, c.ChannelID)
+	n, err := a.editableNode(ctx, id, c.ChannelID)
 	if models.CodeOf(err) == models.CodeNotFound && !isDisallowed(err) {
 		return nil // nothing to delete, and no channel's log to tell
 	}
@@ -589,8 +590,8 @@ func (a *applier) deleteSubtree(ctx context.Context, id models.ID) error {
 }
 
 func isDisallowed(err error) bool {
-	_, ok := err.(errDisallowed)
-	return ok
+	var dis errDisallowed
+	return errors.As(err, &dis)
 }
 
 // updateDescendants applies mods to a topic and every node below it.
@@ -616,7 +617,7 @@ func (a *applier) updateDescendants(ctx context.Context, c Change) error {
 	}
 	es := make([]*nodeEdit, 0, len(sub))
 	for _, d := range sub {
-		e, err := a.edit(ctx, d, c.Mods)
+		e, err := a.edit(d, c.Mods)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", d.ID, err)
 		}

@@ -129,7 +129,7 @@ func (a *applier) place(ctx context.Context, parent models.ID, pos Position, tar
 	}
 	order, ok := s.between(at)
 	if !ok {
-		if err := a.renumber(ctx, parent, s); err != nil {
+		if err := a.renumber(ctx, s); err != nil {
 			return 0, err
 		}
 		order, _ = s.between(at)
@@ -195,8 +195,8 @@ func (a *applier) unplace(parent, id models.ID) {
 	}
 }
 
-// renumber spaces a parent's children out as 1, 2, 3, … in their order.
-func (a *applier) renumber(ctx context.Context, parent models.ID, s *siblings) error {
+// renumber spaces a parent's children (s) out as 1, 2, 3, … in their order.
+func (a *applier) renumber(ctx context.Context, s *siblings) error {
 	for i := range s.list {
 		s.list[i].order = float64(i + 1)
 		_, err := a.tx.NewUpdate().Model((*models.ContentNode)(nil)).Set("sort_order = ?", s.list[i].order).

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -82,7 +83,7 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 	case f.NodeID != nil && f.AssessmentItemID != nil:
 		return badField("nodeId", "a file belongs to a node or to a question, not both")
 	case f.NodeID != nil:
-		if n, _, err = a.editableNode(ctx, *f.NodeID, nil); err != nil {
+		if n, err = a.editableNode(ctx, *f.NodeID, nil); err != nil {
 			return unwrapDisallowed(err)
 		}
 	case f.AssessmentItemID != nil:
@@ -90,7 +91,7 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 		if err := a.tx.NewSelect().Model(&item).Where("ai.id = ?", *f.AssessmentItemID).Scan(ctx); err != nil {
 			return notFound("question", *f.AssessmentItemID)
 		}
-		if n, _, err = a.editableNode(ctx, item.NodeID, nil); err != nil {
+		if n, err = a.editableNode(ctx, item.NodeID, nil); err != nil {
 			return unwrapDisallowed(err)
 		}
 	}
@@ -144,8 +145,9 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 
 // unwrapDisallowed turns a refusal into the plain error a typed mutation reports.
 func unwrapDisallowed(err error) error {
-	if d, ok := err.(errDisallowed); ok {
-		return d.err
+	var dis errDisallowed
+	if errors.As(err, &dis) {
+		return dis.err
 	}
 	return err
 }

@@ -201,14 +201,15 @@ func lengthPrefixed(unit []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(unit))), unit...)
 }
 
-// box is an ISO base media file box; fullBox adds a version and flags.
+// box is an ISO base media file box; fullBox adds a version, always 0
+// (32-bit times and durations), and flags.
 func box(typ string, parts ...[]byte) []byte {
 	body := bytes.Join(parts, nil)
 	return append(append(binary.BigEndian.AppendUint32(nil, uint32(8+len(body))), typ...), body...)
 }
 
-func fullBox(typ string, version byte, flags uint32, parts ...[]byte) []byte {
-	return box(typ, append([]byte{version, byte(flags >> 16), byte(flags >> 8), byte(flags)}, bytes.Join(parts, nil)...))
+func fullBox(typ string, flags uint32, parts ...[]byte) []byte {
+	return box(typ, append([]byte{0, byte(flags >> 16), byte(flags >> 8), byte(flags)}, bytes.Join(parts, nil)...))
 }
 
 // be writes big-endian unsigned integers: 16-bit for uint16, else 32-bit.
@@ -246,24 +247,24 @@ func mp4(w, h int, sps, pps []byte, samples [][]byte, delta int) []byte {
 	}
 	moov := func(chunkOffset int) []byte {
 		stbl := box("stbl",
-			fullBox("stsd", 0, 0, be(1), avc1),
-			fullBox("stts", 0, 0, be(1, len(samples), delta)),
-			fullBox("stsc", 0, 0, be(1, 1, len(samples), 1)),
-			fullBox("stsz", 0, 0, sizes),
-			fullBox("stco", 0, 0, be(1, chunkOffset)))
+			fullBox("stsd", 0, be(1), avc1),
+			fullBox("stts", 0, be(1, len(samples), delta)),
+			fullBox("stsc", 0, be(1, 1, len(samples), 1)),
+			fullBox("stsz", 0, sizes),
+			fullBox("stco", 0, be(1, chunkOffset)))
 		minf := box("minf",
-			fullBox("vmhd", 0, 1, make([]byte, 8)),
-			box("dinf", fullBox("dref", 0, 0, be(1), fullBox("url ", 0, 1))),
+			fullBox("vmhd", 1, make([]byte, 8)),
+			box("dinf", fullBox("dref", 0, be(1), fullBox("url ", 1))),
 			stbl)
 		mdia := box("mdia",
-			fullBox("mdhd", 0, 0, be(0, 0, 1000, duration), be(uint16(0x55C4), uint16(0))), // language "und"
-			fullBox("hdlr", 0, 0, be(0), []byte("vide"), be(0, 0, 0), []byte("VideoHandler\x00")),
+			fullBox("mdhd", 0, be(0, 0, 1000, duration), be(uint16(0x55C4), uint16(0))), // language "und"
+			fullBox("hdlr", 0, be(0), []byte("vide"), be(0, 0, 0), []byte("VideoHandler\x00")),
 			minf)
 		trak := box("trak",
-			fullBox("tkhd", 0, 3, be(0, 0, 1, 0, duration, 0, 0), be(uint16(0), uint16(0), uint16(0), uint16(0)),
+			fullBox("tkhd", 3, be(0, 0, 1, 0, duration, 0, 0), be(uint16(0), uint16(0), uint16(0), uint16(0)),
 				unityMatrix, be(w<<16, h<<16)),
 			mdia)
-		mvhd := fullBox("mvhd", 0, 0, be(0, 0, 1000, duration, 0x00010000), be(uint16(0x0100), uint16(0)),
+		mvhd := fullBox("mvhd", 0, be(0, 0, 1000, duration, 0x00010000), be(uint16(0x0100), uint16(0)),
 			be(0, 0), unityMatrix, make([]byte, 24), be(2))
 		return box("moov", mvhd, trak)
 	}

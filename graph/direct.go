@@ -192,7 +192,7 @@ func (w *treeWriter) root(d *db.DB, typ string, id models.ID, p *plan) error {
 		}
 		for _, f := range p.fields {
 			if f.Name == "root" {
-				n, err := load(ctx, loadersFrom(ctx).Nodes, ca.Channel.RootID)
+				n, err := load(ctx, loadersFrom(ctx).Nodes, ca.RootID)
 				if err != nil || n == nil {
 					return errIndirect
 				}

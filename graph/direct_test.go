@@ -60,8 +60,8 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 			require.NotContains(t, string(out), `"errors"`, "%s\n%s", m, out)
 		}
 		cursor := string(ask(gqlgen, admin, fmt.Sprintf(`{ contentNode(id: %q) { children(first: 2) { pageInfo { endCursor } } } }`, n["Big"].ID), nil))
-		cursor = cursor[strings.Index(cursor, `"endCursor":"`)+len(`"endCursor":"`):]
-		cursor = cursor[:strings.Index(cursor, `"`)]
+		_, cursor, _ = strings.Cut(cursor, `"endCursor":"`)
+		cursor, _, _ = strings.Cut(cursor, `"`)
 
 		everything := fmt.Sprintf(`{ channel(id: %q) { %s } }`, ch.ID, allFields("Channel", 3))
 		node := func(id models.ID) map[string]any { return map[string]any{"id": id} }

@@ -78,7 +78,7 @@ func (r *Resolver) deleteFiles(ctx context.Context, ids []models.ID) ([]models.I
 	for i, id := range ids {
 		changes[i] = db.Change{Type: models.ChangeDeleted, Table: db.TableFile, Key: id}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -103,7 +103,7 @@ func (r *Resolver) updateFiles(ctx context.Context, in []*models.UpdateFileInput
 		}
 		changes[i] = db.Change{Type: models.ChangeUpdated, Table: db.TableFile, Key: f.ID, Mods: mods}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.DB.FilesByID(ctx, ids)

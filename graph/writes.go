@@ -19,17 +19,17 @@ func checkBatch(n int) error {
 }
 
 // apply applies changes atomically as the caller.
-func (r *Resolver) apply(ctx context.Context, changes []db.Change) (*db.Result, error) {
+func (r *Resolver) apply(ctx context.Context, changes []db.Change) error {
 	u, err := requireUser(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkBatch(len(changes)); err != nil {
-		return nil, err
+		return err
 	}
-	res, err := r.DB.Apply(ctx, u, changes, true)
+	_, err = r.DB.Apply(ctx, u, changes, true)
 	loadersFrom(ctx).forget()
-	return res, err
+	return err
 }
 
 // freshNodes reads nodes as a write left them, in the order given.
@@ -119,7 +119,7 @@ func (r *Resolver) createNodes(ctx context.Context, in []*models.CreateContentNo
 		}
 		changes[i] = db.Change{Type: models.ChangeCreated, Table: db.TableContentNode, Key: ids[i], Obj: o, Position: pos}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.freshNodes(ctx, ids)
@@ -159,7 +159,7 @@ func (r *Resolver) updateNodes(ctx context.Context, in []*models.UpdateContentNo
 		}
 		changes[i] = db.Change{Type: models.ChangeUpdated, Table: db.TableContentNode, Key: n.ID, Mods: o}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.freshNodes(ctx, ids)
@@ -177,7 +177,7 @@ func (r *Resolver) moveNodes(ctx context.Context, ids []models.ID, target models
 		}
 		changes[i] = db.Change{Type: models.ChangeMoved, Table: db.TableContentNode, Key: id, Target: &t, Position: ps}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.freshNodes(ctx, ids)
@@ -199,7 +199,7 @@ func (r *Resolver) copyNodes(ctx context.Context, in []*models.CopyContentNodeIn
 		changes[i] = db.Change{Type: models.ChangeCopied, Table: db.TableContentNode, Key: ids[i], FromKey: &src,
 			Target: &target, Position: position(c.Position), Mods: mods, ExcludedDescendants: c.ExcludedDescendants}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.freshNodes(ctx, ids)
@@ -242,7 +242,7 @@ func (r *Resolver) deleteNodes(ctx context.Context, ids []models.ID, permanent b
 		}
 		changes[i] = db.Change{Type: models.ChangeMoved, Table: db.TableContentNode, Key: id, Target: &trash, Position: db.LastChild}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -253,7 +253,7 @@ func (r *Resolver) updateDescendants(ctx context.Context, id models.ID, mods any
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.apply(ctx, []db.Change{{Type: models.ChangeUpdatedDescendants, Table: db.TableContentNode, Key: id, Mods: m}}); err != nil {
+	if err := r.apply(ctx, []db.Change{{Type: models.ChangeUpdatedDescendants, Table: db.TableContentNode, Key: id, Mods: m}}); err != nil {
 		return nil, err
 	}
 	ns, err := r.freshNodes(ctx, []models.ID{id})
@@ -301,7 +301,7 @@ func (r *Resolver) writeItems(ctx context.Context, typ models.ChangeType, keys [
 		}
 		changes[i] = c
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.DB.AssessmentItemsByKey(ctx, keys)
@@ -336,7 +336,7 @@ func (r *Resolver) deleteItems(ctx context.Context, in []*models.AssessmentItemK
 		changes[i] = db.Change{Type: models.ChangeDeleted, Table: db.TableAssessmentItem, Key: []models.ID{k.NodeID, k.AssessmentID}}
 		out[i] = &models.AssessmentItemRef{NodeID: k.NodeID, AssessmentID: k.AssessmentID}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -349,7 +349,7 @@ func (r *Resolver) prerequisites(ctx context.Context, typ models.ChangeType, in 
 		ids[i] = p.NodeID
 		changes[i] = db.Change{Type: typ, Table: db.TablePrerequisite, Key: []models.ID{p.NodeID, p.PrerequisiteID}}
 	}
-	if _, err := r.apply(ctx, changes); err != nil {
+	if err := r.apply(ctx, changes); err != nil {
 		return nil, err
 	}
 	return r.freshNodes(ctx, ids)

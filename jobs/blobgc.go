@@ -18,6 +18,7 @@ import (
 // deleted.
 type CollectBlobsArgs struct{}
 
+// Kind names the job to River.
 func (CollectBlobsArgs) Kind() string { return "collect_blobs" }
 
 // CollectBlobs deletes unreferenced blobs. A blob written less than Grace

@@ -64,6 +64,7 @@ topic Nothing finished
 			require.NoError(t, rows.Scan(&s))
 			titles = append(titles, s)
 		}
+		require.NoError(t, rows.Err())
 		rows.Close()
 		require.Equal(t, []string{"Maths", "Algebra", "Intro", "Sums"}, titles, "empty topics and incomplete nodes are left out")
 		var lft, rght, level int

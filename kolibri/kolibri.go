@@ -60,8 +60,11 @@ func (w *Writer) Close(ctx context.Context) error {
 		return fmt.Errorf("kolibri: commit: %w", err)
 	}
 	var ok string
-	if err := w.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
-		return fmt.Errorf("kolibri: integrity check: %s %v", ok, err)
+	if err := w.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil {
+		return fmt.Errorf("kolibri: integrity check: %w", err)
+	}
+	if ok != "ok" {
+		return fmt.Errorf("kolibri: integrity check: %s", ok)
 	}
 	rows, err := w.db.QueryContext(ctx, "PRAGMA foreign_key_check")
 	if err != nil {
@@ -99,6 +102,7 @@ type Language struct {
 	ID, Code, Subcode, Name, Direction string
 }
 
+// Language writes a content_language row.
 func (w *Writer) Language(ctx context.Context, l Language) error {
 	return w.exec(ctx, "content_language", []string{"id", "lang_code", "lang_subcode", "lang_name", "lang_direction"},
 		l.ID, l.Code, nullString(l.Subcode), l.Name, l.Direction)
@@ -120,6 +124,7 @@ type Node struct {
 	Lft, Rght, Level                                                                              int
 }
 
+// Node writes a content_contentnode row, in the one tree (tree_id 1).
 func (w *Writer) Node(ctx context.Context, n Node) error {
 	return w.exec(ctx, "content_contentnode", []string{"id", "parent_id", "content_id", "channel_id", "title",
 		"description", "kind", "author", "license_name", "license_description", "license_owner", "coach_content",
@@ -138,6 +143,7 @@ type LocalFile struct {
 	Size                int64
 }
 
+// LocalFile writes a content_localfile row, once a checksum: files share blobs.
 func (w *Writer) LocalFile(ctx context.Context, f LocalFile) error {
 	var small any // file_size is 32-bit; larger sizes live in file_size_bigint only
 	if f.Size < 1<<31 {
@@ -159,6 +165,7 @@ type File struct {
 	IncludedPresets                      *int64 // nil for supplementary files
 }
 
+// File writes a content_file row.
 func (w *Writer) File(ctx context.Context, f File) error {
 	return w.exec(ctx, "content_file", []string{"id", "contentnode_id", "local_file_id", "preset", "supplementary",
 		"thumbnail", "priority", "lang_id", "included_presets"},
@@ -187,6 +194,7 @@ type AssessmentMetadata struct {
 	Randomize     bool
 }
 
+// AssessmentMetadata writes an exercise's content_assessmentmetadata row.
 func (w *Writer) AssessmentMetadata(ctx context.Context, m AssessmentMetadata) error {
 	return w.exec(ctx, "content_assessmentmetadata", []string{"id", "contentnode_id", "assessment_item_ids",
 		"number_of_assessments", "mastery_model", "randomize", "is_manipulable"},
@@ -199,6 +207,7 @@ type ChannelMetadata struct {
 	Version                                           int
 }
 
+// ChannelMetadata writes the content_channelmetadata row.
 func (w *Writer) ChannelMetadata(ctx context.Context, c ChannelMetadata) error {
 	return w.exec(ctx, "content_channelmetadata", []string{"id", "name", "description", "tagline", "author",
 		"version", "thumbnail", "min_schema_version", "root_id"},

@@ -125,6 +125,7 @@ func columns(t *testing.T, db *sql.DB) map[string][]string {
 		require.NoError(t, rows.Scan(&n))
 		tables = append(tables, n)
 	}
+	require.NoError(t, rows.Err())
 	rows.Close()
 	out := map[string][]string{}
 	for _, table := range tables {
@@ -140,6 +141,7 @@ func columns(t *testing.T, db *sql.DB) map[string][]string {
 			}
 			out[table] = append(out[table], c)
 		}
+		require.NoError(t, cols.Err())
 		cols.Close()
 		sort.Strings(out[table])
 	}

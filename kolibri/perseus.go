@@ -531,8 +531,8 @@ func perseusZip(entries []perseusEntry) ([]byte, error) {
 			Method:             zip.Store,
 			CreatorVersion:     20, // MS-DOS, zip 2.0
 			ReaderVersion:      20,
-			ModifiedDate:       date,
-			ModifiedTime:       clock,
+			ModifiedDate:       date,  //nolint:staticcheck // Modified would add an extended timestamp (see above)
+			ModifiedTime:       clock, //nolint:staticcheck // as ModifiedDate
 			CRC32:              crc32.ChecksumIEEE(e.data),
 			CompressedSize64:   uint64(len(e.data)),
 			UncompressedSize64: uint64(len(e.data)),

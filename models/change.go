@@ -11,6 +11,7 @@ import (
 // ChangeType numbers are Studio's (cc/viewsets/sync/constants.py), so its payloads carry over.
 type ChangeType int
 
+// The change types.
 const (
 	ChangeCreated            ChangeType = 1
 	ChangeUpdated            ChangeType = 2

@@ -6,6 +6,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// Channel is a channels row: what editors curate and publish, with the
+// roots of its main and trash trees.
 type Channel struct {
 	bun.BaseModel `bun:"table:channels,alias:c"`
 
@@ -34,12 +36,14 @@ type Channel struct {
 // Role is a user's membership of a channel.
 type Role string
 
+// The roles; RoleNone is no membership.
 const (
 	RoleNone   Role = ""
 	RoleViewer Role = "viewer"
 	RoleEditor Role = "editor"
 )
 
+// ChannelMember gives a user a role on a channel.
 type ChannelMember struct {
 	bun.BaseModel `bun:"table:channel_members,alias:cm"`
 

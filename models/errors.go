@@ -8,6 +8,7 @@ import (
 // Code is the machine-readable kind of an error, sent as extensions.code.
 type Code string
 
+// The codes clients see.
 const (
 	CodeUnauthenticated Code = "UNAUTHENTICATED"
 	CodeForbidden       Code = "FORBIDDEN"

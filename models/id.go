@@ -106,8 +106,10 @@ func (id *ID) Scan(src any) error {
 	return fmt.Errorf("models: cannot scan %T into ID", src)
 }
 
+// MarshalText writes the id as 32 hex digits.
 func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
 
+// UnmarshalText parses an id as ParseID does.
 func (id *ID) UnmarshalText(b []byte) error {
 	p, err := ParseID(string(b))
 	*id = p

@@ -12,6 +12,7 @@ import (
 // JobState is a job's state as the API shows it; River's states map onto it.
 type JobState string
 
+// The job states.
 const (
 	JobQueued    JobState = "QUEUED"
 	JobRunning   JobState = "RUNNING"
@@ -24,8 +25,10 @@ const (
 // Final says whether the job will change no more.
 func (s JobState) Final() bool { return s == JobCompleted || s == JobFailed || s == JobCancelled }
 
+// MarshalGQL writes the state as a GraphQL enum value.
 func (s JobState) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
 
+// UnmarshalGQL reads a GraphQL enum value, refusing unknown states.
 func (s *JobState) UnmarshalGQL(v any) error {
 	str, _ := v.(string)
 	switch st := JobState(str); st {
@@ -87,12 +90,14 @@ type JobEvent struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// ChannelVersion is one published version of a channel.
+// ChannelVersion is one published version of a channel, or its draft
+// (Version 0).
 type ChannelVersion struct {
 	bun.BaseModel `bun:"table:channel_versions,alias:cv"`
 
 	ChannelID         ID        `bun:"channel_id,pk,type:uuid"`
 	Version           int       `bun:"version,pk"`
+	SecretToken       *string   `bun:"token"` // Kolibri imports this version by it; nil for none
 	JobID             int64     `bun:"job_id"`
 	VersionNotes      string    `bun:"version_notes"`
 	ResourceCount     int       `bun:"resource_count"`

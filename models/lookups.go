@@ -20,8 +20,10 @@ func LanguageOf(code string) *Language {
 	return &l
 }
 
+// Language is the channel's language (see LanguageOf).
 func (c *Channel) Language() *Language { return LanguageOf(c.LanguageCode) }
 
+// Language is the node's language (see LanguageOf).
 func (n *ContentNode) Language() *Language { return LanguageOf(n.LanguageCode) }
 
 // License is the node's license, nil when it has none.
@@ -32,6 +34,7 @@ func (n *ContentNode) License() *License {
 	return nil
 }
 
+// Language is the file's language (see LanguageOf).
 func (f *File) Language() *Language { return LanguageOf(f.LanguageCode) }
 
 // Preset is the file's format preset (an unknown id is shown as itself).

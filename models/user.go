@@ -9,6 +9,7 @@ import (
 // DefaultDiskSpace is a new user's upload quota: 500 MiB, as Studio's.
 const DefaultDiskSpace = 500 << 20
 
+// User is an account: an editor or viewer of channels, or an admin.
 type User struct {
 	bun.BaseModel `bun:"table:users,alias:u"`
 

@@ -43,7 +43,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a benchmark's database: nothing to do if closing fails
 	blobDir, err := os.MkdirTemp("", "studio-bench-blobs-*")
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }() // a temporary directory, removed on return
 
 	email := fmt.Sprintf("bench-%s@localhost", models.NewID().String()[:8])
 	u, err := d.CreateUser(ctx, db.NewUser{Email: email, Password: randomPassword()})

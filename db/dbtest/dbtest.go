@@ -50,7 +50,7 @@ func URL(t testing.TB, kind db.Kind) string {
 	ctx := context.Background()
 	admin, err := db.Open(ctx, base)
 	require.NoError(t, err)
-	defer admin.Close()
+	defer func() { _ = admin.Close() }()
 	schema := "t_" + models.NewID().String()[:16]
 	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func URL(t testing.TB, kind db.Kind) string {
 		if err != nil {
 			return
 		}
-		defer admin.Close()
+		defer func() { _ = admin.Close() }()
 		_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
 	})
 	u, err := url.Parse(base)
@@ -88,7 +88,7 @@ func OpenURL(t testing.TB, url string) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), url)
 	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
+	t.Cleanup(func() { _ = d.Close() })
 	require.NoError(t, d.Migrate(context.Background()))
 	return d
 }
