@@ -80,7 +80,7 @@ func (d *DB) LatestJobEvents(ctx context.Context, jobIDs []int64) (map[int64]*mo
 	}
 	var evs []*models.JobEvent
 	err := d.NewSelect().Model(&evs).
-		Where("je.id IN (SELECT MAX(id) FROM job_events WHERE job_id IN (?) GROUP BY job_id)", bun.In(jobIDs)).Scan(ctx)
+		Where("je.id IN (SELECT MAX(id) FROM job_events WHERE job_id IN (?) GROUP BY job_id)", bun.List(jobIDs)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: latest job events: %w", err)
 	}
@@ -113,10 +113,10 @@ func (d *DB) ChannelVersionByJob(ctx context.Context, idb bun.IDB, n int64) (*mo
 	return vs[0], nil
 }
 
-// VersionsByJob maps the jobs that published a version to it.
+// VersionsByJob maps the jobs that published a version to it (not drafts).
 func (d *DB) VersionsByJob(ctx context.Context, jobIDs []int64) (map[int64]int, error) {
 	var vs []*models.ChannelVersion
-	if err := d.NewSelect().Model(&vs).Column("job_id", "version").Where("cv.job_id IN (?)", bun.In(jobIDs)).Scan(ctx); err != nil {
+	if err := d.NewSelect().Model(&vs).Column("job_id", "version").Where("cv.job_id IN (?) AND cv.version > 0", bun.List(jobIDs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: versions by job: %w", err)
 	}
 	out := make(map[int64]int, len(vs))
@@ -146,11 +146,14 @@ type Published struct {
 	Archives map[models.ID]*models.File
 	// Token is the channel's secret token if it has none yet.
 	Token string
+	// VersionToken is this version's own token.
+	VersionToken string
 }
 
 // MarkPublished records a publish inside tx: the channel's new version and
-// statistics, the version's row, its tokens on the first publish, its nodes
-// published and unchanged, exercises' archives, and a PUBLISHED change.
+// statistics, the version's row and token, the channel's tokens on the
+// first publish, its nodes published and unchanged, exercises' archives,
+// and a PUBLISHED change. The draft, if any, ends, as on Studio.
 // It fails with CONFLICT if another publish committed meanwhile.
 func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
 	var ch models.Channel
@@ -179,8 +182,17 @@ func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
 	v := &models.ChannelVersion{ChannelID: ch.ID, Version: p.Version, JobID: p.JobID, VersionNotes: p.VersionNotes,
 		ResourceCount: p.ResourceCount, KindCount: kinds, Size: p.Size, IncludedLanguages: p.Languages,
 		PublishedByID: p.UserID, CreatedAt: t}
+	if p.VersionToken != "" {
+		v.SecretToken = &p.VersionToken
+	}
 	if _, err := tx.NewInsert().Model(v).Exec(ctx); err != nil {
 		return fmt.Errorf("db: mark published: version: %w", err)
+	}
+	if _, err := tx.NewDelete().Model((*models.ChannelVersion)(nil)).Where("channel_id = ? AND version = 0", ch.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("db: mark published: draft: %w", err)
+	}
+	if _, err := tx.NewDelete().Model((*draftGrant)(nil)).Where("channel_id = ?", ch.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("db: mark published: draft: %w", err)
 	}
 	if p.Token != "" {
 		has, err := tx.NewSelect().Model((*models.ChannelToken)(nil)).Where("ct.channel_id = ? AND ct.is_primary", ch.ID).Exists(ctx)
@@ -216,6 +228,45 @@ func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
 	return nil
 }
 
+// Draft is what a draft publish made, for MarkDraft.
+type Draft struct {
+	JobID         int64
+	ChannelID     models.ID
+	UserID        *models.ID
+	VersionNotes  string
+	ResourceCount int
+	KindCount     map[string]int
+	Size          int64
+	Languages     []string
+	// Token is the draft's token if the channel has no draft yet.
+	Token string
+}
+
+// MarkDraft records a draft publish inside tx, once its database is
+// stored: the channel's draft (its version 0) and what is in it. The first
+// draft since the last publish gets p.Token; later drafts keep it, so that
+// a token handed out imports the newest draft, as on Studio. The channel's
+// version and nodes are left alone.
+func (d *DB) MarkDraft(ctx context.Context, tx bun.Tx, p Draft) error {
+	if p.Languages == nil {
+		p.Languages = []string{}
+	}
+	v := &models.ChannelVersion{ChannelID: p.ChannelID, JobID: p.JobID, VersionNotes: p.VersionNotes,
+		ResourceCount: p.ResourceCount, KindCount: kindCount(p.KindCount), Size: p.Size, IncludedLanguages: p.Languages,
+		PublishedByID: p.UserID, CreatedAt: now()}
+	if p.Token != "" {
+		v.SecretToken = &p.Token
+	}
+	q := tx.NewInsert().Model(v).On("CONFLICT (channel_id, version) DO UPDATE")
+	for _, col := range []string{"job_id", "version_notes", "resource_count", "kind_count", "size", "included_languages", "published_by_id", "created_at"} {
+		q = q.Set(col + " = EXCLUDED." + col)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("db: mark draft: %w", err)
+	}
+	return nil
+}
+
 // WakeChannel wakes this process's subscribers of a channel's changes, after
 // a commit that did not go through Apply.
 func (d *DB) WakeChannel(id models.ID) { d.feed.wake(id) }
@@ -231,7 +282,7 @@ func (d *DB) replaceArchives(ctx context.Context, tx bun.Tx, archives map[models
 		nodeIDs = append(nodeIDs, id)
 	}
 	var old []*models.File
-	if err := tx.NewSelect().Model(&old).Where("f.node_id IN (?) AND f.preset = ?", bun.In(nodeIDs), models.KindExercise).Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(&old).Where("f.node_id IN (?) AND f.preset = ?", bun.List(nodeIDs), models.KindExercise).Scan(ctx); err != nil {
 		return fmt.Errorf("db: mark published: archives: %w", err)
 	}
 	var stale []models.ID
@@ -244,7 +295,7 @@ func (d *DB) replaceArchives(ctx context.Context, tx bun.Tx, archives map[models
 		}
 	}
 	if len(stale) > 0 {
-		if _, err := tx.NewDelete().Model((*models.File)(nil)).Where("id IN (?)", bun.In(stale)).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Model((*models.File)(nil)).Where("id IN (?)", bun.List(stale)).Exec(ctx); err != nil {
 			return fmt.Errorf("db: mark published: archives: %w", err)
 		}
 	}
@@ -305,15 +356,30 @@ func (d *DB) PublishedVersion(ctx context.Context, id models.ID) (int, error) {
 type PublicChannel struct {
 	*models.Channel
 	// Tokens are the channel's tokens the request named.
-	Tokens   []string
+	Tokens []string
+	// Versions are its published versions, oldest first; for a version's
+	// token, those up to it.
 	Versions []*models.ChannelVersion
+	// TokenVersion is the version (or draft) whose token was looked up; nil
+	// for the channel's own tokens and its id, which mean the current version.
+	TokenVersion *models.ChannelVersion
 }
 
 // LookupPublished finds a published, not deleted channel by a token (its
 // proquint, with or without the hyphen) or its id; nil when there is none.
 // Knowing the token is the permission: Kolibri sends no credentials.
 func (d *DB) LookupPublished(ctx context.Context, identifier string) (*PublicChannel, error) {
-	token := strings.ToLower(strings.ReplaceAll(identifier, "-", ""))
+	return d.LookupChannel(ctx, identifier, false)
+}
+
+// LookupChannel is LookupPublished; with versions (Kolibri's
+// channel_versions=true) a version's or a draft's token also answers, with
+// that version, as on Studio: Kolibri then fetches that version's database
+// (<id>-<version>.sqlite3, <id>-next.sqlite3 for a draft). Older Kolibris
+// do not ask for versions, and would take any version for the current one.
+// A draft answers for a channel never published too.
+func (d *DB) LookupChannel(ctx context.Context, identifier string, versions bool) (*PublicChannel, error) {
+	token := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(identifier), "-", ""))
 	var toks []models.ChannelToken
 	if err := d.NewSelect().Model(&toks).Where("ct.token = ?", token).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: lookup channel: %w", err)
@@ -324,6 +390,8 @@ func (d *DB) LookupPublished(ctx context.Context, identifier string) (*PublicCha
 		id, matched = toks[0].ChannelID, []string{token}
 	} else if parsed, err := models.ParseID(identifier); err == nil {
 		id = parsed
+	} else if versions {
+		return d.lookupVersion(ctx, token)
 	} else {
 		return nil, nil
 	}
@@ -335,6 +403,36 @@ func (d *DB) LookupPublished(ctx context.Context, identifier string) (*PublicCha
 	return got[0], nil
 }
 
+// lookupVersion finds a not deleted channel's version or draft by its
+// token; nil when there is none.
+func (d *DB) lookupVersion(ctx context.Context, token string) (*PublicChannel, error) {
+	var vs []*models.ChannelVersion
+	if err := d.NewSelect().Model(&vs).Where("cv.token = ?", token).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: lookup version: %w", err)
+	}
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	v := vs[0]
+	var chs []*models.Channel
+	if err := d.NewSelect().Model(&chs).Where("c.id = ? AND NOT c.deleted", v.ChannelID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: lookup version: %w", err)
+	}
+	if len(chs) == 0 {
+		return nil, nil
+	}
+	// The notes of the versions up to this one; a draft comes after all.
+	var upTo []*models.ChannelVersion
+	q := d.NewSelect().Model(&upTo).Where("cv.channel_id = ? AND cv.version > 0", v.ChannelID).Order("cv.version")
+	if v.Version > 0 {
+		q = q.Where("cv.version <= ?", v.Version)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: lookup version: %w", err)
+	}
+	return &PublicChannel{Channel: chs[0], Tokens: []string{token}, Versions: upTo, TokenVersion: v}, nil
+}
+
 // PublicChannels lists published, not deleted channels that are public or
 // that one of tokens names, by name; keyword and language filter them.
 func (d *DB) PublicChannels(ctx context.Context, tokens []string, keyword, language string) ([]*PublicChannel, error) {
@@ -343,7 +441,7 @@ func (d *DB) PublicChannels(ctx context.Context, tokens []string, keyword, langu
 	}
 	got, err := d.publishedChannels(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(tokens) > 0 {
-			q = q.Where("c.public OR c.id IN (SELECT channel_id FROM channel_tokens WHERE token IN (?))", bun.In(tokens))
+			q = q.Where("c.public OR c.id IN (SELECT channel_id FROM channel_tokens WHERE token IN (?))", bun.List(tokens))
 		} else {
 			q = q.Where("c.public")
 		}
@@ -374,7 +472,7 @@ func (d *DB) publishedChannels(ctx context.Context, filter func(*bun.SelectQuery
 		ids[i] = ch.ID
 	}
 	var vs []*models.ChannelVersion
-	if err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?)", bun.In(ids)).Order("cv.version").Scan(ctx); err != nil {
+	if err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?) AND cv.version > 0", bun.List(ids)).Order("cv.version").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: published channels: versions: %w", err)
 	}
 	byChannel := map[models.ID][]*models.ChannelVersion{}
@@ -386,4 +484,65 @@ func (d *DB) publishedChannels(ctx context.Context, filter func(*bun.SelectQuery
 		out[i] = &PublicChannel{Channel: ch, Versions: byChannel[ch.ID]}
 	}
 	return out, nil
+}
+
+// VersionsByChannel lists each channel's versions, newest first: its
+// draft, if any (it is always newer than the last version, which would
+// have ended it), then its published versions.
+func (d *DB) VersionsByChannel(ctx context.Context, ids []models.ID) (map[models.ID][]*models.ChannelVersion, error) {
+	out := make(map[models.ID][]*models.ChannelVersion, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var vs []*models.ChannelVersion
+	err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?)", bun.List(ids)).
+		OrderExpr("cv.channel_id, CASE WHEN cv.version = 0 THEN 0 ELSE 1 END, cv.version DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: channel versions: %w", err)
+	}
+	for _, v := range vs {
+		out[v.ChannelID] = append(out[v.ChannelID], v)
+	}
+	return out, nil
+}
+
+// draftGrant lets one client fetch a channel's draft database for a while,
+// with no credentials (GrantDraft).
+type draftGrant struct {
+	bun.BaseModel `bun:"table:draft_grants,alias:dg"`
+
+	ChannelID models.ID `bun:"channel_id,pk,type:uuid"`
+	Client    string    `bun:"client,pk"`
+	ExpiresAt time.Time `bun:"expires_at"`
+}
+
+// GrantDraft lets client (an address) fetch channelID's draft database from
+// at until at+ttl. Kolibri fetches <id>-next.sqlite3 without credentials,
+// right after it looked the draft's token up: that lookup is what grants
+// it. The channel's expired grants go at the same time.
+func (d *DB) GrantDraft(ctx context.Context, channelID models.ID, client string, at time.Time, ttl time.Duration) error {
+	at = at.UTC().Truncate(time.Microsecond)
+	g := &draftGrant{ChannelID: channelID, Client: client, ExpiresAt: at.Add(ttl)}
+	return d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(g).On("CONFLICT (channel_id, client) DO UPDATE").Set("expires_at = EXCLUDED.expires_at").Exec(ctx); err != nil {
+			return fmt.Errorf("db: grant draft: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*draftGrant)(nil)).Where("channel_id = ? AND expires_at <= ?", channelID, at).Exec(ctx); err != nil {
+			return fmt.Errorf("db: grant draft: %w", err)
+		}
+		return nil
+	})
+}
+
+// DraftGranted says whether client may fetch channelID's draft database at
+// at: a grant of its is running, the channel has a draft and is not deleted.
+func (d *DB) DraftGranted(ctx context.Context, channelID models.ID, client string, at time.Time) (bool, error) {
+	ok, err := d.NewSelect().Model((*draftGrant)(nil)).
+		Where("dg.channel_id = ? AND dg.client = ? AND dg.expires_at > ?", channelID, client, at.UTC()).
+		Where("EXISTS (SELECT 1 FROM channel_versions cv WHERE cv.channel_id = dg.channel_id AND cv.version = 0)").
+		Where("EXISTS (SELECT 1 FROM channels c WHERE c.id = dg.channel_id AND NOT c.deleted)").Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: draft granted: %w", err)
+	}
+	return ok, nil
 }

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Change() ChangeResolver
 	Channel() ChannelResolver
 	ChannelConnection() ChannelConnectionResolver
+	ChannelVersion() ChannelVersionResolver
 	ContentNode() ContentNodeResolver
 	ContentNodeConnection() ContentNodeConnectionResolver
 	Job() JobResolver
@@ -132,6 +133,7 @@ type ComplexityRoot struct {
 		TotalResourceCount func(childComplexity int) int
 		TrashRoot          func(childComplexity int) int
 		Version            func(childComplexity int) int
+		Versions           func(childComplexity int) int
 		Viewers            func(childComplexity int) int
 	}
 
@@ -144,6 +146,15 @@ type ComplexityRoot struct {
 	ChannelEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ChannelVersion struct {
+		Notes         func(childComplexity int) int
+		PublishedAt   func(childComplexity int) int
+		ResourceCount func(childComplexity int) int
+		Size          func(childComplexity int) int
+		Token         func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	ContentNode struct {
@@ -356,10 +367,18 @@ type ChannelResolver interface {
 	ServerRev(ctx context.Context, obj *models.Channel) (int, error)
 	Jobs(ctx context.Context, obj *models.Channel, first *int) ([]*models.Job, error)
 	PrimaryToken(ctx context.Context, obj *models.Channel) (*string, error)
+	Versions(ctx context.Context, obj *models.Channel) ([]*models.ChannelVersion, error)
 	Nodes(ctx context.Context, obj *models.Channel, filter *models.NodeFilter, first *int, after *string) (*models.ContentNodeConnection, error)
 }
 type ChannelConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *models.ChannelConnection) (int, error)
+}
+type ChannelVersionResolver interface {
+	Version(ctx context.Context, obj *models.ChannelVersion) (*int, error)
+	Notes(ctx context.Context, obj *models.ChannelVersion) (string, error)
+	PublishedAt(ctx context.Context, obj *models.ChannelVersion) (*time.Time, error)
+
+	Token(ctx context.Context, obj *models.ChannelVersion) (*string, error)
 }
 type ContentNodeResolver interface {
 	IncompleteReasons(ctx context.Context, obj *models.ContentNode) ([]string, error)
@@ -849,6 +868,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.Version(childComplexity), true
+	case "Channel.versions":
+		if e.ComplexityRoot.Channel.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.Versions(childComplexity), true
 	case "Channel.viewers":
 		if e.ComplexityRoot.Channel.Viewers == nil {
 			break
@@ -887,6 +912,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelEdge.Node(childComplexity), true
+
+	case "ChannelVersion.notes":
+		if e.ComplexityRoot.ChannelVersion.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.Notes(childComplexity), true
+	case "ChannelVersion.publishedAt":
+		if e.ComplexityRoot.ChannelVersion.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.PublishedAt(childComplexity), true
+	case "ChannelVersion.resourceCount":
+		if e.ComplexityRoot.ChannelVersion.ResourceCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.ResourceCount(childComplexity), true
+	case "ChannelVersion.size":
+		if e.ComplexityRoot.ChannelVersion.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.Size(childComplexity), true
+	case "ChannelVersion.token":
+		if e.ComplexityRoot.ChannelVersion.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.Token(childComplexity), true
+	case "ChannelVersion.version":
+		if e.ComplexityRoot.ChannelVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelVersion.Version(childComplexity), true
 
 	case "ContentNode.accessibilityLabels":
 		if e.ComplexityRoot.ContentNode.AccessibilityLabels == nil {
@@ -2135,7 +2197,8 @@ type Mutation {
   job (watch it with jobUpdated). Editors and admins. The channel needs a
   language and a complete resource (BAD_USER_INPUT otherwise, and nothing is
   queued). While a publish of the channel is queued or running, returns that
-  job. A draft writes <id>-next.sqlite3 and leaves the version alone.
+  job. A draft writes <id>-next.sqlite3 and leaves the version alone; Kolibri
+  imports it by the draft's token (Channel.versions).
   """
   publishChannel(channelId: ID!, versionNotes: String, draft: Boolean): Job!
 }
@@ -2401,7 +2464,7 @@ type License {
 }
 
 type Language {
-  "BCP 47, as Kolibri uses it: en, pt-BR, sr-Latn."
+  "A le-utils language code, exactly as le-utils spells it: en, pt-BR, sr-LATN, zul, und."
   id: ID!
   name: String!
   nativeName: String!
@@ -2445,8 +2508,36 @@ type Channel {
   jobs(first: Int = 10): [Job!]!
   "The secret token Kolibri imports the channel by (xxxxx-xxxxx), made on the first publish. Members and admins only."
   primaryToken: String
+  """
+  The channel's draft, if it has one, then its published versions, newest
+  first. Each has a secret token of its own, by which Kolibri imports that
+  very version. A publish ends the draft. Empty unless you are a member (or an
+  admin).
+  """
+  versions: [ChannelVersion!]!
   "A flat listing of the channel's nodes (both trees), oldest first. Members and admins only. At most 1,000 a page."
   nodes(filter: NodeFilter, first: Int = 100, after: String): ContentNodeConnection!
+}
+
+"A published version of a channel, or its draft (publishChannel with draft: true)."
+type ChannelVersion {
+  "Its number; null for the draft, which Kolibri imports as <id>-next.sqlite3."
+  version: Int
+  "The versionNotes it was published with."
+  notes: String!
+  "When it was published (for the draft, its last publish)."
+  publishedAt: Time!
+  "Bytes of the distinct files its resources use."
+  size: Int!
+  "How many resources (non-topic nodes) it has."
+  resourceCount: Int!
+  """
+  The secret token Kolibri imports this version by (xxxxx-xxxxx), with
+  ` + "`" + `kolibri manage importchannel network <token>` + "`" + `; unlike primaryToken, which
+  follows the current version, it keeps naming this one. The draft's token
+  stays the same from draft to draft until the next publish.
+  """
+  token: String
 }
 
 input ChannelFilter {
@@ -2873,6 +2964,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_jobs(ctx, field)
 	case "primaryToken":
 		return ec.fieldContext_Channel_primaryToken(ctx, field)
+	case "versions":
+		return ec.fieldContext_Channel_versions(ctx, field)
 	case "nodes":
 		return ec.fieldContext_Channel_nodes(ctx, field)
 	}
@@ -2899,6 +2992,24 @@ func (ec *executionContext) childFields_ChannelEdge(ctx context.Context, field g
 		return ec.fieldContext_ChannelEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_ChannelVersion_version(ctx, field)
+	case "notes":
+		return ec.fieldContext_ChannelVersion_notes(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_ChannelVersion_publishedAt(ctx, field)
+	case "size":
+		return ec.fieldContext_ChannelVersion_size(ctx, field)
+	case "resourceCount":
+		return ec.fieldContext_ChannelVersion_resourceCount(ctx, field)
+	case "token":
+		return ec.fieldContext_ChannelVersion_token(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelVersion", field.Name)
 }
 
 func (ec *executionContext) childFields_ContentNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5610,6 +5721,38 @@ func (ec *executionContext) fieldContext_Channel_primaryToken(_ context.Context,
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
 }
 
+func (ec *executionContext) _Channel_versions(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().Versions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ChannelVersion) graphql.Marshaler {
+			return ec.marshalNChannelVersion2ᚕᚖstudioᚋmodelsᚐChannelVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Channel_nodes(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5794,6 +5937,144 @@ func (ec *executionContext) fieldContext_ChannelEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ChannelVersion_version(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelVersion().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ChannelVersion_notes(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelVersion().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, true, true, "String")
+}
+
+func (ec *executionContext) _ChannelVersion_publishedAt(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelVersion().PublishedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, true, true, "Time")
+}
+
+func (ec *executionContext) _ChannelVersion_size(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChannelVersion_resourceCount(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_resourceCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_resourceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChannelVersion_token(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelVersion_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelVersion().Token(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelVersion_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelVersion", field, true, true, "String")
 }
 
 func (ec *executionContext) _ContentNode_id(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
@@ -12863,6 +13144,12 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_primaryToken(ctx, field, obj)
 				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_versions(ctx, field, obj)
+				})
 		case "nodes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -12951,6 +13238,68 @@ func (ec *executionContext) _ChannelEdge(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelVersionImplementors = []string{"ChannelVersion"}
+
+func (ec *executionContext) _ChannelVersion(ctx context.Context, sel ast.SelectionSet, obj *models.ChannelVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelVersion")
+		case "version":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelVersion_version(ctx, field, obj)
+				})
+		case "notes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelVersion_notes(ctx, field, obj)
+				})
+		case "publishedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelVersion_publishedAt(ctx, field, obj)
+				})
+		case "size":
+			out.Values[i] = ec._ChannelVersion_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resourceCount":
+			out.Values[i] = ec._ChannelVersion_resourceCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "token":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelVersion_token(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14729,6 +15078,30 @@ func (ec *executionContext) marshalNChannelEdge2ᚖstudioᚋmodelsᚐChannelEdge
 	return ec._ChannelEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChannelVersion2ᚕᚖstudioᚋmodelsᚐChannelVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ChannelVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelVersion2ᚖstudioᚋmodelsᚐChannelVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelVersion2ᚖstudioᚋmodelsᚐChannelVersion(ctx context.Context, sel ast.SelectionSet, v *models.ChannelVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelVersion!")
+		return graphql.Null
+	}
+	return ec._ChannelVersion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNode(ctx context.Context, sel ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15188,6 +15561,24 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Time!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}

@@ -40,6 +40,7 @@ type Loaders struct {
 	Editors         *dataloader.Loader[models.ID, []*models.User]
 	Viewers         *dataloader.Loader[models.ID, []*models.User]
 	ServerRevs      *dataloader.Loader[models.ID, int64]
+	Versions        *dataloader.Loader[models.ID, []*models.ChannelVersion]
 
 	// columnsBySelection caches columnsOf for each children selection of
 	// the operation: its resolver runs once for every parent node.
@@ -93,6 +94,7 @@ func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
 			return d.MembersByChannel(ctx, models.RoleViewer, ids)
 		}),
 		ServerRevs: newLoader(wait, d.ServerRevs),
+		Versions:   newLoader(wait, d.VersionsByChannel),
 	}
 	fetchPages := childrenPages(d)
 	l.Children = newLoader(wait, func(ctx context.Context, keys []childrenKey) (map[childrenKey]*db.NodePage, error) {

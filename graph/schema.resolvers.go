@@ -9,6 +9,7 @@ import (
 	"context"
 	"studio/db"
 	"studio/models"
+	"time"
 )
 
 func (r *assessmentItemResolver) Answers(ctx context.Context, obj *models.AssessmentItem) (any, error) {
@@ -98,6 +99,10 @@ func (r *channelResolver) PrimaryToken(ctx context.Context, obj *models.Channel)
 	return r.primaryToken(ctx, obj)
 }
 
+func (r *channelResolver) Versions(ctx context.Context, obj *models.Channel) ([]*models.ChannelVersion, error) {
+	return channelVersions(ctx, obj)
+}
+
 func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter *models.NodeFilter, first *int, after *string) (*models.ContentNodeConnection, error) {
 	if ok, err := memberAccess(ctx, obj.ID); !ok || err != nil {
 		return nil, notMember(obj.ID, err)
@@ -113,6 +118,22 @@ func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter
 
 func (r *channelConnectionResolver) TotalCount(ctx context.Context, obj *models.ChannelConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+func (r *channelVersionResolver) Version(ctx context.Context, obj *models.ChannelVersion) (*int, error) {
+	return versionNumber(obj), nil
+}
+
+func (r *channelVersionResolver) Notes(ctx context.Context, obj *models.ChannelVersion) (string, error) {
+	return obj.VersionNotes, nil
+}
+
+func (r *channelVersionResolver) PublishedAt(ctx context.Context, obj *models.ChannelVersion) (*time.Time, error) {
+	return &obj.CreatedAt, nil
+}
+
+func (r *channelVersionResolver) Token(ctx context.Context, obj *models.ChannelVersion) (*string, error) {
+	return versionToken(obj), nil
 }
 
 func (r *contentNodeResolver) IncompleteReasons(ctx context.Context, obj *models.ContentNode) ([]string, error) {
@@ -387,6 +408,8 @@ func (r *Resolver) ChannelConnection() ChannelConnectionResolver {
 	return &channelConnectionResolver{r}
 }
 
+func (r *Resolver) ChannelVersion() ChannelVersionResolver { return &channelVersionResolver{r} }
+
 func (r *Resolver) ContentNode() ContentNodeResolver { return &contentNodeResolver{r} }
 
 func (r *Resolver) ContentNodeConnection() ContentNodeConnectionResolver {
@@ -406,6 +429,7 @@ type (
 	changeResolver                struct{ *Resolver }
 	channelResolver               struct{ *Resolver }
 	channelConnectionResolver     struct{ *Resolver }
+	channelVersionResolver        struct{ *Resolver }
 	contentNodeResolver           struct{ *Resolver }
 	contentNodeConnectionResolver struct{ *Resolver }
 	jobResolver                   struct{ *Resolver }

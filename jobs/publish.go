@@ -38,8 +38,10 @@ type PublishArgs struct {
 // KindPublish is the publish job's kind.
 const KindPublish = "publish_channel"
 
+// Kind names the job for River.
 func (PublishArgs) Kind() string { return KindPublish }
 
+// InsertOpts keeps one publish of a channel queued or running at a time.
 func (PublishArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
@@ -100,6 +102,7 @@ type Publish struct {
 // DefaultPublishTimeout bounds one attempt of a publish.
 const DefaultPublishTimeout = 30 * time.Minute
 
+// Timeout bounds one attempt: River's rescuer retries a publish past it.
 func (w *Publish) Timeout(*river.Job[PublishArgs]) time.Duration {
 	if w.Limit > 0 {
 		return w.Limit
@@ -183,6 +186,9 @@ func (p *publishRun) run(ctx context.Context) error {
 			if err := store.Copy(ctx, DatabaseKey(args.ChannelID, fmt.Sprint(done.Version)), DatabaseKey(args.ChannelID, "")); err != nil {
 				return err
 			}
+			if err := store.Delete(ctx, DatabaseKey(args.ChannelID, "next")); err != nil {
+				return err
+			}
 			return p.finish(ctx)
 		}
 	}
@@ -239,6 +245,13 @@ func (p *publishRun) run(ctx context.Context) error {
 		if err := store.PutFile(ctx, DatabaseKey(ch.ID, "next"), path, "application/vnd.sqlite3"); err != nil {
 			return err
 		}
+		// Recorded once stored, so that its token imports what it describes.
+		draft := db.Draft{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, VersionNotes: args.VersionNotes,
+			ResourceCount: stats.Resources, KindCount: stats.KindCount, Size: stats.Size, Languages: stats.Languages,
+			Token: kolibri.Proquint()}
+		if err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkDraft(ctx, tx, draft) }); err != nil {
+			return err
+		}
 		return p.finish(ctx)
 	}
 	// The versioned file first; it is served only once the version commits.
@@ -250,7 +263,7 @@ func (p *publishRun) run(ctx context.Context) error {
 	}
 	published := db.Published{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, Version: version,
 		VersionNotes: args.VersionNotes, Snapshot: snapshot, ResourceCount: stats.Resources, KindCount: stats.KindCount,
-		Size: stats.Size, Languages: stats.Languages, Archives: stats.Archives, Token: kolibri.Proquint()}
+		Size: stats.Size, Languages: stats.Languages, Archives: stats.Archives, Token: kolibri.Proquint(), VersionToken: kolibri.Proquint()}
 	err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkPublished(ctx, tx, published) })
 	if err != nil {
 		return err
@@ -260,6 +273,10 @@ func (p *publishRun) run(ctx context.Context) error {
 		return err
 	}
 	if err := store.PutFile(ctx, DatabaseKey(ch.ID, ""), path, "application/vnd.sqlite3"); err != nil {
+		return err
+	}
+	// The publish ended the draft (MarkPublished), as on Studio.
+	if err := store.Delete(ctx, DatabaseKey(ch.ID, "next")); err != nil {
 		return err
 	}
 	return p.finish(ctx)

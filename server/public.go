@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -32,10 +33,18 @@ func (s *Server) publicInfo(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// draftGrantTTL is how long a lookup of a draft's token lets its client
+// fetch the draft database (GrantDraft): Kolibri fetches it at once, and a
+// download it resumes asks again.
+const draftGrantTTL = time.Hour
+
 // lookupChannel answers /api/public/v1/channels/lookup/<id or token>: an
-// array of exactly one channel, or 404.
+// array of exactly one channel, or 404. With ?channel_versions=true (which
+// Kolibri 0.19 sends), a version's token answers with that version, and a
+// draft's with version null: Kolibri then fetches <id>-<version>.sqlite3 or
+// <id>-next.sqlite3.
 func (s *Server) lookupChannel(w http.ResponseWriter, r *http.Request) {
-	ch, err := s.db.LookupPublished(r.Context(), r.PathValue("identifier"))
+	ch, err := s.db.LookupChannel(r.Context(), r.PathValue("identifier"), r.URL.Query().Get("channel_versions") == "true")
 	if err != nil {
 		s.internalError(w, r, "lookup channel", err)
 		return
@@ -43,6 +52,14 @@ func (s *Server) lookupChannel(w http.ResponseWriter, r *http.Request) {
 	if ch == nil {
 		writeJSON(w, http.StatusNotFound, map[string]any{"detail": "no published channel has this id or token"})
 		return
+	}
+	if ch.TokenVersion != nil && ch.TokenVersion.Version == 0 {
+		// Kolibri fetches the draft next, with no credentials: whoever
+		// knows its token may, from where they asked.
+		if err := s.db.GrantDraft(r.Context(), ch.ID, s.draftClient(r), time.Now(), draftGrantTTL); err != nil {
+			s.internalError(w, r, "lookup channel", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, []any{publicChannel(ch)})
 }
@@ -69,7 +86,9 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// publicChannel is Studio's PublicChannelSerializer's shape.
+// publicChannel is Studio's PublicChannelSerializer's shape; for a
+// version's token, its _serialize_channel_version's: that version's
+// number (null for a draft), statistics and date.
 func publicChannel(ch *db.PublicChannel) map[string]any {
 	notes := map[string]string{}
 	for _, v := range ch.Versions {
@@ -91,13 +110,25 @@ func publicChannel(ch *db.PublicChannel) map[string]any {
 	if ch.Public {
 		library = "KOLIBRI"
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id": ch.ID.String(), "name": ch.Name, "description": ch.Description, "tagline": ch.Tagline,
 		"language": ch.LanguageCode, "included_languages": ch.IncludedLanguages,
 		"total_resource_count": ch.TotalResourceCount, "version": ch.Version, "kind_count": ch.PublishedKindCount,
 		"published_size": ch.PublishedSize, "last_published": lastPublished, "icon_encoding": icon,
 		"matching_tokens": tokens, "public": ch.Public, "version_notes": notes, "library": library,
 	}
+	if v := ch.TokenVersion; v != nil {
+		var number any
+		if v.Version > 0 {
+			number = v.Version
+		}
+		// Studio names a version's library only for the community library,
+		// which studio has not.
+		out["version"], out["library"] = number, nil
+		out["total_resource_count"], out["kind_count"], out["published_size"] = v.ResourceCount, v.KindCount, v.Size
+		out["included_languages"], out["last_published"] = v.IncludedLanguages, v.CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return out
 }
 
 var databaseName = regexp.MustCompile(`^([0-9a-f]{32})(?:-([0-9]+|next))?\.sqlite3$`)
@@ -107,7 +138,8 @@ var databaseName = regexp.MustCompile(`^([0-9a-f]{32})(?:-([0-9]+|next))?\.sqlit
 // with HEAD and byte ranges. The database decides what is published: a
 // version's file is served once its publish committed, never before, so a
 // publish that died midway shows nothing. Published versions are anyone's
-// who knows the channel id, as on Studio; a draft is its members' only.
+// who knows the channel id, as on Studio; a draft is its members' only, and
+// for a while that of a client that looked its token up (draftAllowed).
 func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 	m := databaseName.FindStringSubmatch(r.PathValue("file"))
 	if m == nil {
@@ -164,9 +196,17 @@ func (s *Server) serveDatabase(w http.ResponseWriter, r *http.Request) {
 
 // draftAllowed says whether the request may read channel id's draft
 // database: its editors and viewers may while it is not deleted, and admins
-// may. Everyone else is told 404, as for a channel that does not exist.
+// may. So may, for an hour, a client that looked the draft's token up:
+// Kolibri sends no credentials and names no token when it fetches
+// <id>-next.sqlite3, right after that lookup, so the lookup is the proof
+// that it knows the token (Studio serves every draft to anyone who knows
+// the channel id). Everyone else is told 404, as for a channel that does
+// not exist.
 func (s *Server) draftAllowed(r *http.Request, id models.ID) (bool, error) {
-	// Issue 16's per-draft tokens are to be checked here, before the user.
+	granted, err := s.db.DraftGranted(r.Context(), id, s.draftClient(r), time.Now())
+	if granted || err != nil {
+		return granted, err
+	}
 	u, err := s.requestUser(r)
 	if err != nil || u == nil {
 		return false, err
@@ -177,6 +217,17 @@ func (s *Server) draftAllowed(r *http.Request, id models.ID) (bool, error) {
 	}
 	ca, found := chs[id]
 	return found && ca.Access >= db.ViewAccess && (!ca.Deleted || u.IsAdmin), nil
+}
+
+// draftClient is the client a draft grant is for: its address (the
+// proxy's X-Forwarded-For entry behind a proxy), without the port, since
+// Kolibri's lookup and download come over different connections.
+func (s *Server) draftClient(r *http.Request) string {
+	addr := s.clientAddr(r)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // requestUser is the user whose API token the request carries, as

@@ -178,7 +178,10 @@ func kolibriNodes(t *testing.T, k *sql.DB, channelID string) (titles map[string]
 // TestKolibriImport publishes a channel with topics, a video, a document and
 // an exercise, then has a real Kolibri import it over HTTP, by channel id
 // (channel and content) and by token (channel), and checks Kolibri's own
-// database and content storage.
+// database and content storage. Then a draft, by the draft's token
+// (<id>-next.sqlite3, with no credentials), and after a second version the
+// first one by its own token (<id>-1.sqlite3): Kolibri's database says
+// which version it imported, and its nodes which database it read.
 func TestKolibriImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: runs Kolibri")
@@ -293,35 +296,9 @@ func TestKolibriImport(t *testing.T) {
 	}
 
 	// Publish, and wait for the job.
-	var pub struct{ PublishChannel struct{ ID, State string } }
-	api.do(`mutation($c: ID!, $notes: String) { publishChannel(channelId: $c, versionNotes: $notes) { id state } }`,
-		map[string]any{"c": channelID, "notes": "First version, for Kolibri"}, &pub)
-	published := time.Now()
-	deadline := published.Add(2 * time.Minute)
-	for {
-		var j struct {
-			Job *struct {
-				State    string
-				Progress int
-				Error    *string
-				Version  *int
-			}
-		}
-		api.do(`query($id: ID!) { job(id: $id) { state progress error version } }`, map[string]any{"id": pub.PublishChannel.ID}, &j)
-		require.NotNil(t, j.Job, "job %s is not visible", pub.PublishChannel.ID)
-		if j.Job.State == "COMPLETED" {
-			require.NotNil(t, j.Job.Version)
-			require.Equal(t, 1, *j.Job.Version)
-			break
-		}
-		if j.Job.State == "FAILED" || j.Job.State == "CANCELLED" {
-			t.Fatalf("publish job %s: %s: %v", pub.PublishChannel.ID, j.Job.State, jobError(j.Job.Error))
-		}
-		require.True(t, time.Now().Before(deadline), "publish job %s still %s (%d%%) after 2 minutes; last error %v",
-			pub.PublishChannel.ID, j.Job.State, j.Job.Progress, jobError(j.Job.Error))
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Logf("published in %v", time.Since(published).Round(10*time.Millisecond))
+	v := publishAndWait(t, api, channelID, "First version, for Kolibri", false)
+	require.NotNil(t, v)
+	require.Equal(t, 1, *v)
 
 	var ch struct {
 		Channel struct {
@@ -398,27 +375,142 @@ func TestKolibriImport(t *testing.T) {
 	fk.Close()
 	require.Empty(t, violations, "foreign key violations in Kolibri's database")
 
-	// Import by token, as a user types it, into another Kolibri: it looks
-	// the token up at /api/public/v1/channels/lookup/<token> for the id.
+	// A draft with a change, imported by the draft's own token into another
+	// Kolibri: the lookup says version null, so Kolibri fetches
+	// <id>-next.sqlite3, with no credentials (the lookup lets its address).
+	rename := func(title string) map[string]string {
+		api.do(`mutation($n: ID!, $t: String!) { updateContentNodes(input: [{id: $n, title: $t}]) { id } }`,
+			map[string]any{"n": exercise.ID, "t": title}, &struct{}{})
+		changed := maps.Clone(want)
+		changed[exercise.NodeID] = title
+		return changed
+	}
+	wantDraft := rename("Three questions, drafted")
+	require.Nil(t, publishAndWait(t, api, channelID, "Trying a change", true), "a draft makes no version")
+	versions := channelVersions(t, api, channelID)
+	require.Len(t, versions, 2)
+	require.Nil(t, versions[0].Version, "the draft comes first, without a number")
+	draftToken := versions[0].Token
+	require.Equal(t, 1, *versions[1].Version)
+	v1Token := versions[1].Token
+	require.NotEqual(t, token, v1Token, "a version's token is its own")
+
 	home2 := t.TempDir()
-	runKolibri(t, kolibri, home2, "manage", "importchannel", "network", token, "--baseurl", baseURL)
+	runKolibri(t, kolibri, home2, "manage", "importchannel", "network", draftToken, "--baseurl", baseURL)
 	k2 := kolibriDB(t, home2)
-	var channels []string
-	rows, err = k2.Query(`SELECT id FROM content_channelmetadata`)
+	require.Equal(t, map[string]int{channelID: 0}, kolibriChannels(t, k2), "the draft's token imports the draft, Kolibri's version 0")
+	titles2, _ := kolibriNodes(t, k2, channelID)
+	require.Equal(t, wantDraft, titles2, "the draft's nodes")
+
+	// Then by the primary token, as a user types it, into the same Kolibri:
+	// it looks the token up at /api/public/v1/channels/lookup/<token> for the
+	// id, and the current version replaces the draft.
+	forgetDatabase(t, home2, channelID)
+	runKolibri(t, kolibri, home2, "manage", "importchannel", "network", token, "--baseurl", baseURL)
+	require.Equal(t, map[string]int{channelID: 1}, kolibriChannels(t, k2), "the token imports the channel under its id")
+	titles2, _ = kolibriNodes(t, k2, channelID)
+	require.Equal(t, want, titles2)
+
+	// A second version; the first one's token still imports the first
+	// version (<id>-1.sqlite3), into a third Kolibri, while the channel's
+	// id and primary token name the second.
+	wantV2 := rename("Three questions, second version")
+	v = publishAndWait(t, api, channelID, "Second version", false)
+	require.NotNil(t, v)
+	require.Equal(t, 2, *v)
+	versions = channelVersions(t, api, channelID)
+	require.Len(t, versions, 2, "the publish ended the draft")
+	require.Equal(t, 2, *versions[0].Version)
+	require.Equal(t, v1Token, versions[1].Token)
+	home3 := t.TempDir()
+	runKolibri(t, kolibri, home3, "manage", "importchannel", "network", v1Token, "--baseurl", baseURL)
+	k3 := kolibriDB(t, home3)
+	require.Equal(t, map[string]int{channelID: 1}, kolibriChannels(t, k3), "the first version's token imports the first version")
+	titles3, _ := kolibriNodes(t, k3, channelID)
+	require.Equal(t, want, titles3, "the first version's nodes, not the second's")
+	forgetDatabase(t, home3, channelID)
+	runKolibri(t, kolibri, home3, "manage", "importchannel", "network", token, "--baseurl", baseURL)
+	require.Equal(t, map[string]int{channelID: 2}, kolibriChannels(t, k3), "the primary token imports the current version")
+	titles3, _ = kolibriNodes(t, k3, channelID)
+	require.Equal(t, wantV2, titles3)
+	t.Logf("TestKolibriImport took %v", time.Since(started).Round(100*time.Millisecond))
+}
+
+// publishAndWait publishes channelID (a draft if draft) and waits for the
+// job; it returns the version the job made, nil for a draft.
+func publishAndWait(t *testing.T, api *client, channelID, notes string, draft bool) *int {
+	t.Helper()
+	var pub struct{ PublishChannel struct{ ID, State string } }
+	api.do(`mutation($c: ID!, $notes: String, $draft: Boolean) { publishChannel(channelId: $c, versionNotes: $notes, draft: $draft) { id state } }`,
+		map[string]any{"c": channelID, "notes": notes, "draft": draft}, &pub)
+	published := time.Now()
+	deadline := published.Add(2 * time.Minute)
+	for {
+		var j struct {
+			Job *struct {
+				State    string
+				Progress int
+				Error    *string
+				Version  *int
+			}
+		}
+		api.do(`query($id: ID!) { job(id: $id) { state progress error version } }`, map[string]any{"id": pub.PublishChannel.ID}, &j)
+		require.NotNil(t, j.Job, "job %s is not visible", pub.PublishChannel.ID)
+		if j.Job.State == "COMPLETED" {
+			t.Logf("published %q in %v", notes, time.Since(published).Round(10*time.Millisecond))
+			return j.Job.Version
+		}
+		if j.Job.State == "FAILED" || j.Job.State == "CANCELLED" {
+			t.Fatalf("publish job %s: %s: %v", pub.PublishChannel.ID, j.Job.State, jobError(j.Job.Error))
+		}
+		require.True(t, time.Now().Before(deadline), "publish job %s still %s (%d%%) after 2 minutes; last error %v",
+			pub.PublishChannel.ID, j.Job.State, j.Job.Progress, jobError(j.Job.Error))
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// channelVersion is a version as Channel.versions lists it.
+type channelVersion struct {
+	Version *int
+	Token   string
+}
+
+// channelVersions reads the channel's draft and versions, newest first.
+func channelVersions(t *testing.T, api *client, channelID string) []channelVersion {
+	t.Helper()
+	var ch struct {
+		Channel struct{ Versions []channelVersion }
+	}
+	api.do(`query($id: ID!) { channel(id: $id) { versions { version token } } }`, map[string]any{"id": channelID}, &ch)
+	for _, v := range ch.Channel.Versions {
+		require.Regexp(t, `^[a-z]{5}-[a-z]{5}$`, v.Token)
+	}
+	return ch.Channel.Versions
+}
+
+// forgetDatabase removes the channel database Kolibri downloaded into home:
+// importchannel downloads none while it has one on disk, whatever version
+// the lookup names.
+func forgetDatabase(t *testing.T, home, channelID string) {
+	t.Helper()
+	require.NoError(t, os.Remove(filepath.Join(home, "content", "databases", channelID+".sqlite3")))
+}
+
+// kolibriChannels reads the channels in Kolibri's database, with their versions.
+func kolibriChannels(t *testing.T, k *sql.DB) map[string]int {
+	t.Helper()
+	rows, err := k.Query(`SELECT id, version FROM content_channelmetadata`)
 	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int{}
 	for rows.Next() {
 		var id string
-		require.NoError(t, rows.Scan(&id))
-		channels = append(channels, id)
+		var version int
+		require.NoError(t, rows.Scan(&id, &version))
+		out[id] = version
 	}
 	require.NoError(t, rows.Err())
-	rows.Close()
-	require.Equal(t, []string{channelID}, channels, "the token imports the channel under its id")
-	require.NoError(t, k2.QueryRow(`SELECT version FROM content_channelmetadata WHERE id = ?`, channelID).Scan(&version))
-	require.Equal(t, 1, version)
-	titles2, _ := kolibriNodes(t, k2, channelID)
-	require.Equal(t, want, titles2)
-	t.Logf("TestKolibriImport took %v", time.Since(started).Round(100*time.Millisecond))
+	return out
 }
 
 // jobError shows a job's error, which is null when there is none.
