@@ -101,6 +101,7 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.HandleFunc("GET /api/public/info", s.publicInfo)
 	mux.HandleFunc("GET /api/public/v1/channels/lookup/{identifier}", s.lookupChannel)
 	mux.HandleFunc("GET /api/public/v1/channels", s.listChannels)
+	s.mountPeer(mux) // /api/public/v2/: Kolibri browsing published channels (peer.go)
 	s.mountPlayground(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
