@@ -105,11 +105,8 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 	if u == nil {
 		return nil, models.Errorf(models.CodeUnauthenticated, "sign in to make changes: send Authorization: Bearer <token> (the login mutation or `studio token create` gives one)")
 	}
-	var res *Result
-	err := d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		res, err = newApplier(d, tx, u, atomic).run(ctx, changes)
-		return err
+	res, err := d.write(ctx, u, atomic, func(ctx context.Context, a *applier) (*Result, error) {
+		return a.run(ctx, changes)
 	})
 	if errors.Is(err, errRollback) {
 		return res, atomicError(res, len(changes))
@@ -117,10 +114,25 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 	if err != nil {
 		return nil, err
 	}
-	if len(res.Channels) > 0 {
-		d.feed.wake(res.Channels...) // local subscribers, at once; PostgreSQL tells the other instances
-	}
 	return res, nil
+}
+
+// write is the door every write by a user goes through (Apply, AddFile): it
+// runs fn with an applier in one transaction, retried on deadlocks; fn ends
+// with a.flush, which appends the change log and, on PostgreSQL, NOTIFYs
+// every instance in the transaction. After the commit write wakes this
+// process's subscribers of the channels written, at once.
+func (d *DB) write(ctx context.Context, u *models.User, atomic bool, fn func(ctx context.Context, a *applier) (*Result, error)) (*Result, error) {
+	var res *Result
+	err := d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		res, err = fn(ctx, newApplier(d, tx, u, atomic))
+		return err
+	})
+	if err == nil && res != nil && len(res.Channels) > 0 {
+		d.feed.wake(res.Channels...)
+	}
+	return res, err
 }
 
 // errRollback ends an atomic batch that had bad changes; the result says which.

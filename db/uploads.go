@@ -53,17 +53,16 @@ func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store 
 	if u == nil {
 		return models.Errorf(models.CodeUnauthenticated, "sign in to upload files: send Authorization: Bearer <token> (the login mutation or `studio token create` gives one)")
 	}
-	return d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		a := newApplier(d, tx, u, true)
+	_, err := d.write(ctx, u, true, func(ctx context.Context, a *applier) (*Result, error) {
 		a.outcomes = make([]outcome, 1)
 		if err := a.addFile(ctx, f); err != nil {
-			return err
+			return nil, err
 		}
-		if err := d.lockBlob(ctx, tx, f.Checksum); err != nil { // until the row commits: see lockBlob
-			return err
+		if err := d.lockBlob(ctx, a.tx, f.Checksum); err != nil { // until the row commits: see lockBlob
+			return nil, err
 		}
 		if err := store(); err != nil {
-			return err
+			return nil, err
 		}
 		c := Change{Type: models.ChangeCreated, Table: TableFile, Key: f.ID, Obj: map[string]any{
 			"checksum": f.Checksum, "file_size": f.Size, "file_format": f.Extension, "preset": f.PresetID,
@@ -72,8 +71,10 @@ func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store 
 			a.log = append(append(a.log, a.logEntry(c, ch)), a.outcomes[0].generated...)
 			a.written[ch] = true
 		}
-		return a.flush(ctx, &Result{})
+		res := &Result{}
+		return res, a.flush(ctx, res)
 	})
+	return err
 }
 
 func (a *applier) addFile(ctx context.Context, f *models.File) error {
