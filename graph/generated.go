@@ -37,6 +37,8 @@ type ResolverRoot interface {
 	ContentNode() ContentNodeResolver
 	ContentNodeConnection() ContentNodeConnectionResolver
 	Job() JobResolver
+	Label() LabelResolver
+	LabelSet() LabelSetResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -157,6 +159,16 @@ type ComplexityRoot struct {
 		Version       func(childComplexity int) int
 	}
 
+	CompletionCriterion struct {
+		ID func(childComplexity int) int
+	}
+
+	ContentKind struct {
+		CompletionCriteria func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Presets            func(childComplexity int) int
+	}
+
 	ContentNode struct {
 		AccessibilityLabels  func(childComplexity int) int
 		Aggregator           func(childComplexity int) int
@@ -235,8 +247,12 @@ type ComplexityRoot struct {
 
 	FormatPreset struct {
 		AllowedFormats func(childComplexity int) int
+		Display        func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
+		MultiLanguage  func(childComplexity int) int
+		Order          func(childComplexity int) int
+		Subtitle       func(childComplexity int) int
 		Supplementary  func(childComplexity int) int
 		Thumbnail      func(childComplexity int) int
 	}
@@ -256,6 +272,22 @@ type ComplexityRoot struct {
 		Version    func(childComplexity int) int
 	}
 
+	Label struct {
+		Children func(childComplexity int) int
+		Constant func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Parent   func(childComplexity int) int
+	}
+
+	LabelSet struct {
+		AllLabels        func(childComplexity int) int
+		ContentNodeField func(childComplexity int) int
+		Field            func(childComplexity int) int
+		Labels           func(childComplexity int) int
+		Module           func(childComplexity int) int
+	}
+
 	Language struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -269,6 +301,14 @@ type ComplexityRoot struct {
 		IsCustom                func(childComplexity int) int
 		Name                    func(childComplexity int) int
 		URL                     func(childComplexity int) int
+	}
+
+	MasteryModel struct {
+		ID func(childComplexity int) int
+	}
+
+	Modality struct {
+		ID func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -303,15 +343,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Changes      func(childComplexity int, channelID models.ID, since int, first *int) int
-		Channel      func(childComplexity int, id models.ID) int
-		Channels     func(childComplexity int, filter *models.ChannelFilter, first *int, after *string) int
-		ContentNode  func(childComplexity int, id models.ID) int
-		ContentNodes func(childComplexity int, ids []models.ID) int
-		Job          func(childComplexity int, id models.ID) int
-		Languages    func(childComplexity int) int
-		Licenses     func(childComplexity int) int
-		Me           func(childComplexity int) int
+		Changes            func(childComplexity int, channelID models.ID, since int, first *int) int
+		Channel            func(childComplexity int, id models.ID) int
+		Channels           func(childComplexity int, filter *models.ChannelFilter, first *int, after *string) int
+		CompletionCriteria func(childComplexity int) int
+		ContentKinds       func(childComplexity int) int
+		ContentNode        func(childComplexity int, id models.ID) int
+		ContentNodes       func(childComplexity int, ids []models.ID) int
+		FormatPresets      func(childComplexity int, kind *string) int
+		Job                func(childComplexity int, id models.ID) int
+		LabelSets          func(childComplexity int) int
+		Languages          func(childComplexity int) int
+		Licenses           func(childComplexity int) int
+		MasteryModels      func(childComplexity int) int
+		Me                 func(childComplexity int) int
+		Modalities         func(childComplexity int) int
+		QuestionTypes      func(childComplexity int) int
+		Roles              func(childComplexity int) int
+	}
+
+	QuestionType struct {
+		ID     func(childComplexity int) int
+		Legacy func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -334,6 +387,10 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		IsAdmin   func(childComplexity int) int
 		LastName  func(childComplexity int) int
+	}
+
+	VisibilityRole struct {
+		ID func(childComplexity int) int
 	}
 }
 
@@ -402,6 +459,15 @@ type ContentNodeConnectionResolver interface {
 type JobResolver interface {
 	Channel(ctx context.Context, obj *models.Job) (*models.Channel, error)
 }
+type LabelResolver interface {
+	Children(ctx context.Context, obj *models.Label) ([]*models.Label, error)
+}
+type LabelSetResolver interface {
+	ContentNodeField(ctx context.Context, obj *models.LabelSet) (string, error)
+
+	Labels(ctx context.Context, obj *models.LabelSet) ([]*models.Label, error)
+	AllLabels(ctx context.Context, obj *models.LabelSet) ([]*models.Label, error)
+}
 type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*models.AuthPayload, error)
 	CreateChannel(ctx context.Context, input models.CreateChannelInput) (*models.Channel, error)
@@ -435,6 +501,14 @@ type QueryResolver interface {
 	ContentNodes(ctx context.Context, ids []models.ID) ([]*models.ContentNode, error)
 	Licenses(ctx context.Context) ([]*models.License, error)
 	Languages(ctx context.Context) ([]*models.Language, error)
+	ContentKinds(ctx context.Context) ([]*models.ContentKind, error)
+	FormatPresets(ctx context.Context, kind *string) ([]*models.FormatPreset, error)
+	LabelSets(ctx context.Context) ([]*models.LabelSet, error)
+	QuestionTypes(ctx context.Context) ([]*models.QuestionType, error)
+	MasteryModels(ctx context.Context) ([]*models.MasteryModel, error)
+	CompletionCriteria(ctx context.Context) ([]*models.CompletionCriterion, error)
+	Roles(ctx context.Context) ([]*models.VisibilityRole, error)
+	Modalities(ctx context.Context) ([]*models.Modality, error)
 	Changes(ctx context.Context, channelID models.ID, since int, first *int) (*models.ChangePage, error)
 	Job(ctx context.Context, id models.ID) (*models.Job, error)
 }
@@ -950,6 +1024,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChannelVersion.Version(childComplexity), true
 
+	case "CompletionCriterion.id":
+		if e.ComplexityRoot.CompletionCriterion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletionCriterion.ID(childComplexity), true
+
+	case "ContentKind.completionCriteria":
+		if e.ComplexityRoot.ContentKind.CompletionCriteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentKind.CompletionCriteria(childComplexity), true
+	case "ContentKind.id":
+		if e.ComplexityRoot.ContentKind.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentKind.ID(childComplexity), true
+	case "ContentKind.presets":
+		if e.ComplexityRoot.ContentKind.Presets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentKind.Presets(childComplexity), true
+
 	case "ContentNode.accessibilityLabels":
 		if e.ComplexityRoot.ContentNode.AccessibilityLabels == nil {
 			break
@@ -1349,6 +1449,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FormatPreset.AllowedFormats(childComplexity), true
+	case "FormatPreset.display":
+		if e.ComplexityRoot.FormatPreset.Display == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormatPreset.Display(childComplexity), true
 	case "FormatPreset.id":
 		if e.ComplexityRoot.FormatPreset.ID == nil {
 			break
@@ -1361,6 +1467,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FormatPreset.Kind(childComplexity), true
+	case "FormatPreset.multiLanguage":
+		if e.ComplexityRoot.FormatPreset.MultiLanguage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormatPreset.MultiLanguage(childComplexity), true
+	case "FormatPreset.order":
+		if e.ComplexityRoot.FormatPreset.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormatPreset.Order(childComplexity), true
+	case "FormatPreset.subtitle":
+		if e.ComplexityRoot.FormatPreset.Subtitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormatPreset.Subtitle(childComplexity), true
 	case "FormatPreset.supplementary":
 		if e.ComplexityRoot.FormatPreset.Supplementary == nil {
 			break
@@ -1447,6 +1571,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Job.Version(childComplexity), true
 
+	case "Label.children":
+		if e.ComplexityRoot.Label.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Children(childComplexity), true
+	case "Label.constant":
+		if e.ComplexityRoot.Label.Constant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Constant(childComplexity), true
+	case "Label.id":
+		if e.ComplexityRoot.Label.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.ID(childComplexity), true
+	case "Label.name":
+		if e.ComplexityRoot.Label.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Name(childComplexity), true
+	case "Label.parent":
+		if e.ComplexityRoot.Label.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Parent(childComplexity), true
+
+	case "LabelSet.allLabels":
+		if e.ComplexityRoot.LabelSet.AllLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSet.AllLabels(childComplexity), true
+	case "LabelSet.contentNodeField":
+		if e.ComplexityRoot.LabelSet.ContentNodeField == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSet.ContentNodeField(childComplexity), true
+	case "LabelSet.field":
+		if e.ComplexityRoot.LabelSet.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSet.Field(childComplexity), true
+	case "LabelSet.labels":
+		if e.ComplexityRoot.LabelSet.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSet.Labels(childComplexity), true
+	case "LabelSet.module":
+		if e.ComplexityRoot.LabelSet.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSet.Module(childComplexity), true
+
 	case "Language.id":
 		if e.ComplexityRoot.Language.ID == nil {
 			break
@@ -1502,6 +1688,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.URL(childComplexity), true
+
+	case "MasteryModel.id":
+		if e.ComplexityRoot.MasteryModel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MasteryModel.ID(childComplexity), true
+
+	case "Modality.id":
+		if e.ComplexityRoot.Modality.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Modality.ID(childComplexity), true
 
 	case "Mutation.addChannelEditor":
 		if e.ComplexityRoot.Mutation.AddChannelEditor == nil {
@@ -1803,6 +2003,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Channels(childComplexity, args["filter"].(*models.ChannelFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.completionCriteria":
+		if e.ComplexityRoot.Query.CompletionCriteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CompletionCriteria(childComplexity), true
+	case "Query.contentKinds":
+		if e.ComplexityRoot.Query.ContentKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ContentKinds(childComplexity), true
 	case "Query.contentNode":
 		if e.ComplexityRoot.Query.ContentNode == nil {
 			break
@@ -1825,6 +2037,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ContentNodes(childComplexity, args["ids"].([]models.ID)), true
+	case "Query.formatPresets":
+		if e.ComplexityRoot.Query.FormatPresets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_formatPresets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FormatPresets(childComplexity, args["kind"].(*string)), true
 
 	case "Query.job":
 		if e.ComplexityRoot.Query.Job == nil {
@@ -1837,6 +2060,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Job(childComplexity, args["id"].(models.ID)), true
+	case "Query.labelSets":
+		if e.ComplexityRoot.Query.LabelSets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LabelSets(childComplexity), true
 	case "Query.languages":
 		if e.ComplexityRoot.Query.Languages == nil {
 			break
@@ -1849,12 +2078,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Licenses(childComplexity), true
+	case "Query.masteryModels":
+		if e.ComplexityRoot.Query.MasteryModels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MasteryModels(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.modalities":
+		if e.ComplexityRoot.Query.Modalities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Modalities(childComplexity), true
+	case "Query.questionTypes":
+		if e.ComplexityRoot.Query.QuestionTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.QuestionTypes(childComplexity), true
+	case "Query.roles":
+		if e.ComplexityRoot.Query.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Roles(childComplexity), true
+
+	case "QuestionType.id":
+		if e.ComplexityRoot.QuestionType.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionType.ID(childComplexity), true
+	case "QuestionType.legacy":
+		if e.ComplexityRoot.QuestionType.Legacy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionType.Legacy(childComplexity), true
 
 	case "Subscription.channelChanges":
 		if e.ComplexityRoot.Subscription.ChannelChanges == nil {
@@ -1946,6 +2212,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LastName(childComplexity), true
+
+	case "VisibilityRole.id":
+		if e.ComplexityRoot.VisibilityRole.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisibilityRole.ID(childComplexity), true
 
 	}
 	return 0, false
@@ -2096,8 +2369,46 @@ type Query {
   contentNode(id: ID!): ContentNode
   "Nodes in the order asked; null where a node does not exist or is not visible. At most 1,000 ids."
   contentNodes(ids: [ID!]!): [ContentNode]!
+
+  # The lookups below are le-utils' vocabulary (the list Kolibri, ricecooker
+  # and Studio share), from the pinned release, for a frontend to build its
+  # menus from. Anyone may read them, anonymous callers too.
+
+  "le-utils' licenses, in le-utils order. A node's license is given by its name."
   licenses: [License!]!
+  "le-utils' languages, sorted by code. A language is given by its code (Language.id)."
   languages: [Language!]!
+  "le-utils' content kinds, in le-utils order: what ContentNode.kind and CreateContentNodeInput.kind hold."
+  contentKinds: [ContentKind!]!
+  """
+  le-utils' format presets, in le-utils order: the role a file plays on its
+  node, which File.preset and UploadFileInput.preset name.
+  """
+  formatPresets(
+    "Only this content kind's presets (a ContentKind id); every preset when absent. channel_thumbnail belongs to no kind."
+    kind: String
+  ): [FormatPreset!]!
+  "le-utils' six metadata label sets, one for each label field of ContentNode, in the order of those fields."
+  labelSets: [LabelSet!]!
+  "The question types AssessmentItem.type holds: le-utils' (exercises.question_choices), then the legacy ones studio still accepts."
+  questionTypes: [QuestionType!]!
+  """
+  le-utils' mastery models (exercises.MASTERY_MODELS), for
+  extraFields.options.completion_criteria.threshold.mastery_model when the
+  model is mastery.
+  """
+  masteryModels: [MasteryModel!]!
+  """
+  le-utils' completion criteria models (completion_criteria), for
+  extraFields.options.completion_criteria.model; ContentKind.completionCriteria
+  says which a kind takes.
+  """
+  completionCriteria: [CompletionCriterion!]!
+  "le-utils' roles (roles.choices), which ContentNode.roleVisibility holds: who sees a node in Kolibri."
+  roles: [VisibilityRole!]!
+  "le-utils' modalities (modalities.MODALITIESLIST), for extraFields.options.modality."
+  modalities: [Modality!]!
+
   """
   A channel's change log after rev since, oldest first, at most 200 a page
   (first). Members and admins only.
@@ -2318,7 +2629,7 @@ input CreateContentNodeInput {
   parentId: ID!
   "FIRST_CHILD or LAST_CHILD (the default) of the parent."
   position: Position
-  "One of the content kinds: topic, video, audio, exercise, document, html5, slideshow, h5p, zim."
+  "A le-utils content kind id, listed by the contentKinds query: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz."
   kind: String!
   title: String!
   description: String
@@ -2326,24 +2637,34 @@ input CreateContentNodeInput {
   aggregator: String
   provider: String
   copyrightHolder: String
-  "A license name from the licenses query, such as \"CC BY\"."
+  "A le-utils license name, listed by the licenses query (License.name), such as \"CC BY\"."
   license: String
   licenseDescription: String
-  "A language code such as en or pt-BR."
+  "A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR."
   language: String
-  "learner (the default) or coach."
+  "A le-utils role id, listed by the roles query: learner (the default) or coach."
   roleVisibility: String
   "Tags of at most 30 characters."
   tags: [String!]
-  "An object; exercises need randomize (true or false)."
+  """
+  An object; exercises need randomize (true or false). options.modality is a
+  le-utils modality (modalities), options.completion_criteria.model a
+  completion criteria model (completionCriteria) and its
+  threshold.mastery_model a mastery model (masteryModels).
+  """
   extraFields: JSON
   thumbnailEncoding: JSON
-  "Label ids (le-utils metadata labels)."
+  "Label ids from labelSets (field grade_levels)."
   gradeLevels: [String!]
+  "Label ids from labelSets (field resource_types)."
   resourceTypes: [String!]
+  "Label ids from labelSets (field learning_activities)."
   learningActivities: [String!]
+  "Label ids from labelSets (field accessibility_labels)."
   accessibilityLabels: [String!]
+  "Label ids from labelSets (field categories)."
   categories: [String!]
+  "Label ids from labelSets (field learner_needs)."
   learnerNeeds: [String!]
   "Seconds."
   suggestedDuration: Int
@@ -2352,8 +2673,10 @@ input CreateContentNodeInput {
 """
 Fields left out are unchanged. mods takes Studio's dot paths as well:
 {"extra_fields.options.modality": "QUIZ", "categories.<label id>": true,
-"tags.<name>": null}; null removes a key, objects merge. kind never changes,
-and a node changes parent only by a move.
+"tags.<name>": null}; null removes a key, objects merge. The label fields'
+keys are label ids from labelSets (LabelSet.field names the map). kind never
+changes, and a node changes parent only by a move. Values are checked as in
+CreateContentNodeInput.
 """
 input UpdateContentNodeInput {
   id: ID!
@@ -2363,12 +2686,15 @@ input UpdateContentNodeInput {
   aggregator: String
   provider: String
   copyrightHolder: String
+  "A le-utils license name, listed by the licenses query (License.name)."
   license: String
   licenseDescription: String
+  "A le-utils language code, listed by the languages query (Language.id)."
   language: String
+  "A le-utils role id, listed by the roles query: learner or coach."
   roleVisibility: String
   suggestedDuration: Int
-  "Merged into the node's extra_fields."
+  "Merged into the node's extra_fields (see CreateContentNodeInput.extraFields)."
   extraFields: JSON
   addTags: [String!]
   removeTags: [String!]
@@ -2396,7 +2722,7 @@ input CreateAssessmentItemInput {
   nodeId: ID!
   "Generated when absent."
   assessmentId: ID
-  "input_question, multiple_selection, single_selection, free_response, perseus_question or qti."
+  "A le-utils question type id, listed by the questionTypes query: input_question, multiple_selection, single_selection, free_response, perseus_question or QTI."
   type: String!
   question: String!
   "[{answer, correct, order}]"
@@ -2412,6 +2738,7 @@ input CreateAssessmentItemInput {
 input UpdateAssessmentItemInput {
   nodeId: ID!
   assessmentId: ID!
+  "A le-utils question type id, listed by the questionTypes query."
   type: String
   question: String
   answers: JSON
@@ -2455,19 +2782,29 @@ type User {
   createdAt: Time!
 }
 
+"A le-utils license (resources/licenselookup.json)."
 type License {
+  "le-utils' fixed number for it (Studio's license id)."
   id: Int!
+  "What a node's license is given as: \"CC BY\", \"Special Permissions\"."
   name: String!
+  "le-utils' address for its text; empty where le-utils has none."
   url: String!
+  "Whether a node under it needs a licenseDescription (Special Permissions)."
   isCustom: Boolean!
+  "Whether a node under it needs a copyrightHolder."
   copyrightHolderRequired: Boolean!
 }
 
+"A le-utils language (resources/languagelookup.json)."
 type Language {
   "A le-utils language code, exactly as le-utils spells it: en, pt-BR, sr-LATN, zul, und."
   id: ID!
+  "le-utils' English name; alternatives are separated by \";\"."
   name: String!
+  "le-utils' name in the language itself; alternatives are separated by \",\"."
   nativeName: String!
+  "Whether it is written right to left."
   rtl: Boolean!
 }
 
@@ -2485,6 +2822,7 @@ type Channel {
   publishedSize: Int!
   totalResourceCount: Int!
   publishedKindCount: JSON!
+  "The le-utils language codes (languages) of the published channel's resources."
   includedLanguages: [String!]!
   contentDefaults: JSON!
   createdAt: Time!
@@ -2554,7 +2892,7 @@ input ChannelFilter {
 }
 
 input NodeFilter {
-  "Any of these kinds."
+  "Any of these kinds (le-utils content kind ids, listed by the contentKinds query)."
   kinds: [String!]
   complete: Boolean
   published: Boolean
@@ -2602,6 +2940,7 @@ type ContentNode {
   nodeId: ID!
   "Identity of the content itself, shared by copies."
   contentId: ID!
+  "A le-utils content kind id, listed by the contentKinds query."
   kind: String!
   title: String!
   description: String!
@@ -2612,14 +2951,22 @@ type ContentNode {
   license: License
   licenseDescription: String!
   language: Language
+  "A le-utils role id, listed by the roles query: learner or coach."
   roleVisibility: String!
+  "See CreateContentNodeInput.extraFields."
   extraFields: JSON!
   thumbnailEncoding: JSON!
+  "{label id: true}; keys are label ids from labelSets (field grade_levels)."
   gradeLevels: JSON!
+  "{label id: true}; keys are label ids from labelSets (field resource_types)."
   resourceTypes: JSON!
+  "{label id: true}; keys are label ids from labelSets (field learning_activities)."
   learningActivities: JSON!
+  "{label id: true}; keys are label ids from labelSets (field accessibility_labels)."
   accessibilityLabels: JSON!
+  "{label id: true}; keys are label ids from labelSets (field categories)."
   categories: JSON!
+  "{label id: true}; keys are label ids from labelSets (field learner_needs)."
   learnerNeeds: JSON!
   suggestedDuration: Int
   sortOrder: Float!
@@ -2664,7 +3011,9 @@ type File {
   "The md5 of the bytes, lowercase hex."
   checksum: String!
   size: Int!
+  "A le-utils file format (FormatPreset.allowedFormats): mp4, pdf, png, ..."
   extension: String!
+  "Its le-utils format preset, one of those the formatPresets query lists."
   preset: FormatPreset!
   language: Language
   duration: Int
@@ -2674,12 +3023,118 @@ type File {
   createdAt: Time!
 }
 
+"""
+A le-utils format preset (resources/presetlookup.json): the role a file
+plays on its node, and the file formats it takes.
+"""
 type FormatPreset {
+  "Its le-utils id, as UploadFileInput.preset names it: high_res_video, document, video_subtitle, ..."
   id: ID!
+  "The content kind (a ContentKind id) whose nodes take it; empty for channel_thumbnail, which belongs to a channel."
   kind: String
+  "Whether it is an extra (a thumbnail, a subtitle, an exercise image): such files alone do not make a resource complete."
   supplementary: Boolean!
+  "Whether it is a thumbnail; a node has one thumbnail, and a new one replaces it."
   thumbnail: Boolean!
+  "Whether it is a subtitle (or caption) track."
+  subtitle: Boolean!
+  "Whether a node may have several files of it, one for each language (UploadFileInput.language)."
+  multiLanguage: Boolean!
+  "le-utils' display flag: whether Studio's editor offers it among a node's files; false for dependencies, exercise images and the like."
+  display: Boolean!
+  "le-utils' rank of it among its kind's presets (Kolibri's file priority), for listing them."
+  order: Int!
+  "The file extensions it takes (le-utils file formats), lower case, without the dot."
   allowedFormats: [String!]!
+}
+
+"A le-utils content kind (resources/kindlookup.json): what a node is."
+type ContentKind {
+  "Its le-utils id, as ContentNode.kind spells it: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz."
+  id: String!
+  "The format presets its nodes' files may use, in le-utils order (as formatPresets(kind: id))."
+  presets: [FormatPreset!]!
+  """
+  The completion criteria models (CompletionCriterion ids) its nodes may set
+  in extraFields.options.completion_criteria.model, as Studio allows them;
+  empty where none may. A topic takes mastery only as a UNIT with the
+  pre_post_test mastery model.
+  """
+  completionCriteria: [String!]!
+}
+
+"""
+One of le-utils' metadata label sets (le_utils/constants/labels), and the
+ContentNode field whose map {label id: true} holds its ids.
+"""
+type LabelSet {
+  """
+  The field as Studio names it, in mods and applyChanges: grade_levels,
+  resource_types, learning_activities, accessibility_labels, categories or
+  learner_needs.
+  """
+  field: String!
+  "The same field as ContentNode and CreateContentNodeInput name it: gradeLevels, resourceTypes, ..."
+  contentNodeField: String!
+  "le-utils' module that lists the labels: levels, resource_type, learning_activities, accessibility_categories, subjects or needs."
+  module: String!
+  "The top-level labels, in le-utils order; those nested under each are its children."
+  labels: [Label!]!
+  "Every label of the set, top-level and nested, in le-utils order."
+  allLabels: [Label!]!
+}
+
+"""
+A le-utils metadata label. A nested label's id is its parent's, a dot and
+its own: d&WXdXWF.qs0Xlaxq (Mathematics) is under d&WXdXWF (School).
+"""
+type Label {
+  "The id a node's label map is keyed by, exactly as le-utils spells it (Kolibri filters on it)."
+  id: String!
+  "le-utils' English name: Mathematics."
+  name: String!
+  "le-utils' Python name, as ricecooker scripts write it: MATHEMATICS."
+  constant: String!
+  "The id of the label it is nested under; empty for a top-level label."
+  parent: String!
+  "The labels nested directly under it, in le-utils order."
+  children: [Label!]!
+}
+
+"A question type, which AssessmentItem.type holds."
+type QuestionType {
+  "Its id, as le-utils spells it: input_question, multiple_selection, single_selection, free_response, perseus_question, QTI."
+  id: String!
+  """
+  Whether le-utils no longer lists it (true_false): older channels carry it,
+  and studio accepts it and treats it as single_selection, as Studio does,
+  but a new question should not use it.
+  """
+  legacy: Boolean!
+}
+
+"A le-utils mastery model: how many questions a learner must get right to master an exercise."
+type MasteryModel {
+  "Its le-utils id: do_all, num_correct_in_a_row_2, ..., m_of_n (with threshold m and n), quiz, pre_post_test."
+  id: String!
+}
+
+"A le-utils completion criteria model: what completing a resource means."
+type CompletionCriterion {
+  "Its le-utils id: approx_time, determined_by_resource, mastery, pages, reference, time."
+  id: String!
+}
+
+"A le-utils role, which ContentNode.roleVisibility holds."
+type VisibilityRole {
+  "Its le-utils id: coach (shown to coaches only) or learner (shown to learners too, the default)."
+  id: String!
+}
+
+"A le-utils modality: how Kolibri presents a topic or a resource (extraFields.options.modality)."
+type Modality {
+  "Its le-utils id, upper case: COURSE, CUSTOM_NAVIGATION, LESSON, QUIZ, SURVEY, UNIT."
+  id: String!
 }
 
 type AssessmentItem {
@@ -2687,6 +3142,7 @@ type AssessmentItem {
   "The exercise."
   nodeId: ID!
   assessmentId: ID!
+  "A le-utils question type id, listed by the questionTypes query."
   type: String!
   question: String!
   "[{answer, correct, order}]"
@@ -2701,13 +3157,13 @@ type AssessmentItem {
 
 input UploadFileInput {
   file: Upload!
-  "A format preset id, such as high_res_video, document or exercise_image."
+  "A le-utils format preset id, listed by the formatPresets query, such as high_res_video, document or exercise_image."
   preset: String!
   "The node to attach the file to (or assessmentItemId, or neither for later)."
   nodeId: ID
   "The question (by its id) to attach the file to."
   assessmentItemId: ID
-  "For subtitles and other per-language files."
+  "A le-utils language code (languages), for subtitles and other per-language files."
   language: String
   "Seconds; required for audio and video."
   duration: Int
@@ -2722,7 +3178,9 @@ input UpdateFileInput {
   nodeId: ID
   "Attach the file to this question (by its id)."
   assessmentItemId: ID
+  "A le-utils format preset id, listed by the formatPresets query."
   preset: String
+  "A le-utils language code, listed by the languages query."
   language: String
   duration: Int
 }
@@ -2733,7 +3191,7 @@ input CreateChannelInput {
   name: String!
   description: String
   tagline: String
-  "A language code such as en or pt-BR."
+  "A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR."
   language: String
   contentDefaults: JSON
 }
@@ -2742,7 +3200,7 @@ input UpdateChannelInput {
   name: String
   description: String
   tagline: String
-  "A language code; an empty string clears it."
+  "A le-utils language code, listed by the languages query; an empty string clears it."
   language: String
   contentDefaults: JSON
   "Admins only."
@@ -3012,6 +3470,26 @@ func (ec *executionContext) childFields_ChannelVersion(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ChannelVersion", field.Name)
 }
 
+func (ec *executionContext) childFields_CompletionCriterion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CompletionCriterion_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompletionCriterion", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentKind(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContentKind_id(ctx, field)
+	case "presets":
+		return ec.fieldContext_ContentKind_presets(ctx, field)
+	case "completionCriteria":
+		return ec.fieldContext_ContentKind_completionCriteria(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentKind", field.Name)
+}
+
 func (ec *executionContext) childFields_ContentNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3174,6 +3652,14 @@ func (ec *executionContext) childFields_FormatPreset(ctx context.Context, field 
 		return ec.fieldContext_FormatPreset_supplementary(ctx, field)
 	case "thumbnail":
 		return ec.fieldContext_FormatPreset_thumbnail(ctx, field)
+	case "subtitle":
+		return ec.fieldContext_FormatPreset_subtitle(ctx, field)
+	case "multiLanguage":
+		return ec.fieldContext_FormatPreset_multiLanguage(ctx, field)
+	case "display":
+		return ec.fieldContext_FormatPreset_display(ctx, field)
+	case "order":
+		return ec.fieldContext_FormatPreset_order(ctx, field)
 	case "allowedFormats":
 		return ec.fieldContext_FormatPreset_allowedFormats(ctx, field)
 	}
@@ -3210,6 +3696,38 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 	return nil, fmt.Errorf("no field named %q was found under type Job", field.Name)
 }
 
+func (ec *executionContext) childFields_Label(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Label_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Label_name(ctx, field)
+	case "constant":
+		return ec.fieldContext_Label_constant(ctx, field)
+	case "parent":
+		return ec.fieldContext_Label_parent(ctx, field)
+	case "children":
+		return ec.fieldContext_Label_children(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Label", field.Name)
+}
+
+func (ec *executionContext) childFields_LabelSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_LabelSet_field(ctx, field)
+	case "contentNodeField":
+		return ec.fieldContext_LabelSet_contentNodeField(ctx, field)
+	case "module":
+		return ec.fieldContext_LabelSet_module(ctx, field)
+	case "labels":
+		return ec.fieldContext_LabelSet_labels(ctx, field)
+	case "allLabels":
+		return ec.fieldContext_LabelSet_allLabels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LabelSet", field.Name)
+}
+
 func (ec *executionContext) childFields_Language(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3240,6 +3758,22 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
 }
 
+func (ec *executionContext) childFields_MasteryModel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MasteryModel_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MasteryModel", field.Name)
+}
+
+func (ec *executionContext) childFields_Modality(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Modality_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Modality", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3248,6 +3782,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_QuestionType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QuestionType_id(ctx, field)
+	case "legacy":
+		return ec.fieldContext_QuestionType_legacy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuestionType", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3282,6 +3826,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_VisibilityRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VisibilityRole_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisibilityRole", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3997,6 +4549,20 @@ func (ec *executionContext) field_Query_contentNodes_args(ctx context.Context, r
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_formatPresets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
 	return args, nil
 }
 
@@ -6077,6 +6643,107 @@ func (ec *executionContext) fieldContext_ChannelVersion_token(_ context.Context,
 	return graphql.NewScalarFieldContext("ChannelVersion", field, true, true, "String")
 }
 
+func (ec *executionContext) _CompletionCriterion_id(ctx context.Context, field graphql.CollectedField, obj *models.CompletionCriterion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletionCriterion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompletionCriterion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompletionCriterion", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentKind_id(ctx context.Context, field graphql.CollectedField, obj *models.ContentKind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentKind_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentKind_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentKind", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentKind_presets(ctx context.Context, field graphql.CollectedField, obj *models.ContentKind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentKind_presets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Presets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.FormatPreset) graphql.Marshaler {
+			return ec.marshalNFormatPreset2ᚕᚖstudioᚋmodelsᚐFormatPresetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentKind_presets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentKind",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormatPreset(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentKind_completionCriteria(ctx context.Context, field graphql.CollectedField, obj *models.ContentKind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentKind_completionCriteria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionCriteria, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentKind_completionCriteria(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentKind", field, false, false, "String")
+}
+
 func (ec *executionContext) _ContentNode_id(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7797,6 +8464,98 @@ func (ec *executionContext) fieldContext_FormatPreset_thumbnail(_ context.Contex
 	return graphql.NewScalarFieldContext("FormatPreset", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _FormatPreset_subtitle(ctx context.Context, field graphql.CollectedField, obj *models.FormatPreset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormatPreset_subtitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subtitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormatPreset_subtitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormatPreset", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FormatPreset_multiLanguage(ctx context.Context, field graphql.CollectedField, obj *models.FormatPreset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormatPreset_multiLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormatPreset_multiLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormatPreset", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FormatPreset_display(ctx context.Context, field graphql.CollectedField, obj *models.FormatPreset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormatPreset_display(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Display, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormatPreset_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormatPreset", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FormatPreset_order(ctx context.Context, field graphql.CollectedField, obj *models.FormatPreset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormatPreset_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormatPreset_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormatPreset", field, false, false, "Int")
+}
+
 func (ec *executionContext) _FormatPreset_allowedFormats(ctx context.Context, field graphql.CollectedField, obj *models.FormatPreset) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8105,6 +8864,263 @@ func (ec *executionContext) fieldContext_Job_finishedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Job", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Label_id(ctx context.Context, field graphql.CollectedField, obj *models.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *models.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_constant(ctx context.Context, field graphql.CollectedField, obj *models.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_constant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Constant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_constant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_parent(ctx context.Context, field graphql.CollectedField, obj *models.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, true, false, "String")
+}
+
+func (ec *executionContext) _Label_children(ctx context.Context, field graphql.CollectedField, obj *models.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Label().Children(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖstudioᚋmodelsᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Label",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LabelSet_field(ctx context.Context, field graphql.CollectedField, obj *models.LabelSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSet_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSet_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _LabelSet_contentNodeField(ctx context.Context, field graphql.CollectedField, obj *models.LabelSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSet_contentNodeField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LabelSet().ContentNodeField(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSet_contentNodeField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSet", field, true, true, "String")
+}
+
+func (ec *executionContext) _LabelSet_module(ctx context.Context, field graphql.CollectedField, obj *models.LabelSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSet_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSet_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _LabelSet_labels(ctx context.Context, field graphql.CollectedField, obj *models.LabelSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSet_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LabelSet().Labels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖstudioᚋmodelsᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSet_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LabelSet",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LabelSet_allLabels(ctx context.Context, field graphql.CollectedField, obj *models.LabelSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSet_allLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LabelSet().AllLabels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖstudioᚋmodelsᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSet_allLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LabelSet",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Language_id(ctx context.Context, field graphql.CollectedField, obj *models.Language) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8310,6 +9326,52 @@ func (ec *executionContext) _License_copyrightHolderRequired(ctx context.Context
 }
 func (ec *executionContext) fieldContext_License_copyrightHolderRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("License", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MasteryModel_id(ctx context.Context, field graphql.CollectedField, obj *models.MasteryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MasteryModel_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MasteryModel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MasteryModel", field, false, false, "String")
+}
+
+func (ec *executionContext) _Modality_id(ctx context.Context, field graphql.CollectedField, obj *models.Modality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Modality_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Modality_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Modality", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -9648,6 +10710,274 @@ func (ec *executionContext) fieldContext_Query_languages(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_contentKinds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ContentKinds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentKind) graphql.Marshaler {
+			return ec.marshalNContentKind2ᚕᚖstudioᚋmodelsᚐContentKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentKind(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_formatPresets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_formatPresets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FormatPresets(ctx, fc.Args["kind"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.FormatPreset) graphql.Marshaler {
+			return ec.marshalNFormatPreset2ᚕᚖstudioᚋmodelsᚐFormatPresetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_formatPresets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormatPreset(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_formatPresets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_labelSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_labelSets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LabelSets(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.LabelSet) graphql.Marshaler {
+			return ec.marshalNLabelSet2ᚕᚖstudioᚋmodelsᚐLabelSetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_labelSets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LabelSet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_questionTypes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_questionTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().QuestionTypes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.QuestionType) graphql.Marshaler {
+			return ec.marshalNQuestionType2ᚕᚖstudioᚋmodelsᚐQuestionTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_questionTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuestionType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_masteryModels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_masteryModels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MasteryModels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.MasteryModel) graphql.Marshaler {
+			return ec.marshalNMasteryModel2ᚕᚖstudioᚋmodelsᚐMasteryModelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_masteryModels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MasteryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_completionCriteria(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_completionCriteria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CompletionCriteria(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.CompletionCriterion) graphql.Marshaler {
+			return ec.marshalNCompletionCriterion2ᚕᚖstudioᚋmodelsᚐCompletionCriterionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_completionCriteria(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompletionCriterion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_roles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Roles(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.VisibilityRole) graphql.Marshaler {
+			return ec.marshalNVisibilityRole2ᚕᚖstudioᚋmodelsᚐVisibilityRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisibilityRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_modalities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_modalities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Modalities(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Modality) graphql.Marshaler {
+			return ec.marshalNModality2ᚕᚖstudioᚋmodelsᚐModalityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_modalities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Modality(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9810,6 +11140,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuestionType_id(ctx context.Context, field graphql.CollectedField, obj *models.QuestionType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionType_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionType_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionType", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionType_legacy(ctx context.Context, field graphql.CollectedField, obj *models.QuestionType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionType_legacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Legacy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionType_legacy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionType", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Subscription_channelChanges(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10187,6 +11563,29 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisibilityRole_id(ctx context.Context, field graphql.CollectedField, obj *models.VisibilityRole) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisibilityRole_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisibilityRole_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisibilityRole", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -13317,6 +14716,82 @@ func (ec *executionContext) _ChannelVersion(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var completionCriterionImplementors = []string{"CompletionCriterion"}
+
+func (ec *executionContext) _CompletionCriterion(ctx context.Context, sel ast.SelectionSet, obj *models.CompletionCriterion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, completionCriterionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompletionCriterion")
+		case "id":
+			out.Values[i] = ec._CompletionCriterion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentKindImplementors = []string{"ContentKind"}
+
+func (ec *executionContext) _ContentKind(ctx context.Context, sel ast.SelectionSet, obj *models.ContentKind) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentKindImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentKind")
+		case "id":
+			out.Values[i] = ec._ContentKind_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "presets":
+			out.Values[i] = ec._ContentKind_presets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionCriteria":
+			out.Values[i] = ec._ContentKind_completionCriteria(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contentNodeImplementors = []string{"ContentNode"}
 
 func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionSet, obj *models.ContentNode) graphql.Marshaler {
@@ -13794,6 +15269,26 @@ func (ec *executionContext) _FormatPreset(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "subtitle":
+			out.Values[i] = ec._FormatPreset_subtitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiLanguage":
+			out.Values[i] = ec._FormatPreset_multiLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "display":
+			out.Values[i] = ec._FormatPreset_display(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._FormatPreset_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "allowedFormats":
 			out.Values[i] = ec._FormatPreset_allowedFormats(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13905,6 +15400,116 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var labelImplementors = []string{"Label"}
+
+func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, obj *models.Label) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Label")
+		case "id":
+			out.Values[i] = ec._Label_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Label_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "constant":
+			out.Values[i] = ec._Label_constant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parent":
+			out.Values[i] = ec._Label_parent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "children":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Label_children(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var labelSetImplementors = []string{"LabelSet"}
+
+func (ec *executionContext) _LabelSet(ctx context.Context, sel ast.SelectionSet, obj *models.LabelSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelSetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LabelSet")
+		case "field":
+			out.Values[i] = ec._LabelSet_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentNodeField":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LabelSet_contentNodeField(ctx, field, obj)
+				})
+		case "module":
+			out.Values[i] = ec._LabelSet_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LabelSet_labels(ctx, field, obj)
+				})
+		case "allLabels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LabelSet_allLabels(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var languageImplementors = []string{"Language"}
 
 func (ec *executionContext) _Language(ctx context.Context, sel ast.SelectionSet, obj *models.Language) graphql.Marshaler {
@@ -13986,6 +15591,72 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "copyrightHolderRequired":
 			out.Values[i] = ec._License_copyrightHolderRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var masteryModelImplementors = []string{"MasteryModel"}
+
+func (ec *executionContext) _MasteryModel(ctx context.Context, sel ast.SelectionSet, obj *models.MasteryModel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, masteryModelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MasteryModel")
+		case "id":
+			out.Values[i] = ec._MasteryModel_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var modalityImplementors = []string{"Modality"}
+
+func (ec *executionContext) _Modality(ctx context.Context, sel ast.SelectionSet, obj *models.Modality) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modalityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Modality")
+		case "id":
+			out.Values[i] = ec._Modality_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14302,6 +15973,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_languages(ctx, field)
 				})
+		case "contentKinds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentKinds(ctx, field)
+				})
+		case "formatPresets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_formatPresets(ctx, field)
+				})
+		case "labelSets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_labelSets(ctx, field)
+				})
+		case "questionTypes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_questionTypes(ctx, field)
+				})
+		case "masteryModels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_masteryModels(ctx, field)
+				})
+		case "completionCriteria":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_completionCriteria(ctx, field)
+				})
+		case "roles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_roles(ctx, field)
+				})
+		case "modalities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_modalities(ctx, field)
+				})
 		case "changes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -14327,6 +16046,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionTypeImplementors = []string{"QuestionType"}
+
+func (ec *executionContext) _QuestionType(ctx context.Context, sel ast.SelectionSet, obj *models.QuestionType) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionTypeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuestionType")
+		case "id":
+			out.Values[i] = ec._QuestionType_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legacy":
+			out.Values[i] = ec._QuestionType_legacy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14458,6 +16215,39 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visibilityRoleImplementors = []string{"VisibilityRole"}
+
+func (ec *executionContext) _VisibilityRole(ctx context.Context, sel ast.SelectionSet, obj *models.VisibilityRole) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visibilityRoleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisibilityRole")
+		case "id":
+			out.Values[i] = ec._VisibilityRole_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15102,6 +16892,54 @@ func (ec *executionContext) marshalNChannelVersion2ᚖstudioᚋmodelsᚐChannelV
 	return ec._ChannelVersion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCompletionCriterion2ᚕᚖstudioᚋmodelsᚐCompletionCriterionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.CompletionCriterion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompletionCriterion2ᚖstudioᚋmodelsᚐCompletionCriterion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompletionCriterion2ᚖstudioᚋmodelsᚐCompletionCriterion(ctx context.Context, sel ast.SelectionSet, v *models.CompletionCriterion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompletionCriterion!")
+		return graphql.Null
+	}
+	return ec._CompletionCriterion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContentKind2ᚕᚖstudioᚋmodelsᚐContentKindᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ContentKind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentKind2ᚖstudioᚋmodelsᚐContentKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentKind2ᚖstudioᚋmodelsᚐContentKind(ctx context.Context, sel ast.SelectionSet, v *models.ContentKind) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentKind!")
+		return graphql.Null
+	}
+	return ec._ContentKind(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNode(ctx context.Context, sel ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15268,6 +17106,22 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNFormatPreset2ᚕᚖstudioᚋmodelsᚐFormatPresetᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.FormatPreset) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFormatPreset2ᚖstudioᚋmodelsᚐFormatPreset(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNFormatPreset2ᚖstudioᚋmodelsᚐFormatPreset(ctx context.Context, sel ast.SelectionSet, v *models.FormatPreset) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FormatPreset!")
@@ -15427,6 +17281,54 @@ func (ec *executionContext) marshalNJobState2studioᚋmodelsᚐJobState(ctx cont
 	return v
 }
 
+func (ec *executionContext) marshalNLabel2ᚕᚖstudioᚋmodelsᚐLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Label) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLabel2ᚖstudioᚋmodelsᚐLabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLabel2ᚖstudioᚋmodelsᚐLabel(ctx context.Context, sel ast.SelectionSet, v *models.Label) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Label!")
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLabelSet2ᚕᚖstudioᚋmodelsᚐLabelSetᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.LabelSet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLabelSet2ᚖstudioᚋmodelsᚐLabelSet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLabelSet2ᚖstudioᚋmodelsᚐLabelSet(ctx context.Context, sel ast.SelectionSet, v *models.LabelSet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LabelSet!")
+		return graphql.Null
+	}
+	return ec._LabelSet(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLanguage2ᚕᚖstudioᚋmodelsᚐLanguageᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Language) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15475,6 +17377,54 @@ func (ec *executionContext) marshalNLicense2ᚖstudioᚋmodelsᚐLicense(ctx con
 	return ec._License(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMasteryModel2ᚕᚖstudioᚋmodelsᚐMasteryModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.MasteryModel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMasteryModel2ᚖstudioᚋmodelsᚐMasteryModel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMasteryModel2ᚖstudioᚋmodelsᚐMasteryModel(ctx context.Context, sel ast.SelectionSet, v *models.MasteryModel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MasteryModel!")
+		return graphql.Null
+	}
+	return ec._MasteryModel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModality2ᚕᚖstudioᚋmodelsᚐModalityᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Modality) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModality2ᚖstudioᚋmodelsᚐModality(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModality2ᚖstudioᚋmodelsᚐModality(ctx context.Context, sel ast.SelectionSet, v *models.Modality) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Modality!")
+		return graphql.Null
+	}
+	return ec._Modality(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖstudioᚋmodelsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -15500,6 +17450,30 @@ func (ec *executionContext) unmarshalNPrerequisiteInput2ᚕᚖstudioᚋmodelsᚐ
 func (ec *executionContext) unmarshalNPrerequisiteInput2ᚖstudioᚋmodelsᚐPrerequisiteInput(ctx context.Context, v any) (*models.PrerequisiteInput, error) {
 	res, err := ec.unmarshalInputPrerequisiteInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuestionType2ᚕᚖstudioᚋmodelsᚐQuestionTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.QuestionType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuestionType2ᚖstudioᚋmodelsᚐQuestionType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuestionType2ᚖstudioᚋmodelsᚐQuestionType(ctx context.Context, sel ast.SelectionSet, v *models.QuestionType) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuestionType!")
+		return graphql.Null
+	}
+	return ec._QuestionType(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -15688,6 +17662,30 @@ func (ec *executionContext) marshalNUser2ᚖstudioᚋmodelsᚐUser(ctx context.C
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisibilityRole2ᚕᚖstudioᚋmodelsᚐVisibilityRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.VisibilityRole) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisibilityRole2ᚖstudioᚋmodelsᚐVisibilityRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisibilityRole2ᚖstudioᚋmodelsᚐVisibilityRole(ctx context.Context, sel ast.SelectionSet, v *models.VisibilityRole) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisibilityRole!")
+		return graphql.Null
+	}
+	return ec._VisibilityRole(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {

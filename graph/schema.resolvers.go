@@ -227,6 +227,22 @@ func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Cha
 	return ca.Channel, nil
 }
 
+func (r *labelResolver) Children(ctx context.Context, obj *models.Label) ([]*models.Label, error) {
+	return childLabels(obj), nil
+}
+
+func (r *labelSetResolver) ContentNodeField(ctx context.Context, obj *models.LabelSet) (string, error) {
+	return graphQLFieldName(obj.Field), nil
+}
+
+func (r *labelSetResolver) Labels(ctx context.Context, obj *models.LabelSet) ([]*models.Label, error) {
+	return labelChildren(*obj, ""), nil
+}
+
+func (r *labelSetResolver) AllLabels(ctx context.Context, obj *models.LabelSet) ([]*models.Label, error) {
+	return pointers(obj.Labels), nil
+}
+
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*models.AuthPayload, error) {
 	return r.login(ctx, email, password)
 }
@@ -366,20 +382,43 @@ func (r *queryResolver) ContentNodes(ctx context.Context, ids []models.ID) ([]*m
 }
 
 func (r *queryResolver) Licenses(ctx context.Context) ([]*models.License, error) {
-	out := make([]*models.License, len(models.Licenses))
-	for i := range models.Licenses {
-		out[i] = &models.Licenses[i]
-	}
-	return out, nil
+	return pointers(models.Licenses), nil
 }
 
 func (r *queryResolver) Languages(ctx context.Context) ([]*models.Language, error) {
-	ls := models.Languages()
-	out := make([]*models.Language, len(ls))
-	for i := range ls {
-		out[i] = &ls[i]
-	}
-	return out, nil
+	return pointers(models.Languages()), nil
+}
+
+func (r *queryResolver) ContentKinds(ctx context.Context) ([]*models.ContentKind, error) {
+	return contentKinds, nil
+}
+
+func (r *queryResolver) FormatPresets(ctx context.Context, kind *string) ([]*models.FormatPreset, error) {
+	return formatPresets(kind)
+}
+
+func (r *queryResolver) LabelSets(ctx context.Context) ([]*models.LabelSet, error) {
+	return pointers(models.LabelSets), nil
+}
+
+func (r *queryResolver) QuestionTypes(ctx context.Context) ([]*models.QuestionType, error) {
+	return questionTypes, nil
+}
+
+func (r *queryResolver) MasteryModels(ctx context.Context) ([]*models.MasteryModel, error) {
+	return masteryModels, nil
+}
+
+func (r *queryResolver) CompletionCriteria(ctx context.Context) ([]*models.CompletionCriterion, error) {
+	return completionCriteria, nil
+}
+
+func (r *queryResolver) Roles(ctx context.Context) ([]*models.VisibilityRole, error) {
+	return visibilityRoles, nil
+}
+
+func (r *queryResolver) Modalities(ctx context.Context) ([]*models.Modality, error) {
+	return modalities, nil
 }
 
 func (r *queryResolver) Changes(ctx context.Context, channelID models.ID, since int, first *int) (*models.ChangePage, error) {
@@ -418,6 +457,10 @@ func (r *Resolver) ContentNodeConnection() ContentNodeConnectionResolver {
 
 func (r *Resolver) Job() JobResolver { return &jobResolver{r} }
 
+func (r *Resolver) Label() LabelResolver { return &labelResolver{r} }
+
+func (r *Resolver) LabelSet() LabelSetResolver { return &labelSetResolver{r} }
+
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -433,6 +476,8 @@ type (
 	contentNodeResolver           struct{ *Resolver }
 	contentNodeConnectionResolver struct{ *Resolver }
 	jobResolver                   struct{ *Resolver }
+	labelResolver                 struct{ *Resolver }
+	labelSetResolver              struct{ *Resolver }
 	mutationResolver              struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
 	subscriptionResolver          struct{ *Resolver }

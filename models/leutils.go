@@ -234,6 +234,10 @@ var AssessmentTypes = slices.Concat(leQuestionTypes, leLegacyQuestionTypes)
 // IsAssessmentType reports whether s is an accepted assessment item type.
 func IsAssessmentType(s string) bool { return slices.Contains(AssessmentTypes, s) }
 
+// IsLegacyAssessmentType reports whether s is accepted though le-utils no
+// longer lists it.
+func IsLegacyAssessmentType(s string) bool { return slices.Contains(leLegacyQuestionTypes, s) }
+
 // Modalities (options.modality). Note the upper case values.
 const (
 	ModalityCourse           = "COURSE"

@@ -92,6 +92,25 @@ type ChannelFilter struct {
 	Keyword *string `json:"keyword,omitempty"`
 }
 
+// A le-utils completion criteria model: what completing a resource means.
+type CompletionCriterion struct {
+	// Its le-utils id: approx_time, determined_by_resource, mastery, pages, reference, time.
+	ID string `json:"id"`
+}
+
+// A le-utils content kind (resources/kindlookup.json): what a node is.
+type ContentKind struct {
+	// Its le-utils id, as ContentNode.kind spells it: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz.
+	ID string `json:"id"`
+	// The format presets its nodes' files may use, in le-utils order (as formatPresets(kind: id)).
+	Presets []*FormatPreset `json:"presets"`
+	// The completion criteria models (CompletionCriterion ids) its nodes may set
+	// in extraFields.options.completion_criteria.model, as Studio allows them;
+	// empty where none may. A topic takes mastery only as a UNIT with the
+	// pre_post_test mastery model.
+	CompletionCriteria []string `json:"completionCriteria"`
+}
+
 type ContentNodeEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *ContentNode `json:"node"`
@@ -116,7 +135,7 @@ type CreateAssessmentItemInput struct {
 	NodeID ID `json:"nodeId"`
 	// Generated when absent.
 	AssessmentID *ID `json:"assessmentId,omitempty"`
-	// input_question, multiple_selection, single_selection, free_response, perseus_question or qti.
+	// A le-utils question type id, listed by the questionTypes query: input_question, multiple_selection, single_selection, free_response, perseus_question or QTI.
 	Type     string `json:"type"`
 	Question string `json:"question"`
 	// [{answer, correct, order}]
@@ -135,7 +154,7 @@ type CreateChannelInput struct {
 	Name        string  `json:"name"`
 	Description *string `json:"description,omitempty"`
 	Tagline     *string `json:"tagline,omitempty"`
-	// A language code such as en or pt-BR.
+	// A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR.
 	Language        *string `json:"language,omitempty"`
 	ContentDefaults any     `json:"contentDefaults,omitempty"`
 }
@@ -147,7 +166,7 @@ type CreateContentNodeInput struct {
 	ParentID ID `json:"parentId"`
 	// FIRST_CHILD or LAST_CHILD (the default) of the parent.
 	Position *Position `json:"position,omitempty"`
-	// One of the content kinds: topic, video, audio, exercise, document, html5, slideshow, h5p, zim.
+	// A le-utils content kind id, listed by the contentKinds query: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz.
 	Kind            string  `json:"kind"`
 	Title           string  `json:"title"`
 	Description     *string `json:"description,omitempty"`
@@ -155,31 +174,51 @@ type CreateContentNodeInput struct {
 	Aggregator      *string `json:"aggregator,omitempty"`
 	Provider        *string `json:"provider,omitempty"`
 	CopyrightHolder *string `json:"copyrightHolder,omitempty"`
-	// A license name from the licenses query, such as "CC BY".
+	// A le-utils license name, listed by the licenses query (License.name), such as "CC BY".
 	License            *string `json:"license,omitempty"`
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
-	// A language code such as en or pt-BR.
+	// A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR.
 	Language *string `json:"language,omitempty"`
-	// learner (the default) or coach.
+	// A le-utils role id, listed by the roles query: learner (the default) or coach.
 	RoleVisibility *string `json:"roleVisibility,omitempty"`
 	// Tags of at most 30 characters.
 	Tags []string `json:"tags,omitempty"`
-	// An object; exercises need randomize (true or false).
+	// An object; exercises need randomize (true or false). options.modality is a
+	// le-utils modality (modalities), options.completion_criteria.model a
+	// completion criteria model (completionCriteria) and its
+	// threshold.mastery_model a mastery model (masteryModels).
 	ExtraFields       any `json:"extraFields,omitempty"`
 	ThumbnailEncoding any `json:"thumbnailEncoding,omitempty"`
-	// Label ids (le-utils metadata labels).
-	GradeLevels         []string `json:"gradeLevels,omitempty"`
-	ResourceTypes       []string `json:"resourceTypes,omitempty"`
-	LearningActivities  []string `json:"learningActivities,omitempty"`
+	// Label ids from labelSets (field grade_levels).
+	GradeLevels []string `json:"gradeLevels,omitempty"`
+	// Label ids from labelSets (field resource_types).
+	ResourceTypes []string `json:"resourceTypes,omitempty"`
+	// Label ids from labelSets (field learning_activities).
+	LearningActivities []string `json:"learningActivities,omitempty"`
+	// Label ids from labelSets (field accessibility_labels).
 	AccessibilityLabels []string `json:"accessibilityLabels,omitempty"`
-	Categories          []string `json:"categories,omitempty"`
-	LearnerNeeds        []string `json:"learnerNeeds,omitempty"`
+	// Label ids from labelSets (field categories).
+	Categories []string `json:"categories,omitempty"`
+	// Label ids from labelSets (field learner_needs).
+	LearnerNeeds []string `json:"learnerNeeds,omitempty"`
 	// Seconds.
 	SuggestedDuration *int `json:"suggestedDuration,omitempty"`
 }
 
+// A le-utils mastery model: how many questions a learner must get right to master an exercise.
+type MasteryModel struct {
+	// Its le-utils id: do_all, num_correct_in_a_row_2, ..., m_of_n (with threshold m and n), quiz, pre_post_test.
+	ID string `json:"id"`
+}
+
+// A le-utils modality: how Kolibri presents a topic or a resource (extraFields.options.modality).
+type Modality struct {
+	// Its le-utils id, upper case: COURSE, CUSTOM_NAVIGATION, LESSON, QUIZ, SURVEY, UNIT.
+	ID string `json:"id"`
+}
+
 type NodeFilter struct {
-	// Any of these kinds.
+	// Any of these kinds (le-utils content kind ids, listed by the contentKinds query).
 	Kinds     []string `json:"kinds,omitempty"`
 	Complete  *bool    `json:"complete,omitempty"`
 	Published *bool    `json:"published,omitempty"`
@@ -206,6 +245,16 @@ type PrerequisiteInput struct {
 	PrerequisiteID ID `json:"prerequisiteId"`
 }
 
+// A question type, which AssessmentItem.type holds.
+type QuestionType struct {
+	// Its id, as le-utils spells it: input_question, multiple_selection, single_selection, free_response, perseus_question, QTI.
+	ID string `json:"id"`
+	// Whether le-utils no longer lists it (true_false): older channels carry it,
+	// and studio accepts it and treats it as single_selection, as Studio does,
+	// but a new question should not use it.
+	Legacy bool `json:"legacy"`
+}
+
 type SyncResult struct {
 	Allowed []*AllowedChange `json:"allowed"`
 	// Changes on channels the caller may not edit; nothing of them applied.
@@ -216,22 +265,23 @@ type SyncResult struct {
 }
 
 type UpdateAssessmentItemInput struct {
-	NodeID       ID      `json:"nodeId"`
-	AssessmentID ID      `json:"assessmentId"`
-	Type         *string `json:"type,omitempty"`
-	Question     *string `json:"question,omitempty"`
-	Answers      any     `json:"answers,omitempty"`
-	Hints        any     `json:"hints,omitempty"`
-	Order        *int    `json:"order,omitempty"`
-	Randomize    *bool   `json:"randomize,omitempty"`
-	RawData      *string `json:"rawData,omitempty"`
+	NodeID       ID `json:"nodeId"`
+	AssessmentID ID `json:"assessmentId"`
+	// A le-utils question type id, listed by the questionTypes query.
+	Type      *string `json:"type,omitempty"`
+	Question  *string `json:"question,omitempty"`
+	Answers   any     `json:"answers,omitempty"`
+	Hints     any     `json:"hints,omitempty"`
+	Order     *int    `json:"order,omitempty"`
+	Randomize *bool   `json:"randomize,omitempty"`
+	RawData   *string `json:"rawData,omitempty"`
 }
 
 type UpdateChannelInput struct {
 	Name        *string `json:"name,omitempty"`
 	Description *string `json:"description,omitempty"`
 	Tagline     *string `json:"tagline,omitempty"`
-	// A language code; an empty string clears it.
+	// A le-utils language code, listed by the languages query; an empty string clears it.
 	Language        *string `json:"language,omitempty"`
 	ContentDefaults any     `json:"contentDefaults,omitempty"`
 	// Admins only.
@@ -242,22 +292,27 @@ type UpdateChannelInput struct {
 
 // Fields left out are unchanged. mods takes Studio's dot paths as well:
 // {"extra_fields.options.modality": "QUIZ", "categories.<label id>": true,
-// "tags.<name>": null}; null removes a key, objects merge. kind never changes,
-// and a node changes parent only by a move.
+// "tags.<name>": null}; null removes a key, objects merge. The label fields'
+// keys are label ids from labelSets (LabelSet.field names the map). kind never
+// changes, and a node changes parent only by a move. Values are checked as in
+// CreateContentNodeInput.
 type UpdateContentNodeInput struct {
-	ID                 ID      `json:"id"`
-	Title              *string `json:"title,omitempty"`
-	Description        *string `json:"description,omitempty"`
-	Author             *string `json:"author,omitempty"`
-	Aggregator         *string `json:"aggregator,omitempty"`
-	Provider           *string `json:"provider,omitempty"`
-	CopyrightHolder    *string `json:"copyrightHolder,omitempty"`
+	ID              ID      `json:"id"`
+	Title           *string `json:"title,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	Author          *string `json:"author,omitempty"`
+	Aggregator      *string `json:"aggregator,omitempty"`
+	Provider        *string `json:"provider,omitempty"`
+	CopyrightHolder *string `json:"copyrightHolder,omitempty"`
+	// A le-utils license name, listed by the licenses query (License.name).
 	License            *string `json:"license,omitempty"`
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
-	Language           *string `json:"language,omitempty"`
-	RoleVisibility     *string `json:"roleVisibility,omitempty"`
-	SuggestedDuration  *int    `json:"suggestedDuration,omitempty"`
-	// Merged into the node's extra_fields.
+	// A le-utils language code, listed by the languages query (Language.id).
+	Language *string `json:"language,omitempty"`
+	// A le-utils role id, listed by the roles query: learner or coach.
+	RoleVisibility    *string `json:"roleVisibility,omitempty"`
+	SuggestedDuration *int    `json:"suggestedDuration,omitempty"`
+	// Merged into the node's extra_fields (see CreateContentNodeInput.extraFields).
 	ExtraFields any      `json:"extraFields,omitempty"`
 	AddTags     []string `json:"addTags,omitempty"`
 	RemoveTags  []string `json:"removeTags,omitempty"`
@@ -272,24 +327,32 @@ type UpdateFileInput struct {
 	// Attach the file to this node.
 	NodeID *ID `json:"nodeId,omitempty"`
 	// Attach the file to this question (by its id).
-	AssessmentItemID *ID     `json:"assessmentItemId,omitempty"`
-	Preset           *string `json:"preset,omitempty"`
-	Language         *string `json:"language,omitempty"`
-	Duration         *int    `json:"duration,omitempty"`
+	AssessmentItemID *ID `json:"assessmentItemId,omitempty"`
+	// A le-utils format preset id, listed by the formatPresets query.
+	Preset *string `json:"preset,omitempty"`
+	// A le-utils language code, listed by the languages query.
+	Language *string `json:"language,omitempty"`
+	Duration *int    `json:"duration,omitempty"`
 }
 
 type UploadFileInput struct {
 	File graphql.Upload `json:"file"`
-	// A format preset id, such as high_res_video, document or exercise_image.
+	// A le-utils format preset id, listed by the formatPresets query, such as high_res_video, document or exercise_image.
 	Preset string `json:"preset"`
 	// The node to attach the file to (or assessmentItemId, or neither for later).
 	NodeID *ID `json:"nodeId,omitempty"`
 	// The question (by its id) to attach the file to.
 	AssessmentItemID *ID `json:"assessmentItemId,omitempty"`
-	// For subtitles and other per-language files.
+	// A le-utils language code (languages), for subtitles and other per-language files.
 	Language *string `json:"language,omitempty"`
 	// Seconds; required for audio and video.
 	Duration *int `json:"duration,omitempty"`
 	// The md5 of the file, lowercase hex; checked when given.
 	Checksum *string `json:"checksum,omitempty"`
+}
+
+// A le-utils role, which ContentNode.roleVisibility holds.
+type VisibilityRole struct {
+	// Its le-utils id: coach (shown to coaches only) or learner (shown to learners too, the default).
+	ID string `json:"id"`
 }
