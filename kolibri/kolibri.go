@@ -17,10 +17,13 @@ import (
 //go:embed schema.sql
 var schema string
 
-// MinSchemaVersion is what Studio writes in content_channelmetadata: Kolibri
-// reads "1" as "import as it is, then derive learning activities"; never a
-// version Kolibri does not list.
-const MinSchemaVersion = "1"
+// MinSchemaVersion is written in content_channelmetadata; it picks how
+// Kolibri imports the file. Studio writes "1", which Kolibri (0.15 and
+// later) reads as "copy, then set every resource's learning_activities from
+// its kind", so a video's "Reflect" or an exercise's "Create" is lost. "5",
+// this file's schema, is a plain copy that keeps the labels as written.
+// Never a version Kolibri does not list: it fails on one it does not know.
+const MinSchemaVersion = "5"
 
 // Writer fills one content database in one transaction.
 type Writer struct {

@@ -23,7 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"studio/db"
+	"studio/db/dbtest"
 	"studio/demo"
+	"studio/models"
 )
 
 // client sends GraphQL requests to a studio process with a token.
@@ -175,10 +178,13 @@ func kolibriNodes(t *testing.T, k *sql.DB, channelID string) (titles map[string]
 	return titles, unavailable
 }
 
-// TestKolibriImport publishes a channel with topics, a video, a document and
-// an exercise, then has a real Kolibri import it over HTTP, by channel id
-// (channel and content) and by token (channel), and checks Kolibri's own
-// database and content storage. Then a draft, by the draft's token
+// TestKolibriImport publishes a channel with topics, a video (with a
+// subtitle), a document and an exercise, then has a real Kolibri import it
+// over HTTP, by channel id (channel and content) and by token (channel),
+// and checks Kolibri's own database and content storage: among them, that
+// the nodes' languages (zul, sr-LATN, und) and label ids of all six sets
+// arrived exactly as le-utils spells them and that Kolibri's own le-utils
+// names the languages (kolibriVocabulary). Then a draft, by the draft's token
 // (<id>-next.sqlite3, with no credentials), and after a second version the
 // first one by its own token (<id>-1.sqlite3): Kolibri's database says
 // which version it imported, and its nodes which database it read.
@@ -188,6 +194,9 @@ func TestKolibriImport(t *testing.T) {
 	}
 	kolibri := os.Getenv("STUDIO_TEST_KOLIBRI")
 	if kolibri == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("STUDIO_TEST_KOLIBRI is not set, and CI is: .ci/run sets it to a Kolibri 0.19.5 venv's bin/kolibri")
+		}
 		t.Skip("STUDIO_TEST_KOLIBRI is not set: it names a Kolibri executable (a venv's bin/kolibri after pip install kolibri==0.19.5)")
 	}
 	// Set but wrong is a broken CI setup, not a reason to skip quietly.
@@ -195,8 +204,23 @@ func TestKolibriImport(t *testing.T) {
 	require.NoError(t, err, "STUDIO_TEST_KOLIBRI")
 	require.True(t, !info.IsDir() && info.Mode()&0o111 != 0, "STUDIO_TEST_KOLIBRI=%s is not an executable", kolibri)
 
+	bin := buildStudio(t)
+	for _, kind := range dbtest.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			var args []string
+			if kind == db.Postgres {
+				args = []string{"--database-url", dbtest.URL(t, kind)}
+			}
+			kolibriImport(t, kolibri, bin, args...)
+		})
+	}
+}
+
+// kolibriImport is TestKolibriImport on one database: studio is started
+// from bin with args.
+func kolibriImport(t *testing.T, kolibri, bin string, args ...string) {
 	started := time.Now()
-	p := startStudio(t, buildStudio(t))
+	p := startStudio(t, bin, args...)
 	require.NotEmpty(t, p.token, "the first start prints the first admin's token")
 	api := &client{t: t, base: p.base, token: p.token}
 	t.Logf("studio is up at %s after %v", p.base, time.Since(started).Round(100*time.Millisecond))
@@ -214,11 +238,33 @@ func TestKolibriImport(t *testing.T) {
 	channelID, root := created.CreateChannel.ID, created.CreateChannel.Root
 	require.Regexp(t, `^[0-9a-f]{32}$`, channelID)
 
+	// Languages and labels as le-utils spells them (kolibriVocabulary): a
+	// three-letter code, a code with a script subtag, "und", and label ids
+	// of all six sets, dotted ones and ones with '#' and '&' among them.
+	// Topics carry no learning activities or accessibility labels in
+	// Kolibri's database (Studio's rule), so only resources have those.
+	vocabulary := map[string]kolibriMeta{
+		"Watch and read": {Lang: "zul", Labels: map[string][]string{
+			"grade_levels": {"wnarlxKo", "BkGYi3lD"}, "resource_types": {"xgFjFhrA"},
+			"categories": {"d&WXdXWF.qs0Xlaxq", "BCG3&slG.HLo9TbNq"}, "learner_needs": {"sccgQZDd.sAQsauuo"}}},
+		"Practice": {Lang: "sr-LATN", Labels: map[string][]string{
+			"grade_levels": {"Z#97dvst"}, "categories": {"d&WXdXWF.qs0Xlaxq.0t5msbL5"}}},
+		"A short video": {Lang: "und", Labels: map[string][]string{
+			"grade_levels": {"eLt0Mbu4"}, "resource_types": {"WtHeUU1", "rReY3LOO"},
+			"learning_activities": {"UD5UGM0z", "3dSeJhqs"}, "accessibility_labels": {"WnIhbgkY", "Dr4cVXkc"},
+			"categories": {"d&WXdXWF.i1IdaNwr.#r5ocgid"}, "learner_needs": {"Hsw9k7Bz.#lLv#LB7", "lsoCk5Uy.H&MVs7S#"}}},
+		"A one-page document": {Lang: "zul", Labels: map[string][]string{
+			"resource_types": {"0Et83gje"}, "learning_activities": {"wA01urpi"}, "accessibility_labels": {"Kxx#meDW"},
+			"categories": {"d&WXdXWF.kHKJ&PbV.r7RxB#9t"}}},
+		"Three questions": {Lang: "sr-LATN", Labels: map[string][]string{
+			"grade_levels": {"FOhG0ib"}, "resource_types": {"WEEETopZ"}, "learning_activities": {"VwRCom7G", "UXADWcXZ"},
+			"accessibility_labels": {"uF4CI2wP"}, "categories": {"d&WXdXWF.qs0Xlaxq.nG96nHDc"}, "learner_needs": {"Hsw9k7Bz.OFIbUAK9"}}},
+	}
 	var topics struct{ CreateContentNodes []kolibriNode }
 	api.do(`mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { `+kolibriNodeFields+` } }`,
 		map[string]any{"in": []any{
-			map[string]any{"parentId": root.ID, "kind": "topic", "title": "Watch and read"},
-			map[string]any{"parentId": root.ID, "kind": "topic", "title": "Practice"},
+			vocabulary["Watch and read"].input(map[string]any{"parentId": root.ID, "kind": "topic", "title": "Watch and read"}),
+			vocabulary["Practice"].input(map[string]any{"parentId": root.ID, "kind": "topic", "title": "Practice"}),
 		}}, &topics)
 	require.Len(t, topics.CreateContentNodes, 2)
 	watch, practice := topics.CreateContentNodes[0], topics.CreateContentNodes[1]
@@ -238,15 +284,17 @@ func TestKolibriImport(t *testing.T) {
 	var resources struct{ CreateContentNodes []kolibriNode }
 	api.do(`mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { `+kolibriNodeFields+` } }`,
 		map[string]any{"in": []any{
-			resource(watch.ID, "video", "A short video", nil),
-			resource(watch.ID, "document", "A one-page document", nil),
-			resource(practice.ID, "exercise", "Three questions", mastery),
+			vocabulary["A short video"].input(resource(watch.ID, "video", "A short video", nil)),
+			vocabulary["A one-page document"].input(resource(watch.ID, "document", "A one-page document", nil)),
+			vocabulary["Three questions"].input(resource(practice.ID, "exercise", "Three questions", mastery)),
 		}}, &resources)
 	require.Len(t, resources.CreateContentNodes, 3)
 	video, document, exercise := resources.CreateContentNodes[0], resources.CreateContentNodes[1], resources.CreateContentNodes[2]
 
 	videoSum := api.upload("short.mp4", demo.Video(), map[string]any{"preset": "high_res_video", "nodeId": video.ID, "duration": 3})
 	pdfSum := api.upload("page.pdf", demo.PDF("Hello, Kolibri", []string{"A page that Kolibri imports."}), map[string]any{"preset": "document", "nodeId": document.ID})
+	subtitleSum := api.upload("short.vtt", []byte("WEBVTT\n\n00:00.000 --> 00:02.000\nSawubona\n"),
+		map[string]any{"preset": "video_subtitle", "nodeId": video.ID, "language": "sr-LATN"})
 
 	var items struct {
 		CreateAssessmentItems []struct{ AssessmentID string }
@@ -361,6 +409,13 @@ func TestKolibriImport(t *testing.T) {
 	require.Equal(t, "mp4", extensions[videoSum], "the video is imported")
 	require.Equal(t, "pdf", extensions[pdfSum], "the document is imported")
 	require.Contains(t, slices.Collect(maps.Values(extensions)), "perseus", "the exercise's archive is imported")
+	require.Equal(t, "vtt", extensions[subtitleSum], "the subtitle is imported")
+
+	wantMeta := map[string]kolibriMeta{} // Kolibri node id → its language and labels
+	for _, n := range nodes.ContentNodes {
+		wantMeta[n.NodeID] = vocabulary[n.Title]
+	}
+	kolibriVocabulary(t, kolibri, home, k, channelID, wantMeta, map[string]string{subtitleSum: "sr-LATN"})
 
 	fk, err := k.Query(`PRAGMA foreign_key_check`)
 	require.NoError(t, err)
@@ -519,4 +574,185 @@ func jobError(s *string) string {
 		return "(no error)"
 	}
 	return *s
+}
+
+// kolibriMeta is a node's language and label ids, by Kolibri's column
+// names (grade_levels, ...), as le-utils spells them.
+type kolibriMeta struct {
+	Lang   string
+	Labels map[string][]string
+}
+
+// input adds the language and labels to a createContentNodes input.
+func (m kolibriMeta) input(in map[string]any) map[string]any {
+	in["language"] = m.Lang
+	for field, ids := range m.Labels {
+		// grade_levels → gradeLevels
+		parts := strings.Split(field, "_")
+		for i := 1; i < len(parts); i++ {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+		in[strings.Join(parts, "")] = ids
+	}
+	return in
+}
+
+// kolibriVocabulary checks that the codes arrived in Kolibri's database
+// exactly as le-utils spells them, and that Kolibri's own le-utils (the copy
+// it vendors in kolibri/dist) knows them: getlang names every language as
+// studio does and splits it as the content_language row does, and every
+// label id is one of its label constants. want is by Kolibri node id;
+// fileLangs are files' languages, by local file id.
+func kolibriVocabulary(t *testing.T, bin, home string, k *sql.DB, channelID string, want map[string]kolibriMeta, fileLangs map[string]string) {
+	t.Helper()
+	codeSet := map[string]bool{}
+	modules := map[string]string{} // Kolibri column → le-utils module
+	for _, m := range want {
+		codeSet[m.Lang] = true
+		for field := range m.Labels {
+			s, ok := models.LabelSetOf(field)
+			require.True(t, ok, "%s is not a label field", field)
+			modules[field] = s.Module
+		}
+	}
+	for _, l := range fileLangs {
+		codeSet[l] = true
+	}
+	codes := slices.Sorted(maps.Keys(codeSet))
+
+	// Kolibri's le-utils, asked in Kolibri's own Python: importing kolibri
+	// puts kolibri/dist on sys.path.
+	script := `
+import importlib, json, sys
+import kolibri
+import le_utils
+from le_utils.constants.languages import getlang
+args = json.loads(sys.argv[1])
+out = {"le_utils": le_utils.__file__, "languages": {}, "labels": {}}
+for code in args["codes"]:
+    l = getlang(code)
+    out["languages"][code] = l and {"name": l.name, "native_name": l.native_name, "primary_code": l.primary_code,
+        "subcode": l.subcode, "text_direction": l.text_direction}
+for module in args["modules"]:
+    m = importlib.import_module("le_utils.constants.labels." + module)
+    out["labels"][module] = [v for k, v in vars(m).items() if k.isupper() and isinstance(v, str)]
+print(json.dumps(out))
+`
+	arg, err := json.Marshal(map[string]any{"codes": codes, "modules": slices.Collect(maps.Values(modules))})
+	require.NoError(t, err)
+	python := filepath.Join(filepath.Dir(bin), "python")
+	cmd := exec.Command(python, "-c", script, string(arg))
+	cmd.Env = append(os.Environ(), "KOLIBRI_HOME="+home)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	raw, err := cmd.Output()
+	require.NoError(t, err, "%s (the Python beside STUDIO_TEST_KOLIBRI): %s", python, stderr.String())
+	var le struct {
+		LeUtils   string `json:"le_utils"`
+		Languages map[string]*struct {
+			Name          string  `json:"name"`
+			NativeName    string  `json:"native_name"`
+			PrimaryCode   string  `json:"primary_code"`
+			Subcode       *string `json:"subcode"`
+			TextDirection string  `json:"text_direction"`
+		}
+		Labels map[string][]string
+	}
+	require.NoError(t, json.Unmarshal(raw, &le), "%s", raw)
+	require.Contains(t, le.LeUtils, filepath.Join("kolibri", "dist", "le_utils"), "the le-utils Kolibri vendors answered")
+
+	// content_language: a row for each code, with the code as its id and
+	// split into lang_code and lang_subcode as Kolibri's le-utils splits it.
+	rows, err := k.Query(`SELECT id, lang_code, lang_subcode, lang_name, lang_direction FROM content_language`)
+	require.NoError(t, err)
+	type language struct {
+		Code, Name, Direction string
+		Subcode               *string
+	}
+	languages := map[string]language{}
+	for rows.Next() {
+		var id string
+		var l language
+		require.NoError(t, rows.Scan(&id, &l.Code, &l.Subcode, &l.Name, &l.Direction))
+		languages[id] = l
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	for _, code := range codes {
+		got, ok := languages[code]
+		require.True(t, ok, "content_language has no row %q, exactly so spelt; it has %v", code, slices.Sorted(maps.Keys(languages)))
+		l := le.Languages[code]
+		require.NotNil(t, l, "Kolibri's getlang(%q) names no language", code)
+		require.Equal(t, models.LanguageOf(code).Name, l.Name, "getlang(%q) names the language as studio does", code)
+		require.Equal(t, language{Code: l.PrimaryCode, Subcode: l.Subcode, Name: l.NativeName, Direction: l.TextDirection}, got,
+			"content_language %q is split and named as getlang(%q) says", code, code)
+	}
+
+	// The nodes' languages and label columns, comma-separated ids.
+	cols := slices.Clone(models.LabelFields)
+	rows, err = k.Query(`SELECT id, lang_id, `+strings.Join(cols, ", ")+` FROM content_contentnode WHERE channel_id = ?`, channelID)
+	require.NoError(t, err)
+	got := map[string]kolibriMeta{}
+	for rows.Next() {
+		var id string
+		var lang sql.NullString
+		vals := make([]sql.NullString, len(cols))
+		dest := []any{&id, &lang}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		require.NoError(t, rows.Scan(dest...))
+		m := kolibriMeta{Lang: lang.String, Labels: map[string][]string{}}
+		for i, v := range vals {
+			if v.String != "" {
+				m.Labels[cols[i]] = strings.Split(v.String, ",")
+			}
+		}
+		got[id] = m
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	for id, w := range want {
+		g, ok := got[id]
+		require.True(t, ok, "node %s is not in Kolibri's database", id)
+		require.Equal(t, w.Lang, g.Lang, "node %s: lang_id", id)
+		for _, col := range cols {
+			require.ElementsMatch(t, w.Labels[col], g.Labels[col], "node %s: %s", id, col)
+			for _, label := range w.Labels[col] {
+				require.Contains(t, le.Labels[modules[col]], label, "%s: Kolibri's le-utils (labels.%s) has no label %q", col, modules[col], label)
+			}
+		}
+	}
+
+	// Files' languages.
+	rows, err = k.Query(`SELECT f.local_file_id, f.lang_id FROM content_file f
+		JOIN content_contentnode n ON n.id = f.contentnode_id WHERE n.channel_id = ?`, channelID)
+	require.NoError(t, err)
+	gotFiles := map[string]string{}
+	for rows.Next() {
+		var id string
+		var lang sql.NullString
+		require.NoError(t, rows.Scan(&id, &lang))
+		if _, ok := fileLangs[id]; ok {
+			gotFiles[id] = lang.String
+		}
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	require.Equal(t, fileLangs, gotFiles, "content_file.lang_id")
+
+	// Kolibri lists the channel's languages from its available nodes'.
+	var included []string
+	rows, err = k.Query(`SELECT language_id FROM content_channelmetadata_included_languages WHERE channelmetadata_id = ?`, channelID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		included = append(included, id)
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	for _, m := range want {
+		require.Contains(t, included, m.Lang, "the channel's included languages")
+	}
 }
