@@ -2,6 +2,7 @@ package graph
 
 import (
 	"reflect"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -13,7 +14,9 @@ import (
 // each list (ids, input, changes, and lists inside input objects such as
 // tags or excludedDescendants) to MaxListItems, and all of them together
 // to MaxListTotal. Without it, 100,000 ids reached resolvers that look
-// each one up before saying "at most 1,000", or "log in first".
+// each one up before saying "at most 1,000", or "log in first". It also
+// refuses a NUL character in any text argument, read or write: no database
+// stores one, and bun wrote it into SQL as an error string (a 500).
 type listCheck struct {
 	l      *Limits
 	schema *ast.Schema
@@ -79,6 +82,14 @@ func (c *listCheck) items(n int, where string) {
 	}
 }
 
+// text refuses a NUL in a string named where.
+func (c *listCheck) text(s, where string) {
+	if strings.ContainsRune(s, 0) {
+		c.err = gqlerror.Errorf("%s: text may not contain the NUL character (U+0000); remove it", where)
+		c.err.Extensions = map[string]any{"code": string(models.CodeBadUserInput)}
+	}
+}
+
 // literal checks a value written in the document; variables in it are
 // checked on their own.
 func (c *listCheck) literal(v *ast.Value, t *ast.Type, where string) {
@@ -86,6 +97,8 @@ func (c *listCheck) literal(v *ast.Value, t *ast.Type, where string) {
 		return
 	}
 	switch v.Kind {
+	case ast.StringValue, ast.BlockValue:
+		c.text(v.Raw, where)
 	case ast.ListValue:
 		if t.Elem == nil {
 			return
@@ -119,6 +132,8 @@ func (c *listCheck) value(v reflect.Value, t *ast.Type, where string) {
 		return
 	}
 	switch {
+	case v.Kind() == reflect.String:
+		c.text(v.String(), where)
 	case t.Elem != nil && v.Kind() == reflect.Slice:
 		c.items(v.Len(), where)
 		for i := 0; i < v.Len() && c.err == nil; i++ {

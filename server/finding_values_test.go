@@ -80,6 +80,22 @@ func TestFindingNULRefusedOverHTTP(t *testing.T) {
 		}
 		data := e.ok(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
 		require.EqualValues(t, 0, get(data, "contentNode", "childCount"))
+
+		// Read arguments too: a filter, a login, an email, in variables and
+		// in the document, are refused before any SQL (bun wrote the NUL into
+		// the statement as an error string: a syntax error and a 500).
+		for _, c := range []struct {
+			query string
+			vars  map[string]any
+		}{
+			{`query($k: String) { channels(filter: {keyword: $k}) { totalCount } }`, map[string]any{"k": "a\u0000"}},
+			{`query { channels(filter: {keyword: "a\u0000"}) { totalCount } }`, nil},
+			{`mutation($e: String!) { login(email: $e, password: "x") { token } }`, map[string]any{"e": "a\u0000@example.org"}},
+			{`mutation($c: ID!, $e: String!) { addChannelViewer(channelId: $c, email: $e) { id } }`, map[string]any{"c": e.channel, "e": "v\u0000@example.org"}},
+		} {
+			r := e.call(e.token, c.query, c.vars, "X-Studio-Debug", "1")
+			require.Equal(t, "BAD_USER_INPUT", r.code(), "%s: %+v", c.query, r.Errors)
+		}
 	})
 }
 
