@@ -17,7 +17,6 @@ package main
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,14 +28,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"studio/models/leutilsdump"
 )
 
 // version is the le-utils release studio encodes. Change it here, run go
 // generate, and review the diff of leutils_gen.go.
 const version = "0.2.20"
-
-//go:embed dump.py
-var dumpScript []byte
 
 // labelSets pairs each content node label field (Studio's name) with the
 // le-utils module under le_utils/constants/labels that lists its ids.
@@ -47,58 +45,6 @@ var labelSets = []struct{ field, module string }{
 	{"accessibility_labels", "accessibility_categories"},
 	{"categories", "subjects"},
 	{"learner_needs", "needs"},
-}
-
-// Dump is dump.py's output.
-type Dump struct {
-	Version   string                `json:"version"`
-	Languages []DumpLanguage        `json:"languages"`
-	Kinds     []struct{ ID string } `json:"kinds"`
-	Formats   []struct {
-		ID       string `json:"id"`
-		MIMEType string `json:"mimetype"`
-	} `json:"formats"`
-	Presets []struct {
-		ID             string   `json:"id"`
-		Kind           *string  `json:"kind"`
-		Supplementary  bool     `json:"supplementary"`
-		Thumbnail      bool     `json:"thumbnail"`
-		Subtitle       bool     `json:"subtitle"`
-		MultiLanguage  bool     `json:"multi_language"`
-		Display        bool     `json:"display"`
-		Order          int      `json:"order"`
-		AllowedFormats []string `json:"allowed_formats"`
-	} `json:"presets"`
-	Licenses []struct {
-		ID                      string `json:"id"`
-		Name                    string `json:"name"`
-		URL                     string `json:"url"`
-		Custom                  bool   `json:"custom"`
-		CopyrightHolderRequired bool   `json:"copyright_holder_required"`
-	} `json:"licenses"`
-	RenderablePresetsOrder []string               `json:"renderable_presets_order"`
-	MasteryModels          []struct{ ID string }  `json:"mastery_models"`
-	QuestionTypes          []struct{ ID string }  `json:"question_types"`
-	CompletionCriteria     []string               `json:"completion_criteria"`
-	Modalities             []string               `json:"modalities"`
-	Roles                  []struct{ ID string }  `json:"roles"`
-	Libraries              []string               `json:"libraries"`
-	Labels                 map[string][]DumpLabel `json:"labels"`
-}
-
-// DumpLanguage is one entry of languagelookup.json.
-type DumpLanguage struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	NativeName string `json:"native_name"`
-	RTL        bool   `json:"rtl"`
-}
-
-// DumpLabel is one label of a le-utils label module.
-type DumpLabel struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Constant string `json:"constant"`
 }
 
 func main() {
@@ -129,7 +75,7 @@ func run(out, from, dumpTo string, check bool) error {
 			return err
 		}
 	}
-	var d Dump
+	var d leutilsdump.Dump
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return fmt.Errorf("reading the dump: %w", err)
 	}
@@ -160,7 +106,7 @@ func runDump() ([]byte, error) {
 		return nil, err
 	}
 	cmd := exec.Command(python, "-")
-	cmd.Stdin = bytes.NewReader(dumpScript)
+	cmd.Stdin = bytes.NewReader(leutilsdump.Script)
 	cmd.Stderr = os.Stderr
 	cmd.Dir = os.TempDir() // so no le_utils directory in the working tree shadows the installed one
 	out, err := cmd.Output()
@@ -210,7 +156,7 @@ func leUtilsPython() (string, error) {
 	return python, os.WriteFile(stamp, nil, 0o644)
 }
 
-func generate(d *Dump) ([]byte, error) {
+func generate(d *leutilsdump.Dump) ([]byte, error) {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	q := strconv.Quote
@@ -235,7 +181,7 @@ func generate(d *Dump) ([]byte, error) {
 	p("const LeUtilsVersion = %s\n", q(d.Version))
 
 	langs := slices.Clone(d.Languages)
-	slices.SortFunc(langs, func(a, b DumpLanguage) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(langs, func(a, b leutilsdump.Language) int { return strings.Compare(a.ID, b.ID) })
 	p("\n// leLanguages is resources/languagelookup.json, sorted by code.\nvar leLanguages = []Language{\n")
 	for _, l := range langs {
 		p("\t{ID: %s, Name: %s, NativeName: %s, RTL: %t},\n", q(l.ID), q(l.Name), q(l.NativeName), l.RTL)
