@@ -26,19 +26,7 @@ import (
 // (which call studio's /api/public/v2/) must show the channel, a topic's
 // children, the tree, and a resource's metadata.
 func TestKolibriPeerBrowsing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped in -short mode: runs Kolibri")
-	}
-	kolibri := os.Getenv("STUDIO_TEST_KOLIBRI")
-	if kolibri == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("STUDIO_TEST_KOLIBRI is not set, and CI is: .ci/run sets it to a Kolibri 0.19.5 venv's bin/kolibri")
-		}
-		t.Skip("STUDIO_TEST_KOLIBRI is not set: it names a Kolibri executable (a venv's bin/kolibri after pip install kolibri==0.19.5)")
-	}
-	info, err := os.Stat(kolibri)
-	require.NoError(t, err, "STUDIO_TEST_KOLIBRI")
-	require.True(t, !info.IsDir() && info.Mode()&0o111 != 0, "STUDIO_TEST_KOLIBRI=%s is not an executable", kolibri)
+	kolibri := kolibriExecutable(t)
 
 	// Kolibri migrates a fresh home for a minute while studio publishes.
 	k := startKolibri(t, kolibri)
