@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"studio/models"
 )
 
@@ -76,15 +78,23 @@ func (f *feed) wake(channels ...models.ID) {
 }
 
 // announce tells subscribers, on every instance, that changes to channels
-// commit with tx. On PostgreSQL it runs inside the transaction: NOTIFY is
-// delivered when, and only if, the transaction commits.
+// commit with the applier's transaction.
 func (a *applier) announce(ctx context.Context, channels []models.ID) error {
-	if a.d.Kind != Postgres {
-		return nil // Apply wakes local subscribers after the commit
+	return a.d.announce(ctx, a.tx, channels...)
+}
+
+// announce tells every instance's subscribers of keys (channels, or jobs
+// by their ids) that something for them commits with idb: this is the one
+// NOTIFY. On PostgreSQL it runs inside the transaction, and is delivered
+// when, and only if, that commits; on SQLite (one process) it does nothing,
+// and the writer wakes this process's subscribers after the commit.
+func (d *DB) announce(ctx context.Context, idb bun.IDB, keys ...models.ID) error {
+	if d.Kind != Postgres {
+		return nil
 	}
-	for _, id := range channels {
-		if _, err := a.tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, id.String()); err != nil {
-			return err
+	for _, id := range keys {
+		if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, id.String()); err != nil {
+			return fmt.Errorf("db: notify: %w", err)
 		}
 	}
 	return nil

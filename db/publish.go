@@ -48,12 +48,7 @@ func (d *DB) AddJobEvent(ctx context.Context, idb bun.IDB, ev *models.JobEvent) 
 	if _, err := idb.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return fmt.Errorf("db: add job event: %w", err)
 	}
-	if d.Kind == Postgres {
-		if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, models.JobID(ev.JobID).String()); err != nil {
-			return fmt.Errorf("db: add job event: notify: %w", err)
-		}
-	}
-	return nil
+	return d.announce(ctx, idb, models.JobID(ev.JobID))
 }
 
 // WakeJob wakes this process's subscribers of job n, after its event committed.
@@ -220,12 +215,7 @@ func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
 	if _, err := tx.NewInsert().Model(entry).Exec(ctx); err != nil {
 		return fmt.Errorf("db: mark published: change log: %w", err)
 	}
-	if d.Kind == Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, ch.ID.String()); err != nil {
-			return fmt.Errorf("db: mark published: notify: %w", err)
-		}
-	}
-	return nil
+	return d.announce(ctx, tx, ch.ID)
 }
 
 // Draft is what a draft publish made, for MarkDraft.
