@@ -124,8 +124,10 @@ func TestConcurrentEditors(t *testing.T) {
 		}
 		t.Logf("outcomes: %v", total)
 		// Many fail as NOT_FOUND: a client picks from what it saw, and others
-		// delete whole subtrees.
-		require.Greater(t, total["applied"], clients*opsEach/4, "too few changes applied")
+		// delete whole subtrees. How many depends on the scheduling (333 to
+		// 1,084 of 1,600 were seen, fewer on a busy machine), so the bound only
+		// catches a write path that refuses nearly everything.
+		require.Greater(t, total["applied"], clients*opsEach/20, "too few changes applied")
 		dbtest.CheckTree(t, d)
 	})
 }
