@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				children(first: 10) { edges { node { id title kind license { name } files { checksum size preset { id } } } } } } } } } } } } } } } } }`, map[string]any{"c": ch}
 		}},
 		{name: "flat listing (nodes, 1,000)", nodes: 1000, req: func(int) (string, map[string]any) {
-			return `query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: ["video"]}) { edges { node { id title kind } } } } }`, map[string]any{"c": ch}
+			return `query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: [video]}) { edges { node { id title kind } } } } }`, map[string]any{"c": ch}
 		}},
 		{name: "contentNodes, 100 ids", nodes: 100, req: func(int) (string, map[string]any) {
 			return `query($ids: [ID!]!) { contentNodes(ids: $ids) { id title } }`, map[string]any{"ids": many.resources}
@@ -331,7 +331,7 @@ func prepareMany(c *client, s *Shape) (*manyIDs, error) {
 		ids[i] = id.String()
 	}
 	m.resources = ids[:min(100, len(ids))]
-	data, _, err := c.do(`query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: ["exercise"]}) { edges { node { id } } } } }`,
+	data, _, err := c.do(`query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: [exercise]}) { edges { node { id } } } } }`,
 		map[string]any{"c": s.Channel.ID.String()})
 	if err != nil {
 		return nil, fmt.Errorf("bench: list exercises: %w", err)

@@ -41,7 +41,7 @@ test('graphql-ws receives the changes of a channel as they commit', async () => 
     // From the rev the channel was at, so that the change is seen however
     // the subscription and the mutation race.
     const events = ws.iterate({ query: subscription, variables: { c: createChannel.id, since: createChannel.serverRev } });
-    const created = gql(`mutation($p: ID!) { createContentNodes(input: [{parentId: $p, kind: "topic", title: "Live"}]) { id } }`,
+    const created = gql(`mutation($p: ID!) { createContentNodes(input: [{parentId: $p, kind: topic, title: "Live"}]) { id } }`,
       { p: createChannel.root.id });
     const first = await events.next();
     assert.equal(first.value.errors, undefined);

@@ -2385,8 +2385,8 @@ type Query {
   node, which File.preset and UploadFileInput.preset name.
   """
   formatPresets(
-    "Only this content kind's presets (a ContentKind id); every preset when absent. channel_thumbnail belongs to no kind."
-    kind: String
+    "Only this content kind's presets; every preset when absent. channel_thumbnail belongs to no kind."
+    kind: ContentKindID
   ): [FormatPreset!]!
   "le-utils' six metadata label sets, one for each label field of ContentNode, in the order of those fields."
   labelSets: [LabelSet!]!
@@ -2629,8 +2629,8 @@ input CreateContentNodeInput {
   parentId: ID!
   "FIRST_CHILD or LAST_CHILD (the default) of the parent."
   position: Position
-  "A le-utils content kind id, listed by the contentKinds query: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz."
-  kind: String!
+  "The node's content kind; contentKinds lists each with its presets."
+  kind: ContentKindID!
   title: String!
   description: String
   author: String
@@ -2642,8 +2642,8 @@ input CreateContentNodeInput {
   licenseDescription: String
   "A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR."
   language: String
-  "A le-utils role id, listed by the roles query: learner (the default) or coach."
-  roleVisibility: String
+  "Who sees the node in Kolibri: learner (the default) or coach."
+  roleVisibility: RoleID
   "Tags of at most 30 characters."
   tags: [String!]
   """
@@ -2691,8 +2691,8 @@ input UpdateContentNodeInput {
   licenseDescription: String
   "A le-utils language code, listed by the languages query (Language.id)."
   language: String
-  "A le-utils role id, listed by the roles query: learner or coach."
-  roleVisibility: String
+  "Who sees the node in Kolibri: learner or coach."
+  roleVisibility: RoleID
   suggestedDuration: Int
   "Merged into the node's extra_fields (see CreateContentNodeInput.extraFields)."
   extraFields: JSON
@@ -2722,8 +2722,8 @@ input CreateAssessmentItemInput {
   nodeId: ID!
   "Generated when absent."
   assessmentId: ID
-  "A le-utils question type id, listed by the questionTypes query: input_question, multiple_selection, single_selection, free_response, perseus_question or QTI."
-  type: String!
+  "The question's type; questionTypes lists them."
+  type: QuestionTypeID!
   question: String!
   "[{answer, correct, order}]"
   answers: JSON
@@ -2738,8 +2738,8 @@ input CreateAssessmentItemInput {
 input UpdateAssessmentItemInput {
   nodeId: ID!
   assessmentId: ID!
-  "A le-utils question type id, listed by the questionTypes query."
-  type: String
+  "The question's type; questionTypes lists them."
+  type: QuestionTypeID
   question: String
   answers: JSON
   hints: JSON
@@ -2892,8 +2892,8 @@ input ChannelFilter {
 }
 
 input NodeFilter {
-  "Any of these kinds (le-utils content kind ids, listed by the contentKinds query)."
-  kinds: [String!]
+  "Any of these kinds."
+  kinds: [ContentKindID!]
   complete: Boolean
   published: Boolean
   changed: Boolean
@@ -2940,8 +2940,8 @@ type ContentNode {
   nodeId: ID!
   "Identity of the content itself, shared by copies."
   contentId: ID!
-  "A le-utils content kind id, listed by the contentKinds query."
-  kind: String!
+  "The node's content kind; contentKinds lists each with its presets."
+  kind: ContentKindID!
   title: String!
   description: String!
   author: String!
@@ -2951,8 +2951,8 @@ type ContentNode {
   license: License
   licenseDescription: String!
   language: Language
-  "A le-utils role id, listed by the roles query: learner or coach."
-  roleVisibility: String!
+  "Who sees the node in Kolibri: learner or coach."
+  roleVisibility: RoleID!
   "See CreateContentNodeInput.extraFields."
   extraFields: JSON!
   thumbnailEncoding: JSON!
@@ -3142,8 +3142,8 @@ type AssessmentItem {
   "The exercise."
   nodeId: ID!
   assessmentId: ID!
-  "A le-utils question type id, listed by the questionTypes query."
-  type: String!
+  "The question's type; questionTypes lists them."
+  type: QuestionTypeID!
   question: String!
   "[{answer, correct, order}]"
   answers: JSON!
@@ -3157,8 +3157,8 @@ type AssessmentItem {
 
 input UploadFileInput {
   file: Upload!
-  "A le-utils format preset id, listed by the formatPresets query, such as high_res_video, document or exercise_image."
-  preset: String!
+  "What the file is to its node or question; formatPresets lists each preset's kind and formats."
+  preset: FormatPresetID!
   "The node to attach the file to (or assessmentItemId, or neither for later)."
   nodeId: ID
   "The question (by its id) to attach the file to."
@@ -3178,8 +3178,8 @@ input UpdateFileInput {
   nodeId: ID
   "Attach the file to this question (by its id)."
   assessmentItemId: ID
-  "A le-utils format preset id, listed by the formatPresets query."
-  preset: String
+  "What the file is to its node or question; formatPresets lists each preset's kind and formats."
+  preset: FormatPresetID
   "A le-utils language code, listed by the languages query."
   language: String
   duration: Int
@@ -3239,6 +3239,131 @@ enum JobState {
   COMPLETED
   FAILED
   CANCELLED
+}
+
+"""
+A content kind, exactly as le-utils spells it (Kolibri's content_kinds); contentKinds lists each
+with its presets. In variables, send the value as a string ("video").
+"""
+enum ContentKindID {
+  "A folder of other nodes."
+  topic
+  "A video."
+  video
+  "An audio recording."
+  audio
+  "Questions with a mastery model."
+  exercise
+  "A document: PDF, EPUB, Bloom or Kolibri book."
+  document
+  "An HTML5 app (a zip of a web page)."
+  html5
+  "A slideshow of images."
+  slideshow
+  "An H5P package."
+  h5p
+  "A ZIM archive of a website."
+  zim
+  "A quiz (channels may carry it; Studio does not make one)."
+  quiz
+}
+
+"Who sees a node in Kolibri, as le-utils' roles spell it; roles lists them."
+enum RoleID {
+  "Coaches only."
+  coach
+  "Everyone (the default)."
+  learner
+}
+
+"A question type, exactly as le-utils' exercises spell it; questionTypes lists them."
+enum QuestionTypeID {
+  "The learner types an answer (a number)."
+  input_question
+  "Several answers may be correct."
+  multiple_selection
+  "One answer is correct."
+  single_selection
+  "The learner writes freely; nothing is marked."
+  free_response
+  "A raw Perseus (Khan Academy) item."
+  perseus_question
+  "A QTI item (le-utils spells it in capitals)."
+  QTI
+  "Studio's legacy true/false question (older channels have it)."
+  true_false @deprecated(reason: "le-utils no longer lists it; use single_selection")
+}
+
+"""
+A file format preset, exactly as le-utils' format_presets spell it: what a file is to its node
+(high_res_video, video_subtitle, document, exercise_image, ...); formatPresets lists each with its
+kind and allowed formats.
+"""
+enum FormatPresetID {
+  "le-utils' high_res_video preset."
+  high_res_video
+  "le-utils' low_res_video preset."
+  low_res_video
+  "le-utils' video_dependency preset."
+  video_dependency
+  "le-utils' video_thumbnail preset."
+  video_thumbnail
+  "le-utils' video_subtitle preset."
+  video_subtitle
+  "le-utils' audio preset."
+  audio
+  "le-utils' audio_dependency preset."
+  audio_dependency
+  "le-utils' audio_thumbnail preset."
+  audio_thumbnail
+  "le-utils' epub preset."
+  epub
+  "le-utils' document preset."
+  document
+  "le-utils' document_thumbnail preset."
+  document_thumbnail
+  "le-utils' exercise preset."
+  exercise
+  "le-utils' exercise_thumbnail preset."
+  exercise_thumbnail
+  "le-utils' exercise_image preset."
+  exercise_image
+  "le-utils' exercise_graphie preset."
+  exercise_graphie
+  "le-utils' channel_thumbnail preset."
+  channel_thumbnail
+  "le-utils' topic_thumbnail preset."
+  topic_thumbnail
+  "le-utils' html5_zip preset."
+  html5_zip
+  "le-utils' html5_dependency preset."
+  html5_dependency
+  "le-utils' html5_thumbnail preset."
+  html5_thumbnail
+  "le-utils' imscp_zip preset."
+  imscp_zip
+  "le-utils' h5p preset."
+  h5p
+  "le-utils' h5p_thumbnail preset."
+  h5p_thumbnail
+  "le-utils' zim preset."
+  zim
+  "le-utils' zim_thumbnail preset."
+  zim_thumbnail
+  "le-utils' qti preset."
+  qti
+  "le-utils' qti_thumbnail preset."
+  qti_thumbnail
+  "le-utils' slideshow_image preset."
+  slideshow_image
+  "le-utils' slideshow_thumbnail preset."
+  slideshow_thumbnail
+  "le-utils' slideshow_manifest preset."
+  slideshow_manifest
+  "le-utils' bloompub preset."
+  bloompub
+  "le-utils' kpub preset."
+  kpub
 }
 `, BuiltIn: false},
 }
@@ -4557,7 +4682,7 @@ func (ec *executionContext) field_Query_formatPresets_args(ctx context.Context, 
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
 		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
+			return ec.unmarshalOContentKindID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4841,14 +4966,14 @@ func (ec *executionContext) _AssessmentItem_type(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNQuestionTypeID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AssessmentItem_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AssessmentItem", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AssessmentItem", field, false, false, "QuestionTypeID")
 }
 
 func (ec *executionContext) _AssessmentItem_question(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItem) (ret graphql.Marshaler) {
@@ -6826,14 +6951,14 @@ func (ec *executionContext) _ContentNode_kind(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNContentKindID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ContentNode_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "ContentKindID")
 }
 
 func (ec *executionContext) _ContentNode_title(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
@@ -7074,14 +7199,14 @@ func (ec *executionContext) _ContentNode_roleVisibility(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNRoleID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ContentNode_roleVisibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "RoleID")
 }
 
 func (ec *executionContext) _ContentNode_extraFields(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
@@ -13003,7 +13128,7 @@ func (ec *executionContext) unmarshalInputCreateAssessmentItemInput(ctx context.
 			it.AssessmentID = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNQuestionTypeID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13185,7 +13310,7 @@ func (ec *executionContext) unmarshalInputCreateContentNodeInput(ctx context.Con
 			it.Position = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNContentKindID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13255,7 +13380,7 @@ func (ec *executionContext) unmarshalInputCreateContentNodeInput(ctx context.Con
 			it.Language = data
 		case "roleVisibility":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleVisibility"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalORoleID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13367,7 +13492,7 @@ func (ec *executionContext) unmarshalInputNodeFilter(ctx context.Context, obj an
 		switch k {
 		case "kinds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOContentKindID2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13521,7 +13646,7 @@ func (ec *executionContext) unmarshalInputUpdateAssessmentItemInput(ctx context.
 			it.AssessmentID = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOQuestionTypeID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13759,7 +13884,7 @@ func (ec *executionContext) unmarshalInputUpdateContentNodeInput(ctx context.Con
 			it.Language = data
 		case "roleVisibility":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleVisibility"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalORoleID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13864,7 +13989,7 @@ func (ec *executionContext) unmarshalInputUpdateFileInput(ctx context.Context, o
 			it.AssessmentItemID = data
 		case "preset":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOFormatPresetID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13927,7 +14052,7 @@ func (ec *executionContext) unmarshalInputUploadFileInput(ctx context.Context, o
 			it.File = data
 		case "preset":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNFormatPresetID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -16940,6 +17065,20 @@ func (ec *executionContext) marshalNContentKind2ᚖstudioᚋmodelsᚐContentKind
 	return ec._ContentKind(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNContentKindID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentKindID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContentKindID!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNode(ctx context.Context, sel ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -17128,6 +17267,20 @@ func (ec *executionContext) marshalNFormatPreset2ᚖstudioᚋmodelsᚐFormatPres
 		return graphql.Null
 	}
 	return ec._FormatPreset(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFormatPresetID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormatPresetID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FormatPresetID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -17474,6 +17627,34 @@ func (ec *executionContext) marshalNQuestionType2ᚖstudioᚋmodelsᚐQuestionTy
 		return graphql.Null
 	}
 	return ec._QuestionType(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuestionTypeID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuestionTypeID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "QuestionTypeID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNRoleID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRoleID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RoleID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -17875,11 +18056,83 @@ func (ec *executionContext) unmarshalOChannelFilter2ᚖstudioᚋmodelsᚐChannel
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOContentKindID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContentKindID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOContentKindID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentKindID2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOContentKindID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContentKindID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
 func (ec *executionContext) marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx context.Context, sel ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ContentNode(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFormatPresetID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFormatPresetID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx context.Context, v any) ([]models.ID, error) {
@@ -18030,6 +18283,42 @@ func (ec *executionContext) marshalOPosition2ᚖstudioᚋmodelsᚐPosition(ctx c
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOQuestionTypeID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOQuestionTypeID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalORoleID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoleID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -135,7 +135,7 @@ type CreateAssessmentItemInput struct {
 	NodeID ID `json:"nodeId"`
 	// Generated when absent.
 	AssessmentID *ID `json:"assessmentId,omitempty"`
-	// A le-utils question type id, listed by the questionTypes query: input_question, multiple_selection, single_selection, free_response, perseus_question or QTI.
+	// The question's type; questionTypes lists them.
 	Type     string `json:"type"`
 	Question string `json:"question"`
 	// [{answer, correct, order}]
@@ -166,7 +166,7 @@ type CreateContentNodeInput struct {
 	ParentID ID `json:"parentId"`
 	// FIRST_CHILD or LAST_CHILD (the default) of the parent.
 	Position *Position `json:"position,omitempty"`
-	// A le-utils content kind id, listed by the contentKinds query: topic, video, audio, exercise, document, html5, slideshow, h5p, zim, quiz.
+	// The node's content kind; contentKinds lists each with its presets.
 	Kind            string  `json:"kind"`
 	Title           string  `json:"title"`
 	Description     *string `json:"description,omitempty"`
@@ -179,7 +179,7 @@ type CreateContentNodeInput struct {
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
 	// A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR.
 	Language *string `json:"language,omitempty"`
-	// A le-utils role id, listed by the roles query: learner (the default) or coach.
+	// Who sees the node in Kolibri: learner (the default) or coach.
 	RoleVisibility *string `json:"roleVisibility,omitempty"`
 	// Tags of at most 30 characters.
 	Tags []string `json:"tags,omitempty"`
@@ -218,7 +218,7 @@ type Modality struct {
 }
 
 type NodeFilter struct {
-	// Any of these kinds (le-utils content kind ids, listed by the contentKinds query).
+	// Any of these kinds.
 	Kinds     []string `json:"kinds,omitempty"`
 	Complete  *bool    `json:"complete,omitempty"`
 	Published *bool    `json:"published,omitempty"`
@@ -267,7 +267,7 @@ type SyncResult struct {
 type UpdateAssessmentItemInput struct {
 	NodeID       ID `json:"nodeId"`
 	AssessmentID ID `json:"assessmentId"`
-	// A le-utils question type id, listed by the questionTypes query.
+	// The question's type; questionTypes lists them.
 	Type      *string `json:"type,omitempty"`
 	Question  *string `json:"question,omitempty"`
 	Answers   any     `json:"answers,omitempty"`
@@ -309,7 +309,7 @@ type UpdateContentNodeInput struct {
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
 	// A le-utils language code, listed by the languages query (Language.id).
 	Language *string `json:"language,omitempty"`
-	// A le-utils role id, listed by the roles query: learner or coach.
+	// Who sees the node in Kolibri: learner or coach.
 	RoleVisibility    *string `json:"roleVisibility,omitempty"`
 	SuggestedDuration *int    `json:"suggestedDuration,omitempty"`
 	// Merged into the node's extra_fields (see CreateContentNodeInput.extraFields).
@@ -328,7 +328,7 @@ type UpdateFileInput struct {
 	NodeID *ID `json:"nodeId,omitempty"`
 	// Attach the file to this question (by its id).
 	AssessmentItemID *ID `json:"assessmentItemId,omitempty"`
-	// A le-utils format preset id, listed by the formatPresets query.
+	// What the file is to its node or question; formatPresets lists each preset's kind and formats.
 	Preset *string `json:"preset,omitempty"`
 	// A le-utils language code, listed by the languages query.
 	Language *string `json:"language,omitempty"`
@@ -337,7 +337,7 @@ type UpdateFileInput struct {
 
 type UploadFileInput struct {
 	File graphql.Upload `json:"file"`
-	// A le-utils format preset id, listed by the formatPresets query, such as high_res_video, document or exercise_image.
+	// What the file is to its node or question; formatPresets lists each preset's kind and formats.
 	Preset string `json:"preset"`
 	// The node to attach the file to (or assessmentItemId, or neither for later).
 	NodeID *ID `json:"nodeId,omitempty"`

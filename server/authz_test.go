@@ -54,7 +54,7 @@ const (
 var authzMatrix = map[string]authzCase{
 	// The lookups are public vocabulary, as licenses and languages below (TestLookups reads them whole).
 	"Query.contentKinds":       {`{ contentKinds { id } }`, nil, [5]string{ok, ok, ok, ok, ok}},
-	"Query.formatPresets":      {`{ formatPresets(kind: "video") { id } }`, nil, [5]string{ok, ok, ok, ok, ok}},
+	"Query.formatPresets":      {`{ formatPresets(kind: video) { id } }`, nil, [5]string{ok, ok, ok, ok, ok}},
 	"Query.labelSets":          {`{ labelSets { field labels { id children { id } } } }`, nil, [5]string{ok, ok, ok, ok, ok}},
 	"Query.questionTypes":      {`{ questionTypes { id } }`, nil, [5]string{ok, ok, ok, ok, ok}},
 	"Query.masteryModels":      {`{ masteryModels { id } }`, nil, [5]string{ok, ok, ok, ok, ok}},
@@ -83,7 +83,7 @@ var authzMatrix = map[string]authzCase{
 	"Mutation.removeChannelMember": {`mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"c": f.channel, "u": f.viewerID} },
 		[5]string{un, nf, ok, ok, ok}}, // a viewer may remove themselves
-	"Mutation.createContentNodes": {`mutation($r: ID!) { createContentNodes(input: [{parentId: $r, kind: "topic", title: "T"}]) { id } }`,
+	"Mutation.createContentNodes": {`mutation($r: ID!) { createContentNodes(input: [{parentId: $r, kind: topic, title: "T"}]) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"r": f.root} }, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.updateContentNodes": {`mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "T"}]) { id } }`, nodeVar, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.moveContentNodes": {`mutation($n: ID!, $r: ID!) { moveContentNodes(ids: [$n], target: $r, position: FIRST_CHILD) { id } }`,
@@ -93,7 +93,7 @@ var authzMatrix = map[string]authzCase{
 	"Mutation.deleteContentNodes": {`mutation($n: ID!) { deleteContentNodes(ids: [$n]) }`, nodeVar, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.updateDescendants": {`mutation($r: ID!) { updateDescendants(id: $r, mods: {language: "fr"}) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"r": f.root} }, [5]string{un, nf, fb, ok, ok}},
-	"Mutation.createAssessmentItems": {`mutation($e: ID!) { createAssessmentItems(input: [{nodeId: $e, type: "input_question", question: "?"}]) { id } }`,
+	"Mutation.createAssessmentItems": {`mutation($e: ID!) { createAssessmentItems(input: [{nodeId: $e, type: input_question, question: "?"}]) { id } }`,
 		exVar, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.updateAssessmentItems": {`mutation($e: ID!, $a: ID!) { updateAssessmentItems(input: [{nodeId: $e, assessmentId: $a, question: "?!"}]) { id } }`,
 		itemVars, [5]string{un, nf, fb, ok, ok}},

@@ -111,7 +111,7 @@ func TestUploads(t *testing.T) {
 			"epub as document":  {"book.epub", []byte("epub"), map[string]any{"preset": "document"}, "BAD_USER_INPUT"},
 			"no duration":       {"film.mp4", []byte("mp4"), map[string]any{"preset": "high_res_video", "nodeId": n["Film"].ID}, "BAD_USER_INPUT"},
 			"bad duration":      {"film.mp4", []byte("mp4"), map[string]any{"preset": "high_res_video", "duration": 0}, "BAD_USER_INPUT"},
-			"unknown preset":    {"a.pdf", []byte("x"), map[string]any{"preset": "nope"}, "BAD_USER_INPUT"},
+			"unknown preset":    {"a.pdf", []byte("x"), map[string]any{"preset": "nope"}, "GRAPHQL_VALIDATION_FAILED"},
 			"wrong kind":        {"a.pdf", []byte("y"), map[string]any{"preset": "document", "nodeId": n["Film"].ID}, "BAD_USER_INPUT"},
 			"anonymous":         {"a.pdf", []byte("z"), map[string]any{"preset": "document"}, "UNAUTHENTICATED"},
 		} {

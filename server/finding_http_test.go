@@ -533,7 +533,7 @@ func TestFindingMultipartBadMapPath(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	h, logs := newHandler(t, d, server.Config{})
 	token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
-	query := `"query":"mutation($f: Upload!) { uploadFile(input: {file: $f, preset: \"document\"}) { id } }"`
+	query := `"query":"mutation($f: Upload!) { uploadFile(input: {file: $f, preset: document}) { id } }"`
 	for name, c := range map[string]struct{ variables, path string }{
 		"through a string":     {`{"f":"str"}`, "variables.f.0"},
 		"a string as a map":    {`{"f":"str"}`, "variables.f.g"},
@@ -651,7 +651,7 @@ func FuzzMultipartRequest(f *testing.F) {
 	h, logs := newHandler(f, d, server.Config{})
 	token := dbtest.Token(f, d, dbtest.User(f, d, "ed@example.org", false))
 	f.Add(uploadOperation, `{"0": ["variables.in.file"]}`, []byte("%PDF-1.4\n"))
-	f.Add(`{"query":"mutation($f: Upload!) { uploadFile(input: {file: $f, preset: \"document\"}) { id } }","variables":{"f":"str"}}`, `{"0": ["variables.f.0"]}`, []byte("x"))
+	f.Add(`{"query":"mutation($f: Upload!) { uploadFile(input: {file: $f, preset: document}) { id } }","variables":{"f":"str"}}`, `{"0": ["variables.f.0"]}`, []byte("x"))
 	f.Add(`{"query":"{ __typename }","variables":{"l":[[null]]}}`, `{"0": ["variables.l.0.0", "variables.l.0.1"]}`, []byte(""))
 	f.Add(`{"query":"{ __typename }"}`, `{"0": []}`, []byte("y"))
 	f.Add(`{"query":"{ __typename }","variables":null}`, `{"1": ["variables.x"]}`, []byte("z"))

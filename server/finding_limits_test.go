@@ -58,7 +58,7 @@ func TestFindingHugeListArguments(t *testing.T) {
 				map[string]any{"in": []any{map[string]any{"sourceId": root, "target": root, "excludedDescendants": ids(200_000)}}}, "BAD_USER_INPUT", "$in.excludedDescendants"},
 			{"1,001 changes", token, `mutation($c: [ChangeInput!]!) { applyChanges(changes: $c) { allowed { clientRev } } }`,
 				map[string]any{"c": changes}, "BAD_USER_INPUT", "$c"},
-			{"1,001 tags in the document", token, `mutation { createContentNodes(input: [{parentId: "` + root + `", kind: "topic", title: "T", tags: [` +
+			{"1,001 tags in the document", token, `mutation { createContentNodes(input: [{parentId: "` + root + `", kind: topic, title: "T", tags: [` +
 				strings.Repeat(`"t", `, 1001) + `]}]) { id } }`, nil, "BAD_USER_INPUT", "createContentNodes(input:).tags"},
 			{"100 lists of 1,000", token, `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,
 				map[string]any{"in": func() []any {

@@ -32,7 +32,7 @@ func TestFindingJSONNumberPoison(t *testing.T) {
 				map[string]any{"c": e.channel, "cd": poison}},
 			{"createChannel contentDefaults", `mutation($cd: JSON) { createChannel(input: {name: "P", contentDefaults: $cd}) { id } }`,
 				map[string]any{"cd": deep}},
-			{"createContentNodes extraFields", `mutation($p: ID!, $x: JSON) { createContentNodes(input: [{parentId: $p, kind: "topic", title: "X", extraFields: $x}]) { id } }`,
+			{"createContentNodes extraFields", `mutation($p: ID!, $x: JSON) { createContentNodes(input: [{parentId: $p, kind: topic, title: "X", extraFields: $x}]) { id } }`,
 				map[string]any{"p": e.root, "x": poison}},
 			{"updateContentNodes mods", `mutation($n: ID!, $m: JSON) { updateContentNodes(input: [{id: $n, mods: $m}]) { id } }`,
 				map[string]any{"n": node, "m": json.RawMessage(`{"extra_fields.author":1e400}`)}},

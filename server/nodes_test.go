@@ -206,7 +206,7 @@ func TestJSONFieldsWhenAsked(t *testing.T) {
 		vars := map[string]any{"c": ch.ID.String()}
 		for name, q := range map[string]string{
 			"children": `query($c: ID!) { channel(id: $c) { root { children { edges { node { title %s } } } } } }`,
-			"nodes":    `query($c: ID!) { channel(id: $c) { nodes(filter: {kinds: ["video"]}) { edges { node { title %s } } } } }`,
+			"nodes":    `query($c: ID!) { channel(id: $c) { nodes(filter: {kinds: [video]}) { edges { node { title %s } } } } }`,
 		} {
 			path := []any{"channel", "root", "children", "edges", 0, "node"}
 			if name == "nodes" {

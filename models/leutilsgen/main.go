@@ -105,7 +105,7 @@ func runDump() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(python, "-")
+	cmd := exec.Command(python, "-I", "-") // -I: nothing from the working directory or PYTHON* shadows le-utils or the standard library
 	cmd.Stdin = bytes.NewReader(leutilsdump.Script)
 	cmd.Stderr = os.Stderr
 	cmd.Dir = os.TempDir() // so no le_utils directory in the working tree shadows the installed one
