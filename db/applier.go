@@ -35,10 +35,6 @@ type applier struct {
 	copyMaps bool
 	copies   int
 
-	// moves are the moves of the group being applied not yet written;
-	// anything that reads the tree writes them first (flushMoves).
-	moves *pendingMoves
-
 	// outcomes of the group being applied, one per change.
 	outcomes []outcome
 	// log holds the entries of applied changes, in order, until flush.
@@ -215,9 +211,6 @@ func (a *applier) loadNodes(ctx context.Context, ids []models.ID) error {
 	}
 	if len(missing) == 0 {
 		return nil
-	}
-	if err := a.flushMoves(ctx); err != nil {
-		return err
 	}
 	var ns []*models.ContentNode
 	if err := a.tx.NewSelect().Model(&ns).Where("cn.id IN (?)", list(missing)).Scan(ctx); err != nil {
