@@ -439,6 +439,23 @@ func (sc *peerScope) channel(ctx context.Context, id models.ID) (*peerOpen, erro
 	return sc.add(d, ch), nil
 }
 
+// node finds one node among the scope's databases, or answers for the
+// caller: 404 when no published channel has it, an internal error (logged as
+// what) when the lookup fails.
+func (sc *peerScope) node(w http.ResponseWriter, r *http.Request, id, what string) (*peerOpen, bool) {
+	found, err := sc.nodes(r.Context(), []string{id})
+	if err != nil {
+		sc.p.s.internalError(w, r, what, err)
+		return nil, false
+	}
+	o := found[id]
+	if o == nil {
+		peerNotFound(w)
+		return nil, false
+	}
+	return o, true
+}
+
 // nodes finds the published databases that hold Kolibri node ids: first
 // among those open, then through the channels that have such a node.
 func (sc *peerScope) nodes(ctx context.Context, ids []string) (map[string]*peerOpen, error) {
@@ -1365,14 +1382,8 @@ func (p *peer) tree(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := p.scope()
 	defer sc.release()
-	found, err := sc.nodes(ctx, []string{id})
-	if err != nil {
-		p.s.internalError(w, r, "peer tree", err)
-		return
-	}
-	o := found[id]
-	if o == nil {
-		peerNotFound(w)
+	o, ok := sc.node(w, r, id, "peer tree")
+	if !ok {
 		return
 	}
 	d := o.db
@@ -1559,14 +1570,8 @@ func (p *peer) importMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := p.scope()
 	defer sc.release()
-	found, err := sc.nodes(ctx, []string{id})
-	if err != nil {
-		p.s.internalError(w, r, "peer import metadata", err)
-		return
-	}
-	o := found[id]
-	if o == nil {
-		peerNotFound(w)
+	o, ok := sc.node(w, r, id, "peer import metadata")
+	if !ok {
 		return
 	}
 	d := o.db
