@@ -150,5 +150,8 @@ func normalizeNumber(s string) (any, *jsonPathError) {
 		}
 		return nil, &jsonPathError{msg: fmt.Sprintf("number %s does not fit a 64-bit float; use a number between about -1.8e308 and 1.8e308", s)}
 	}
+	if f == 0 {
+		return 0.0, nil // -0e0 is 0: written as "-0" it would read back as the integer 0
+	}
 	return f, nil
 }
