@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"studio/db"
 	"studio/models"
 )
@@ -61,29 +59,10 @@ func Generate(ctx context.Context, d *db.DB, owner *models.User, name string, n 
 	b := g.node(root, models.KindTopic, "Scratch B")
 	g.shape.ScratchA, g.shape.ScratchB = a.ID, b.ID
 	g.shape.Nodes = len(g.nodes) + 1
-	err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.InsertNodes(ctx, tx, g.nodes); err != nil {
-			return err
-		}
-		if err := insertBatches(ctx, tx, g.files); err != nil {
-			return err
-		}
-		return insertBatches(ctx, tx, g.items)
-	})
-	if err != nil {
+	if err := d.Load(ctx, db.Rows{Nodes: g.nodes, Files: g.files, Items: g.items}); err != nil {
 		return nil, fmt.Errorf("bench: generate: %w", err)
 	}
 	return g.shape, nil
-}
-
-func insertBatches[T any](ctx context.Context, tx bun.Tx, rows []*T) error {
-	for start := 0; start < len(rows); start += 500 {
-		batch := rows[start:min(start+500, len(rows))]
-		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 type generator struct {

@@ -52,8 +52,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// The limits: a primary-key SELECT on the database, and an empty
 	// GraphQL request over HTTP.
 	pk, err := measure(cfg.Requests*5, func(int) (int, error) {
-		var name string
-		return 0, cfg.DB.QueryRowContext(ctx, "SELECT name FROM channels WHERE id = ?", s.Channel.ID).Scan(&name)
+		_, err := cfg.DB.ChannelName(ctx, s.Channel.ID)
+		return 0, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: primary-key select: %w", err)

@@ -333,20 +333,3 @@ func (a *applier) logEntry(c Change, channel models.ID) *models.Change {
 	return &models.Change{ChannelID: &channel, CreatedByID: &a.u.ID, ClientRev: c.ClientRev,
 		Table: c.Table, Type: c.Type, Key: c.Key, Payload: p}
 }
-
-// flush appends the applied changes and what they generated to the log, in
-// one statement, and fills in their revs.
-func (a *applier) flush(ctx context.Context, res *Result) error {
-	if err := appendChanges(ctx, a.tx, a.log...); err != nil {
-		return err
-	}
-	for i := range res.Applied {
-		if e := res.Applied[i].entry; e != nil {
-			res.Applied[i].ServerRev = e.ServerRev
-		}
-	}
-	for id := range a.written {
-		res.Channels = append(res.Channels, id)
-	}
-	return a.announce(ctx, res.Channels)
-}

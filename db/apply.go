@@ -117,22 +117,34 @@ func (d *DB) Apply(ctx context.Context, u *models.User, changes []Change, atomic
 	return res, nil
 }
 
-// write is the door every write by a user goes through (Apply, AddFile): it
-// runs fn with an applier in one transaction, retried on deadlocks; fn ends
-// with a.flush, which appends the change log and, on PostgreSQL, NOTIFYs
-// every instance in the transaction. After the commit write wakes this
-// process's subscribers of the channels written, at once.
+// write runs fn with an applier, for a user's changes (Apply, AddFile),
+// through the door: what the applier logged is appended to the change log
+// and the channels it wrote are woken. Each applied change's ServerRev is
+// known once the door appended it.
 func (d *DB) write(ctx context.Context, u *models.User, atomic bool, fn func(ctx context.Context, a *applier) (*Result, error)) (*Result, error) {
 	var res *Result
-	err := d.retryTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := d.door(ctx, func(ctx context.Context, w *writeTx) error {
+		a := newApplier(d, w.Tx, u, atomic)
 		var err error
-		res, err = fn(ctx, newApplier(d, tx, u, atomic))
-		return err
+		if res, err = fn(ctx, a); err != nil {
+			return err
+		}
+		w.record(a.log...)
+		for id := range a.written {
+			res.Channels = append(res.Channels, id)
+			w.touch(id)
+		}
+		return nil
 	})
-	if err == nil && res != nil && len(res.Channels) > 0 {
-		d.feed.wake(res.Channels...)
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	for i := range res.Applied {
+		if e := res.Applied[i].entry; e != nil {
+			res.Applied[i].ServerRev = e.ServerRev
+		}
+	}
+	return res, nil
 }
 
 // errRollback ends an atomic batch that had bad changes; the result says which.
@@ -145,7 +157,7 @@ var errRollback = errors.New("db: roll back")
 // each attempt is random, so that two victims do not meet again in step.
 func (d *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := d.InTx(ctx, fn)
+		err := d.inTx(throughDoor(ctx), fn)
 		if attempt == maxAttempts || !isRetryable(err) {
 			return err
 		}
@@ -204,9 +216,6 @@ func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 	}
 	if a.atomic && len(res.Errors) > 0 {
 		return res, errRollback
-	}
-	if err := a.flush(ctx, res); err != nil {
-		return nil, err
 	}
 	return res, nil
 }

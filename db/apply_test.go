@@ -267,10 +267,10 @@ func snapshotNodes(t *testing.T, d *db.DB) map[string]any {
 	t.Helper()
 	ctx := context.Background()
 	var ns []models.ContentNode
-	require.NoError(t, d.NewSelect().Model(&ns).Order("id").Scan(ctx))
+	require.NoError(t, d.ForTest(t).NewSelect().Model(&ns).Order("id").Scan(ctx))
 	out := map[string]any{"nodes": ns}
 	for _, table := range []string{"files", "assessment_items", "content_tags", "prerequisites", "changes"} {
-		n, err := d.NewSelect().TableExpr(table).Count(ctx)
+		n, err := d.ForTest(t).NewSelect().TableExpr(table).Count(ctx)
 		require.NoError(t, err)
 		out[table] = n
 	}
@@ -297,7 +297,7 @@ topic Target
 					map[string]any{"answer": "2", "correct": true, "order": 1}, map[string]any{"answer": "3", "correct": false, "order": 2}}}},
 			db.Change{Type: models.ChangeCreated, Table: db.TablePrerequisite, Key: []any{n["Quiz"].ID.String(), n["Lesson"].ID.String()}})
 		// Publish the source tree as clean, to see the copy's flags set.
-		_, err := d.NewUpdate().Model((*models.ContentNode)(nil)).Set("changed = false, published = true").Where("channel_id = ?", w.ch.ID).Exec(ctx)
+		_, err := d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).Set("changed = false, published = true").Where("channel_id = ?", w.ch.ID).Exec(ctx)
 		require.NoError(t, err)
 
 		copyID := models.NewID()

@@ -55,7 +55,7 @@ func (d *DB) ServerRevs(ctx context.Context, channelIDs []models.ID) (map[models
 		ChannelID models.ID `bun:"channel_id"`
 		Rev       int64     `bun:"rev"`
 	}
-	err := d.NewSelect().Model((*models.Change)(nil)).
+	err := d.sql.NewSelect().Model((*models.Change)(nil)).
 		ColumnExpr("chg.channel_id, max(chg.server_rev) AS rev").
 		Where("chg.channel_id IN (?)", list(channelIDs)).
 		GroupExpr("chg.channel_id").Scan(ctx, &rows)

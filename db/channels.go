@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"strings"
 	"time"
 
@@ -48,7 +50,7 @@ func decideRows(u *models.User, rows []channelRow) []ChannelAccess {
 // returned too, with NoAccess: callers decide what to show.
 func (d *DB) ChannelsByID(ctx context.Context, u *models.User, ids []models.ID) (map[models.ID]ChannelAccess, error) {
 	var rows []channelRow
-	if err := d.selectChannels(d.DB, u, &rows).Where("c.id IN (?)", list(ids)).Scan(ctx); err != nil {
+	if err := d.selectChannels(d.sql, u, &rows).Where("c.id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: channels by id: %w", err)
 	}
 	out := make(map[models.ID]ChannelAccess, len(rows))
@@ -127,7 +129,7 @@ func (d *DB) ListChannels(ctx context.Context, u *models.User, f ChannelQuery) (
 		return nil, err
 	}
 	var rows []channelRow
-	q := d.channelFilter(d.selectChannels(d.DB, u, &rows), u, f)
+	q := d.channelFilter(d.selectChannels(d.sql, u, &rows), u, f)
 	if f.After != "" {
 		var at time.Time
 		var id models.ID
@@ -152,7 +154,7 @@ func (d *DB) ListChannels(ctx context.Context, u *models.User, f ChannelQuery) (
 
 // CountChannels counts what ListChannels would list over all pages.
 func (d *DB) CountChannels(ctx context.Context, u *models.User, f ChannelQuery) (int, error) {
-	n, err := d.channelFilter(d.NewSelect().Model((*models.Channel)(nil)), u, f).Count(ctx)
+	n, err := d.channelFilter(d.sql.NewSelect().Model((*models.Channel)(nil)), u, f).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: count channels: %w", err)
 	}
@@ -225,7 +227,7 @@ func (d *DB) MembersByChannel(ctx context.Context, role models.Role, channelIDs 
 		models.User `bun:",extend"`
 		ChannelID   models.ID `bun:"channel_id"`
 	}
-	err := d.NewSelect().Model((*models.User)(nil)).ColumnExpr("u.*, m.channel_id").
+	err := d.sql.NewSelect().Model((*models.User)(nil)).ColumnExpr("u.*, m.channel_id").
 		Join("JOIN channel_members AS m ON m.user_id = u.id").
 		Where("m.channel_id IN (?) AND m.role = ?", list(channelIDs), role).
 		OrderExpr("lower(u.email)").Scan(ctx, &rows)
@@ -237,4 +239,45 @@ func (d *DB) MembersByChannel(ctx context.Context, role models.Role, channelIDs 
 		out[rows[i].ChannelID] = append(out[rows[i].ChannelID], &rows[i].User)
 	}
 	return out, nil
+}
+
+// ChannelName reads a channel's name by its primary key, nothing else: the
+// cheapest read there is, the floor the bench measures others against.
+func (d *DB) ChannelName(ctx context.Context, id models.ID) (string, error) {
+	var name string
+	if err := d.sql.NewSelect().Model((*models.Channel)(nil)).Column("name").Where("id = ?", id).Scan(ctx, &name); err != nil {
+		return "", fmt.Errorf("db: channel name: %w", err)
+	}
+	return name, nil
+}
+
+// OldestChannelNamed returns the oldest channel named name, deleted ones
+// included, or nil.
+func (d *DB) OldestChannelNamed(ctx context.Context, name string) (*models.Channel, error) {
+	var found []*models.Channel
+	if err := d.sql.NewSelect().Model(&found).Where("c.name = ?", name).OrderExpr("c.created_at").Limit(1).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: channel named: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	return found[0], nil
+}
+
+// Analyze brings PostgreSQL's planner statistics up to date (VACUUM
+// ANALYZE), as autovacuum would soon after a bulk load; on SQLite, which
+// keeps none unless asked, it does nothing.
+func (d *DB) Analyze(ctx context.Context) error {
+	if d.Kind != Postgres {
+		return nil
+	}
+	if _, err := d.sql.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		return fmt.Errorf("db: analyze: %w", err)
+	}
+	return nil
+}
+
+// StatsCollector exports the connection pool's statistics to Prometheus.
+func (d *DB) StatsCollector(name string) prometheus.Collector {
+	return collectors.NewDBStatsCollector(d.sql.DB, name)
 }

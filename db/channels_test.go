@@ -146,17 +146,17 @@ func snapshot(t *testing.T, d *db.DB) map[string]any {
 	ctx := context.Background()
 	out := map[string]any{}
 	for _, table := range []string{"channels", "channel_members", "content_nodes", "changes", "users"} {
-		n, err := d.NewSelect().TableExpr(table).Count(ctx)
+		n, err := d.ForTest(t).NewSelect().TableExpr(table).Count(ctx)
 		require.NoError(t, err)
 		out[table] = n
 	}
 	var chs []models.Channel
-	require.NoError(t, d.NewSelect().Model(&chs).Order("id").Scan(ctx))
+	require.NoError(t, d.ForTest(t).NewSelect().Model(&chs).Order("id").Scan(ctx))
 	for _, c := range chs {
 		out["channel "+c.ID.String()] = []any{c.Name, c.LanguageCode, c.Public, c.Deleted, c.ModifiedAt.UnixMicro()}
 	}
 	var ms []models.ChannelMember
-	require.NoError(t, d.NewSelect().Model(&ms).Scan(ctx))
+	require.NoError(t, d.ForTest(t).NewSelect().Model(&ms).Scan(ctx))
 	for _, m := range ms {
 		out["member "+m.ChannelID.String()+m.UserID.String()] = m.Role
 	}
@@ -237,7 +237,7 @@ func TestUsersAndTokens(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, u.ID, got.ID)
 		var stored []models.APIToken
-		require.NoError(t, d.NewSelect().Model(&stored).Scan(ctx))
+		require.NoError(t, d.ForTest(t).NewSelect().Model(&stored).Scan(ctx))
 		require.Len(t, stored, 1)
 		require.NotContains(t, stored[0].TokenHash, tok[8:], "tokens are stored hashed")
 		_, err = d.UserByToken(ctx, tok+"x")

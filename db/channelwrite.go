@@ -55,7 +55,7 @@ func (d *DB) channelWrite(ctx context.Context, u *models.User, id models.ID, c C
 		return nil, err
 	}
 	ch := new(models.Channel)
-	if err := d.NewSelect().Model(ch).Where("c.id = ?", id).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(ch).Where("c.id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: load channel: %w", err)
 	}
 	return ch, nil

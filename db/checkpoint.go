@@ -20,7 +20,7 @@ func (d *DB) checkpoints(interval time.Duration) {
 		case <-d.closing.Done():
 			return
 		case <-t.C:
-			_, _ = d.ExecContext(d.closing, "PRAGMA wal_checkpoint(PASSIVE)")
+			_, _ = d.sql.ExecContext(d.closing, "PRAGMA wal_checkpoint(PASSIVE)")
 		}
 	}
 }

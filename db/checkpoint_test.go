@@ -23,7 +23,7 @@ func TestCheckpointsInBackground(t *testing.T) {
 	t.Cleanup(func() { d.Close() })
 
 	var pages int
-	require.NoError(t, d.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages))
+	require.NoError(t, d.ForTest(t).QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages))
 	require.Zero(t, pages, "no commit checkpoints")
 
 	size := func() int64 {
@@ -32,10 +32,10 @@ func TestCheckpointsInBackground(t *testing.T) {
 		return fi.Size()
 	}
 	before := size()
-	_, err = d.ExecContext(ctx, "CREATE TABLE big (b BLOB)")
+	_, err = d.ForTest(t).ExecContext(ctx, "CREATE TABLE big (b BLOB)")
 	require.NoError(t, err)
 	for range 8 {
-		_, err = d.ExecContext(ctx, "INSERT INTO big VALUES (randomblob(1 << 20))")
+		_, err = d.ForTest(t).ExecContext(ctx, "INSERT INTO big VALUES (randomblob(1 << 20))")
 		require.NoError(t, err)
 	}
 	require.Less(t, size(), before+8<<20, "the 8 MB are in the log, not yet in the file")

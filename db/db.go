@@ -32,11 +32,13 @@ const (
 // DB is a Bun handle on PostgreSQL or SQLite. Code above this package never
 // needs to know which, except through Kind where SQL must differ.
 type DB struct {
-	*bun.DB
+	// sql is the Bun handle. It is private: every statement studio runs is
+	// in this package, and every write goes through the door (door.go).
+	sql  *bun.DB
 	Kind Kind
-	// Pool is the pgx pool under PostgreSQL's handle (nil on SQLite); River's
+	// pool is the pgx pool under PostgreSQL's handle (nil on SQLite); River's
 	// listener borrows connections from it for LISTEN.
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 
 	// writer serialises this process's write transactions on SQLite, which
 	// allows one writer at a time anyway: waiting here is a handoff, where
@@ -47,6 +49,10 @@ type DB struct {
 	tokens  tokenCache
 	closing context.Context // done when Close is called
 	close   context.CancelFunc
+
+	strays   *strays
+	testOnce sync.Once
+	test     *bun.DB // ForTest's handle
 
 	// Logins throttles failed password logins.
 	Logins LoginGuard
@@ -92,8 +98,8 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("db: connect to postgres: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	d := &DB{DB: bun.NewDB(sqldb, pgDialect{pgdialect.New()}).WithQueryHook(countHook{}), Kind: Postgres, Pool: pool}
-	d.closing, d.close = context.WithCancel(context.Background())
+	d := newDB(bun.NewDB(sqldb, pgDialect{pgdialect.New()}), Postgres)
+	d.pool = pool
 	return d, nil
 }
 
@@ -127,10 +133,18 @@ func openSQLite(path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	d := &DB{DB: bun.NewDB(sqldb, sqliteDialect{sqlitedialect.New()}).WithQueryHook(countHook{}), Kind: SQLite}
-	d.closing, d.close = context.WithCancel(context.Background())
+	d := newDB(bun.NewDB(sqldb, sqliteDialect{sqlitedialect.New()}), SQLite)
 	go d.checkpoints(checkpointInterval)
 	return d, nil
+}
+
+// newDB wraps a Bun handle with the hooks every statement passes: the
+// statement counter and the door's check (door.go).
+func newDB(b *bun.DB, kind Kind) *DB {
+	d := &DB{Kind: kind, strays: new(strays)}
+	d.sql = b.WithQueryHook(countHook{}).WithQueryHook(strayHook{d.strays})
+	d.closing, d.close = context.WithCancel(context.Background())
+	return d
 }
 
 // privateFiles makes the SQLite database at path readable by its owner only.
@@ -160,25 +174,25 @@ func privateFiles(path string) error {
 // Close closes the handle and, on PostgreSQL, the pool under it.
 func (d *DB) Close() error {
 	d.close()
-	err := d.DB.Close()
-	if d.Pool != nil {
-		d.Pool.Close()
+	err := d.sql.Close()
+	if d.pool != nil {
+		d.pool.Close()
 	}
 	return err
 }
 
-// InTx runs fn in a transaction, committed when fn returns nil. Every write
-// of studio's goes through it.
-func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+// inTx runs fn in a transaction, committed when fn returns nil. Only the
+// door (writes) and migrations open one.
+func (d *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if d.Kind == SQLite {
 		d.writer.Lock()
 		defer d.writer.Unlock()
-		return d.RunInTx(ctx, nil, fn)
+		return d.sql.RunInTx(ctx, nil, fn)
 	}
 	// On PostgreSQL the transaction runs on a connection whose pgx handle is
 	// kept beside it, so that bulk inserts can use COPY in the same
 	// transaction (see copyRows).
-	conn, err := d.Conn(ctx)
+	conn, err := d.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
@@ -193,3 +207,6 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) e
 }
 
 type pgxConnKey struct{}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }

@@ -28,7 +28,7 @@ func (d *DB) LoadTree(ctx context.Context, root models.ID) (*Tree, error) {
 		SELECT c.id, sub.depth + 1 FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
 	) `
 	t := &Tree{Files: map[models.ID][]*models.File{}, Items: map[models.ID][]*models.AssessmentItem{}, Tags: map[models.ID][]string{}}
-	err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := d.sql.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := tx.NewRaw(sub+`SELECT cn.* FROM content_nodes AS cn JOIN sub ON cn.id = sub.id ORDER BY sub.depth, cn.sort_order, cn.id`, root).Scan(ctx, &t.Nodes); err != nil {
 			return fmt.Errorf("nodes: %w", err)
 		}

@@ -77,12 +77,6 @@ func (f *feed) wake(channels ...models.ID) {
 	}
 }
 
-// announce tells subscribers, on every instance, that changes to channels
-// commit with the applier's transaction.
-func (a *applier) announce(ctx context.Context, channels []models.ID) error {
-	return a.d.announce(ctx, a.tx, channels...)
-}
-
 // announce tells every instance's subscribers of keys (channels, or jobs
 // by their ids) that something for them commits with idb: this is the one
 // NOTIFY. On PostgreSQL it runs inside the transaction, and is delivered
@@ -120,7 +114,7 @@ func (d *DB) listenLoop() {
 }
 
 func (d *DB) listenOnce(ctx context.Context) error {
-	conn, err := d.Pool.Acquire(ctx)
+	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -146,7 +140,7 @@ func (d *DB) listenOnce(ctx context.Context) error {
 // ChangesSince returns up to limit changes of a channel after rev since, in order.
 func (d *DB) ChangesSince(ctx context.Context, channelID models.ID, since int64, limit int) ([]*models.Change, error) {
 	var cs []*models.Change
-	err := d.NewSelect().Model(&cs).Where("chg.channel_id = ? AND chg.server_rev > ?", channelID, since).
+	err := d.sql.NewSelect().Model(&cs).Where("chg.channel_id = ? AND chg.server_rev > ?", channelID, since).
 		OrderExpr("chg.server_rev").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: changes: %w", err)

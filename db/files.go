@@ -200,8 +200,8 @@ func (d *DB) lockBlob(ctx context.Context, tx bun.IDB, checksum string) error {
 // WithBlob runs fn, which stores the blob of checksum, holding the blob's
 // lock (see lockBlob), for writers whose rows commit later.
 func (d *DB) WithBlob(ctx context.Context, checksum string, fn func(ctx context.Context) error) error {
-	return d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := d.lockBlob(ctx, tx, checksum); err != nil {
+	return d.door(ctx, func(ctx context.Context, w *writeTx) error {
+		if err := d.lockBlob(ctx, w.Tx, checksum); err != nil {
 			return err
 		}
 		return fn(ctx)
@@ -213,11 +213,11 @@ func (d *DB) WithBlob(ctx context.Context, checksum string, fn func(ctx context.
 // it again meanwhile); DeleteUnusedBlob says whether it was deleted.
 func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx context.Context) (bool, error)) (bool, error) {
 	deleted := false
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := d.lockBlob(ctx, tx, checksum); err != nil {
+	err := d.door(ctx, func(ctx context.Context, w *writeTx) error {
+		if err := d.lockBlob(ctx, w.Tx, checksum); err != nil {
 			return err
 		}
-		used, err := tx.NewSelect().Model((*models.File)(nil)).Where("f.checksum = ?", checksum).Exists(ctx)
+		used, err := w.NewSelect().Model((*models.File)(nil)).Where("f.checksum = ?", checksum).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("db: checksum in use: %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 // without waiting, while the transaction that runs the statement is open.
 type lockProbe struct {
 	d       *db.DB
+	t       testing.TB
 	mu      sync.Mutex
 	trigger string
 	channel models.ID
@@ -50,7 +51,7 @@ func (p *lockProbe) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.
 	if !fire {
 		return ctx
 	}
-	err := p.d.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+	err := p.d.ForTest(p.t).RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.ExecContext(ctx, "SELECT id FROM channels WHERE id = ? FOR UPDATE NOWAIT", channel)
 		return err
 	})
@@ -72,8 +73,8 @@ func TestFindingCrossTenantLock(t *testing.T) {
 	d := dbtest.Open(t, db.Postgres)
 	w := newWorld(t, d)
 	n := dbtest.Tree(t, d, w.node(w.ch.RootID), "topic A\nvideo B\nvideo C")
-	probe := &lockProbe{d: d}
-	d.AddQueryHook(probe) //nolint:staticcheck // the hook goes on the handle the code under test already uses
+	probe := &lockProbe{d: d, t: t}
+	probed := db.WithQueryHook(context.Background(), probe)
 	for _, tc := range []struct {
 		name    string
 		u       *models.User
@@ -101,7 +102,7 @@ func TestFindingCrossTenantLock(t *testing.T) {
 			}
 			cs = append(cs, create(models.NewID(), own.RootID, "topic", "probe", nil))
 			probe.arm(`INSERT INTO "content_nodes"`, w.ch.ID)
-			res, err := d.Apply(context.Background(), tc.u, cs, false)
+			res, err := d.Apply(probed, tc.u, cs, false)
 			require.NoError(t, err)
 			ran, lockErr := probe.result()
 			require.True(t, ran, "the probe did not run")
@@ -144,7 +145,7 @@ func TestFindingDeadlockRetried(t *testing.T) {
 				return 0
 			}
 			var n int64
-			require.NoError(t, d.NewRaw("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(ctx, &n))
+			require.NoError(t, d.ForTest(t).NewRaw("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(ctx, &n))
 			return n
 		}
 		before := deadlocks()
@@ -315,12 +316,7 @@ func TestFindingCopyManyItems(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		w := newWorld(t, d)
 		n := dbtest.Tree(t, d, w.node(w.ch.RootID), "topic Unit\n  video V1\n  exercise Q\ntopic Target")
-		// The hook counts CREATE TEMP statements on PostgreSQL only: adding
-		// one races with SQLite's checkpoints, which use the handle already.
 		temps := &tempTables{}
-		if d.Kind == db.Postgres {
-			d.AddQueryHook(temps) //nolint:staticcheck // as in TestFindingCrossTenantLock
-		}
 		counts, creates := map[int]int64{}, map[int]int{}
 		for _, items := range []int{1, 10, 100} {
 			cs := make([]db.Change, items)
@@ -328,7 +324,7 @@ func TestFindingCopyManyItems(t *testing.T) {
 				cs[i] = copyOf(models.NewID(), n["Unit"].ID, n["Target"].ID, db.LastChild)
 			}
 			temps.take()
-			ctx, counter := db.WithCounter(context.Background())
+			ctx, counter := db.WithCounter(db.WithQueryHook(context.Background(), temps))
 			res, err := d.Apply(ctx, w.ed, cs, true)
 			require.NoError(t, err)
 			require.Len(t, res.Applied, items)

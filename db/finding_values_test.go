@@ -197,13 +197,13 @@ func TestFindingErrorDetails(t *testing.T) {
 		w.ok(create(id, w.ch.RootID, "topic", "T", nil))
 		// A constraint studio's checks do not foresee, with a telling message.
 		if d.Kind == db.Postgres {
-			_, err := d.ExecContext(ctx, `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+			_, err := d.ForTest(t).ExecContext(ctx, `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
 				BEGIN IF NEW.title = 'boom' THEN RAISE EXCEPTION 'secret detail of nodes' USING ERRCODE = '23514'; END IF; RETURN NEW; END $$`)
 			require.NoError(t, err)
-			_, err = d.ExecContext(ctx, `CREATE TRIGGER refuse_boom BEFORE UPDATE ON content_nodes FOR EACH ROW EXECUTE FUNCTION refuse_boom()`)
+			_, err = d.ForTest(t).ExecContext(ctx, `CREATE TRIGGER refuse_boom BEFORE UPDATE ON content_nodes FOR EACH ROW EXECUTE FUNCTION refuse_boom()`)
 			require.NoError(t, err)
 		} else {
-			_, err := d.ExecContext(ctx, `CREATE TRIGGER refuse_boom BEFORE UPDATE ON content_nodes WHEN NEW.title = 'boom'
+			_, err := d.ForTest(t).ExecContext(ctx, `CREATE TRIGGER refuse_boom BEFORE UPDATE ON content_nodes WHEN NEW.title = 'boom'
 				BEGIN SELECT RAISE(ABORT, 'secret detail of nodes'); END`)
 			require.NoError(t, err)
 		}
@@ -246,7 +246,7 @@ func TestFindingRepairMigration(t *testing.T) {
 			if strings.Contains(q, "content_nodes") {
 				arg = id
 			}
-			_, err := d.NewRaw(q, arg).Exec(ctx)
+			_, err := d.ForTest(t).NewRaw(q, arg).Exec(ctx)
 			require.NoError(t, err, q)
 		}
 		_, err := d.ChannelsByID(ctx, w.ed, []models.ID{w.ch.ID})
@@ -255,7 +255,7 @@ func TestFindingRepairMigration(t *testing.T) {
 		require.Error(t, err, "the poisoned node does not load")
 
 		// Run the repair again, as an upgrade does.
-		_, err = d.NewRaw("DELETE FROM bun_migrations WHERE name = '20261204000001'").Exec(ctx)
+		_, err = d.ForTest(t).NewRaw("DELETE FROM bun_migrations WHERE name = '20261204000001'").Exec(ctx)
 		require.NoError(t, err)
 		require.NoError(t, d.Migrate(ctx))
 

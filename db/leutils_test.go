@@ -44,11 +44,11 @@ func TestLanguageCodesMigrated(t *testing.T) {
 			{`INSERT INTO assessment_items (id, node_id, assessment_id, type, created_at, modified_at) VALUES (?, ?, ?, 'qti', ?, ?)`,
 				[]any{item, nodes["E"].ID, models.NewID(), now, now}},
 		} {
-			_, err := d.NewRaw(q.sql, q.args...).Exec(ctx)
+			_, err := d.ForTest(t).NewRaw(q.sql, q.args...).Exec(ctx)
 			require.NoError(t, err, q.sql)
 		}
 
-		_, err := d.NewRaw("DELETE FROM bun_migrations WHERE name = '20261204000002'").Exec(ctx)
+		_, err := d.ForTest(t).NewRaw("DELETE FROM bun_migrations WHERE name = '20261204000002'").Exec(ctx)
 		require.NoError(t, err)
 		require.NoError(t, d.Migrate(ctx))
 
@@ -71,7 +71,7 @@ func TestLanguageCodesMigrated(t *testing.T) {
 			{&got.ExerciseFile, `SELECT language FROM files WHERE node_id = ?`, []any{nodes["E"].ID}},
 			{&got.ItemType, `SELECT type FROM assessment_items WHERE id = ?`, []any{item}},
 		} {
-			require.NoError(t, d.NewRaw(q.sql, q.args...).Scan(ctx, q.dst), q.sql)
+			require.NoError(t, d.ForTest(t).NewRaw(q.sql, q.args...).Scan(ctx, q.dst), q.sql)
 		}
 		require.Equal(t, "zul", got.Channel)
 		require.JSONEq(t, `["en","zul","sr-LATN","ak"]`, got.Included, "order kept")

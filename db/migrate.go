@@ -21,13 +21,14 @@ var migrationFiles embed.FS
 // job is enqueued in the same transaction as the write that asks for it.
 func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	if d.Kind == Postgres {
-		return riverdatabasesql.NewWithPgxListener(d.DB.DB, d.Pool)
+		return riverdatabasesql.NewWithPgxListener(d.sql.DB, d.pool)
 	}
-	return riversqlite.New(d.DB.DB)
+	return riversqlite.New(d.sql.DB)
 }
 
 // Migrate brings River's tables, then studio's, up to date.
 func (d *DB) Migrate(ctx context.Context) error {
+	ctx = throughDoor(ctx) // a migration changes the schema; it logs no change
 	rm, err := rivermigrate.New(d.RiverDriver(), nil)
 	if err != nil {
 		return fmt.Errorf("db: migrate river: %w", err)
@@ -54,6 +55,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 
 // Pending lists studio migrations not yet applied.
 func (d *DB) Pending(ctx context.Context) ([]string, error) {
+	ctx = throughDoor(ctx) // Init creates bun's tables if missing: schema, not data
 	m, err := d.migrator()
 	if err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 		return nil, fmt.Errorf("db: migrations: %w", err)
 	}
 	d.addRepairMigration(ms)
-	return migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+	return migrate.NewMigrator(d.sql, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
 
 // JobCount is how many of River's jobs of a kind are in a state.
@@ -95,7 +97,7 @@ type JobCount struct {
 // JobCounts counts River's jobs by kind and state, for metrics.
 func (d *DB) JobCounts(ctx context.Context) ([]JobCount, error) {
 	var out []JobCount
-	err := d.NewRaw("SELECT kind, state, count(*) AS n FROM river_job GROUP BY kind, state").Scan(ctx, &out)
+	err := d.sql.NewRaw("SELECT kind, state, count(*) AS n FROM river_job GROUP BY kind, state").Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("db: job counts: %w", err)
 	}

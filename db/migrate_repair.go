@@ -45,7 +45,7 @@ var jsonColumns = []struct {
 func (d *DB) addRepairMigration(ms *migrate.Migrations) {
 	ms.Add(migrate.Migration{Name: repairJSONMigration.name, Comment: repairJSONMigration.comment,
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.repairJSON(ctx, tx) })
+			return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.repairJSON(ctx, tx) })
 		}})
 }
 

@@ -19,7 +19,7 @@ func TestMigrate(t *testing.T) {
 		// A second run is a no-op.
 		require.NoError(t, d.Migrate(ctx))
 		var n int
-		require.NoError(t, d.NewSelect().TableExpr("river_job").ColumnExpr("count(*)").Scan(ctx, &n))
+		require.NoError(t, d.ForTest(t).NewSelect().TableExpr("river_job").ColumnExpr("count(*)").Scan(ctx, &n))
 		require.Zero(t, n)
 	})
 }

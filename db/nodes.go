@@ -45,10 +45,10 @@ func normalizeNode(n *models.ContentNode) {
 // PostgreSQL; below it an INSERT is as quick and simpler to read in logs.
 const copyThreshold = 20
 
-// InsertNodes writes new nodes as they are: with COPY on PostgreSQL, else in
+// insertNodes writes new nodes as they are: with COPY on PostgreSQL, else in
 // INSERT statements of at most 500 rows. It is the bulk insert under every
 // node-creating write.
-func InsertNodes(ctx context.Context, tx bun.IDB, nodes []*models.ContentNode) error {
+func insertNodes(ctx context.Context, tx bun.IDB, nodes []*models.ContentNode) error {
 	for _, n := range nodes {
 		normalizeNode(n)
 	}
@@ -72,10 +72,47 @@ func InsertNodes(ctx context.Context, tx bun.IDB, nodes []*models.ContentNode) e
 	return nil
 }
 
+// Rows are generated rows for Load.
+type Rows struct {
+	Nodes []*models.ContentNode
+	Files []*models.File
+	Items []*models.AssessmentItem
+}
+
+// Load inserts generated rows (test fixtures, benchmark channels) as they
+// are, in one transaction: nothing is checked and no change is logged, so
+// it is for trees built whole by code, under channels that exist.
+func (d *DB) Load(ctx context.Context, r Rows) error {
+	err := d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		if err := insertNodes(ctx, tx, r.Nodes); err != nil {
+			return err
+		}
+		if err := insertBatches(ctx, tx, r.Files); err != nil {
+			return err
+		}
+		return insertBatches(ctx, tx, r.Items)
+	})
+	if err != nil {
+		return fmt.Errorf("db: load: %w", err)
+	}
+	return nil
+}
+
+// insertBatches inserts rows in statements of at most 500.
+func insertBatches[T any](ctx context.Context, tx bun.IDB, rows []*T) error {
+	for start := 0; start < len(rows); start += 500 {
+		batch := rows[start:min(start+500, len(rows))]
+		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NodesByID loads nodes by id, whatever their channel: callers check access.
 func (d *DB) NodesByID(ctx context.Context, ids []models.ID) (map[models.ID]*models.ContentNode, error) {
 	var ns []*models.ContentNode
-	if err := d.NewSelect().Model(&ns).Where("cn.id IN (?)", list(ids)).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&ns).Where("cn.id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: nodes by id: %w", err)
 	}
 	out := make(map[models.ID]*models.ContentNode, len(ns))
@@ -131,7 +168,7 @@ func (d *DB) childrenPages(ctx context.Context, parents []models.ID, first int, 
 	if err := checkFirst(first, MaxChildrenPage); err != nil {
 		return nil, err
 	}
-	inner := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr(columns).
+	inner := d.sql.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr(columns).
 		ColumnExpr("row_number() OVER (PARTITION BY cn.parent_id ORDER BY cn.sort_order, cn.id) AS rn").
 		Where("cn.parent_id IN (?)", list(parents))
 	if after != "" {
@@ -143,7 +180,7 @@ func (d *DB) childrenPages(ctx context.Context, parents []models.ID, first int, 
 		inner = inner.Where("(cn.sort_order > ? OR (cn.sort_order = ? AND cn.id > ?))", order, order, id)
 	}
 	var rows []rankedNode
-	err := d.NewSelect().With("ranked", inner).TableExpr("ranked AS cn").ColumnExpr("cn.*").
+	err := d.sql.NewSelect().With("ranked", inner).TableExpr("ranked AS cn").ColumnExpr("cn.*").
 		Where("cn.rn <= ?", first+1).OrderExpr("cn.parent_id, cn.rn").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("db: children: %w", err)
@@ -172,7 +209,7 @@ func (d *DB) ChildCounts(ctx context.Context, parents []models.ID) (map[models.I
 		ParentID models.ID `bun:"parent_id"`
 		N        int       `bun:"n"`
 	}
-	err := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.parent_id, count(*) AS n").
+	err := d.sql.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.parent_id, count(*) AS n").
 		Where("cn.parent_id IN (?)", list(parents)).GroupExpr("cn.parent_id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("db: child counts: %w", err)
@@ -191,7 +228,7 @@ func (d *DB) ResourceCounts(ctx context.Context, ids []models.ID) (map[models.ID
 		Top models.ID `bun:"top"`
 		N   int       `bun:"n"`
 	}
-	err := d.NewRaw(`WITH RECURSIVE d (top, id, kind) AS (
+	err := d.sql.NewRaw(`WITH RECURSIVE d (top, id, kind) AS (
 		SELECT cn.id, cn.id, cn.kind FROM content_nodes AS cn WHERE cn.id IN (?)
 		UNION ALL
 		SELECT d.top, c.id, c.kind FROM content_nodes AS c JOIN d ON c.parent_id = d.id
@@ -214,7 +251,7 @@ func (d *DB) Ancestors(ctx context.Context, ids []models.ID) (map[models.ID][]*m
 		models.ContentNode `bun:",extend"`
 		Start              models.ID `bun:"start"`
 	}
-	err := d.NewRaw(`WITH RECURSIVE a (start, id, parent_id, depth) AS (
+	err := d.sql.NewRaw(`WITH RECURSIVE a (start, id, parent_id, depth) AS (
 		SELECT cn.id, cn.id, cn.parent_id, 0 FROM content_nodes AS cn WHERE cn.id IN (?)
 		UNION ALL
 		SELECT a.start, p.id, p.parent_id, a.depth + 1 FROM content_nodes AS p JOIN a ON p.id = a.parent_id WHERE a.depth < 1000
@@ -234,7 +271,7 @@ func (d *DB) Ancestors(ctx context.Context, ids []models.ID) (map[models.ID][]*m
 // TagsByNode lists each node's tags, sorted.
 func (d *DB) TagsByNode(ctx context.Context, ids []models.ID) (map[models.ID][]string, error) {
 	var tags []models.Tag
-	if err := d.NewSelect().Model(&tags).Where("tg.node_id IN (?)", list(ids)).OrderExpr("tg.node_id, tg.name").Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&tags).Where("tg.node_id IN (?)", list(ids)).OrderExpr("tg.node_id, tg.name").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: tags: %w", err)
 	}
 	out := map[models.ID][]string{}
@@ -254,7 +291,7 @@ var fileTableColumns = []string{"id", "node_id", "assessment_item_id", "checksum
 // collation made sorting a thousand nodes' files cost more than finding them.
 func (d *DB) FilesByNode(ctx context.Context, ids []models.ID, cols ...string) (map[models.ID][]*models.File, error) {
 	var fs []*models.File
-	q := d.NewSelect().Model(&fs).ColumnExpr(selectColumns("f", fileTableColumns, []string{"id", "node_id", "preset", "created_at"}, cols))
+	q := d.sql.NewSelect().Model(&fs).ColumnExpr(selectColumns("f", fileTableColumns, []string{"id", "node_id", "preset", "created_at"}, cols))
 	if err := q.Where("f.node_id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: files by node: %w", err)
 	}
@@ -273,7 +310,7 @@ func (d *DB) FilesByNode(ctx context.Context, ids []models.ID, cols ...string) (
 // FilesByAssessmentItem lists each assessment item's files.
 func (d *DB) FilesByAssessmentItem(ctx context.Context, ids []models.ID) (map[models.ID][]*models.File, error) {
 	var fs []*models.File
-	if err := d.NewSelect().Model(&fs).Where("f.assessment_item_id IN (?)", list(ids)).OrderExpr("f.created_at, f.id").Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&fs).Where("f.assessment_item_id IN (?)", list(ids)).OrderExpr("f.created_at, f.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: files by assessment item: %w", err)
 	}
 	out := map[models.ID][]*models.File{}
@@ -286,7 +323,7 @@ func (d *DB) FilesByAssessmentItem(ctx context.Context, ids []models.ID) (map[mo
 // AssessmentItemsByNode lists each exercise's questions in order.
 func (d *DB) AssessmentItemsByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.AssessmentItem, error) {
 	var items []*models.AssessmentItem
-	if err := d.NewSelect().Model(&items).Where("ai.node_id IN (?)", list(ids)).OrderExpr("ai.node_id, ai.sort_order, ai.id").Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&items).Where("ai.node_id IN (?)", list(ids)).OrderExpr("ai.node_id, ai.sort_order, ai.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: assessment items: %w", err)
 	}
 	out := map[models.ID][]*models.AssessmentItem{}
@@ -302,7 +339,7 @@ func (d *DB) PrerequisitesByNode(ctx context.Context, ids []models.ID) (map[mode
 		models.ContentNode `bun:",extend"`
 		TargetID           models.ID `bun:"target_id"`
 	}
-	err := d.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.*, pr.target_node_id AS target_id").
+	err := d.sql.NewSelect().Model((*models.ContentNode)(nil)).ColumnExpr("cn.*, pr.target_node_id AS target_id").
 		Join("JOIN prerequisites AS pr ON pr.prerequisite_id = cn.id").
 		Where("pr.target_node_id IN (?)", list(ids)).OrderExpr("cn.title, cn.id").Scan(ctx, &rows)
 	if err != nil {
@@ -378,7 +415,7 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 		}
 	}
 	var ns []*models.ContentNode
-	q := d.nodeFilter(d.NewSelect().Model(&ns), channelID, f)
+	q := d.nodeFilter(d.sql.NewSelect().Model(&ns), channelID, f)
 	cols := f.Columns
 	if len(cols) > 0 {
 		cols = append(slices.Clip(cols), "created_at") // the cursor
@@ -408,7 +445,7 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 
 // CountChannelNodes counts what ChannelNodes would list over all pages.
 func (d *DB) CountChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery) (int, error) {
-	n, err := d.nodeFilter(d.NewSelect().Model((*models.ContentNode)(nil)), channelID, f).Count(ctx)
+	n, err := d.nodeFilter(d.sql.NewSelect().Model((*models.ContentNode)(nil)), channelID, f).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: count channel nodes: %w", err)
 	}

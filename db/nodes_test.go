@@ -92,11 +92,11 @@ topic Physics
   exercise Practice_1`)
 		dbtest.Tree(t, d, dbtest.Node(t, d, other.RootID), "video Motion elsewhere")
 		// Practice was edited an hour after it was created, and published.
-		_, err := d.NewUpdate().Model((*models.ContentNode)(nil)).
+		_, err := d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).
 			Set("modified_at = ?", n["Practice_1"].CreatedAt.Add(time.Hour)).Set("published = ?", true).
 			Where("id = ?", n["Practice_1"].ID).Exec(ctx)
 		require.NoError(t, err)
-		_, err = d.NewUpdate().Model((*models.ContentNode)(nil)).Set("complete = ?", false).Where("id = ?", n["Physics"].ID).Exec(ctx)
+		_, err = d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).Set("complete = ?", false).Where("id = ?", n["Physics"].ID).Exec(ctx)
 		require.NoError(t, err)
 
 		list := func(q db.NodeQuery) []string {
@@ -162,7 +162,7 @@ func TestChannelNodesUseIndexes(t *testing.T) {
 	dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "topic A\n  video B")
 	since := time.Now()
 
-	conn, err := d.Conn(ctx)
+	conn, err := d.ForTest(t).Conn(ctx)
 	require.NoError(t, err)
 	defer conn.Close()
 	_, err = conn.ExecContext(ctx, "SET enable_seqscan = off")

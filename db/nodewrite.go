@@ -60,7 +60,7 @@ func (a *applier) createNodes(ctx context.Context, cs []Change) []error {
 	if len(nodes) == 0 {
 		return errs
 	}
-	if err := InsertNodes(ctx, a.tx, nodes); err != nil {
+	if err := insertNodes(ctx, a.tx, nodes); err != nil {
 		for k := range errs {
 			if errs[k] == nil {
 				errs[k] = a.classify(err)

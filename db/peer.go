@@ -17,7 +17,7 @@ import (
 // permission, as for the lookup.
 func (d *DB) PeerChannel(ctx context.Context, id models.ID) (*models.Channel, error) {
 	var chs []*models.Channel
-	if err := d.NewSelect().Model(&chs).Where("c.id = ? AND NOT c.deleted AND c.version > 0", id).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&chs).Where("c.id = ? AND NOT c.deleted AND c.version > 0", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: peer channel: %w", err)
 	}
 	if len(chs) == 0 {
@@ -30,7 +30,7 @@ func (d *DB) PeerChannel(ctx context.Context, id models.ID) (*models.Channel, er
 // name, at most 1000.
 func (d *DB) PublicPeerChannels(ctx context.Context) ([]*models.Channel, error) {
 	var chs []*models.Channel
-	err := d.NewSelect().Model(&chs).Where("c.public AND NOT c.deleted AND c.version > 0").
+	err := d.sql.NewSelect().Model(&chs).Where("c.public AND NOT c.deleted AND c.version > 0").
 		Order("c.name", "c.id").Limit(1000).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: public peer channels: %w", err)
@@ -52,7 +52,7 @@ func (d *DB) ChannelsOfNodes(ctx context.Context, nodeIDs []models.ID) (map[mode
 		NodeID    models.ID `bun:"node_id"`
 		ChannelID models.ID `bun:"channel_id"`
 	}
-	err := d.NewSelect().TableExpr("content_nodes AS cn").ColumnExpr("DISTINCT cn.node_id, cn.channel_id").
+	err := d.sql.NewSelect().TableExpr("content_nodes AS cn").ColumnExpr("DISTINCT cn.node_id, cn.channel_id").
 		Join("JOIN channels AS c ON c.id = cn.channel_id").
 		Where("cn.node_id IN (?) AND NOT c.deleted AND c.version > 0", list(nodeIDs)).
 		Limit(int64(10*len(nodeIDs))).Scan(ctx, &rows)

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -11,11 +12,11 @@ import (
 	"studio/models"
 )
 
-// CheckPublish locks channelID for u inside tx and says whether it can be
+// checkPublish locks channelID for u inside tx and says whether it can be
 // published: u may edit it, it is not deleted, it has a language and a
 // complete resource in its main tree. (The publish job decides exactly what
 // goes in; this refuses early what would surely fail.)
-func (d *DB) CheckPublish(ctx context.Context, tx bun.Tx, u *models.User, channelID models.ID) (*models.Channel, error) {
+func (d *DB) checkPublish(ctx context.Context, tx bun.Tx, u *models.User, channelID models.ID) (*models.Channel, error) {
 	ca, err := newApplier(d, tx, u, true).editChannel(ctx, channelID)
 	if err != nil {
 		return nil, unwrapDisallowed(err)
@@ -38,21 +39,57 @@ func (d *DB) CheckPublish(ctx context.Context, tx bun.Tx, u *models.User, channe
 	return ch, nil
 }
 
-// AddJobEvent appends a step to a job's history. On PostgreSQL every
-// instance's subscribers hear of it when idb commits; on SQLite call WakeJob
-// after the commit.
-func (d *DB) AddJobEvent(ctx context.Context, idb bun.IDB, ev *models.JobEvent) error {
+// AddJobEvent appends a step to a job's history; its subscribers, on every
+// instance, hear of it once it commits.
+func (d *DB) AddJobEvent(ctx context.Context, ev *models.JobEvent) error {
+	return d.FinishJob(ctx, ev, nil)
+}
+
+// FinishJob appends a job's last event and, in the same transaction, runs
+// complete (River's JobCompleteTx; nil for an event that is not the last),
+// so that whoever sees the event sees the job done.
+func (d *DB) FinishJob(ctx context.Context, ev *models.JobEvent, complete func(ctx context.Context, tx *sql.Tx) error) error {
+	return d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		if err := addJobEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if complete != nil {
+			return complete(ctx, tx.Tx.Tx)
+		}
+		return nil
+	})
+}
+
+func addJobEvent(ctx context.Context, tx *writeTx, ev *models.JobEvent) error {
 	if ev.CreatedAt.IsZero() {
 		ev.CreatedAt = now()
 	}
-	if _, err := idb.NewInsert().Model(ev).Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return fmt.Errorf("db: add job event: %w", err)
 	}
-	return d.announce(ctx, idb, models.JobID(ev.JobID))
+	tx.touch(models.JobID(ev.JobID))
+	return nil
 }
 
-// WakeJob wakes this process's subscribers of job n, after its event committed.
-func (d *DB) WakeJob(n int64) { d.feed.wake(models.JobID(n)) }
+// RequestPublish checks, for u, that channelID can be published (see
+// checkPublish) and calls enqueue in the same transaction: it inserts the
+// job (River's InsertTx) and says whether the job is new, or one already
+// pending. A new job's first event, QUEUED, is recorded with it.
+func (d *DB) RequestPublish(ctx context.Context, u *models.User, channelID models.ID, enqueue func(ctx context.Context, tx *sql.Tx) (job int64, fresh bool, err error)) (int64, error) {
+	var job int64
+	err := d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		if _, err := d.checkPublish(ctx, tx.Tx, u, channelID); err != nil {
+			return err
+		}
+		var fresh bool
+		var err error
+		if job, fresh, err = enqueue(ctx, tx.Tx.Tx); err != nil || !fresh {
+			return err
+		}
+		return addJobEvent(ctx, tx, &models.JobEvent{JobID: job, ChannelID: &channelID, State: models.JobQueued})
+	})
+	return job, err
+}
 
 // SubscribeJob is Subscribe for a job's events.
 func (d *DB) SubscribeJob(n int64) (<-chan struct{}, func()) { return d.Subscribe(models.JobID(n)) }
@@ -60,7 +97,7 @@ func (d *DB) SubscribeJob(n int64) (<-chan struct{}, func()) { return d.Subscrib
 // JobEvents lists job n's events after the one with id after, oldest first.
 func (d *DB) JobEvents(ctx context.Context, n, after int64) ([]*models.JobEvent, error) {
 	var evs []*models.JobEvent
-	err := d.NewSelect().Model(&evs).Where("je.job_id = ? AND je.id > ?", n, after).Order("je.id").Limit(1000).Scan(ctx)
+	err := d.sql.NewSelect().Model(&evs).Where("je.job_id = ? AND je.id > ?", n, after).Order("je.id").Limit(1000).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: job events: %w", err)
 	}
@@ -74,7 +111,7 @@ func (d *DB) LatestJobEvents(ctx context.Context, jobIDs []int64) (map[int64]*mo
 		return out, nil
 	}
 	var evs []*models.JobEvent
-	err := d.NewSelect().Model(&evs).
+	err := d.sql.NewSelect().Model(&evs).
 		Where("je.id IN (SELECT MAX(id) FROM job_events WHERE job_id IN (?) GROUP BY job_id)", bun.List(jobIDs)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: latest job events: %w", err)
@@ -88,7 +125,7 @@ func (d *DB) LatestJobEvents(ctx context.Context, jobIDs []int64) (map[int64]*mo
 // ChannelJobIDs lists the ids of the jobs about channelID, newest first.
 func (d *DB) ChannelJobIDs(ctx context.Context, channelID models.ID, limit int) ([]int64, error) {
 	var ids []int64
-	err := d.NewSelect().Model((*models.JobEvent)(nil)).ColumnExpr("DISTINCT je.job_id").
+	err := d.sql.NewSelect().Model((*models.JobEvent)(nil)).ColumnExpr("DISTINCT je.job_id").
 		Where("je.channel_id = ?", channelID).OrderExpr("je.job_id DESC").Limit(int64(limit)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("db: channel jobs: %w", err)
@@ -97,9 +134,9 @@ func (d *DB) ChannelJobIDs(ctx context.Context, channelID models.ID, limit int) 
 }
 
 // ChannelVersionByJob returns the version job n published, or nil.
-func (d *DB) ChannelVersionByJob(ctx context.Context, idb bun.IDB, n int64) (*models.ChannelVersion, error) {
+func (d *DB) ChannelVersionByJob(ctx context.Context, n int64) (*models.ChannelVersion, error) {
 	var vs []*models.ChannelVersion
-	if err := idb.NewSelect().Model(&vs).Where("cv.job_id = ?", n).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&vs).Where("cv.job_id = ?", n).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: channel version: %w", err)
 	}
 	if len(vs) == 0 {
@@ -111,7 +148,7 @@ func (d *DB) ChannelVersionByJob(ctx context.Context, idb bun.IDB, n int64) (*mo
 // VersionsByJob maps the jobs that published a version to it (not drafts).
 func (d *DB) VersionsByJob(ctx context.Context, jobIDs []int64) (map[int64]int, error) {
 	var vs []*models.ChannelVersion
-	if err := d.NewSelect().Model(&vs).Column("job_id", "version").Where("cv.job_id IN (?) AND cv.version > 0", bun.List(jobIDs)).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&vs).Column("job_id", "version").Where("cv.job_id IN (?) AND cv.version > 0", bun.List(jobIDs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: versions by job: %w", err)
 	}
 	out := make(map[int64]int, len(vs))
@@ -145,77 +182,77 @@ type Published struct {
 	VersionToken string
 }
 
-// MarkPublished records a publish inside tx: the channel's new version and
+// MarkPublished records a publish, in one transaction: the channel's new version and
 // statistics, the version's row and token, the channel's tokens on the
 // first publish, its nodes published and unchanged, exercises' archives,
 // and a PUBLISHED change. The draft, if any, ends, as on Studio.
 // It fails with CONFLICT if another publish committed meanwhile.
-func (d *DB) MarkPublished(ctx context.Context, tx bun.Tx, p Published) error {
-	var ch models.Channel
-	q := tx.NewSelect().Model(&ch).Where("c.id = ?", p.ChannelID)
-	if d.Kind == Postgres {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		return fmt.Errorf("db: mark published: %w", err)
-	}
-	if ch.Version+1 != p.Version {
-		return models.Errorf(models.CodeConflict, "channel %s is at version %d, not %d: another publish finished first", ch.ID, ch.Version, p.Version-1)
-	}
-	t := now()
-	kinds := kindCount(p.KindCount)
-	if p.Languages == nil {
-		p.Languages = []string{}
-	}
-	ch.Version, ch.LastPublished, ch.PublishedSize, ch.TotalResourceCount = p.Version, &t, p.Size, p.ResourceCount
-	ch.PublishedKindCount, ch.IncludedLanguages = kinds, p.Languages
-	_, err := tx.NewUpdate().Model(&ch).WherePK().
-		Column("version", "last_published", "published_size", "total_resource_count", "published_kind_count", "included_languages").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: mark published: channel: %w", err)
-	}
-	v := &models.ChannelVersion{ChannelID: ch.ID, Version: p.Version, JobID: p.JobID, VersionNotes: p.VersionNotes,
-		ResourceCount: p.ResourceCount, KindCount: kinds, Size: p.Size, IncludedLanguages: p.Languages,
-		PublishedByID: p.UserID, CreatedAt: t}
-	if p.VersionToken != "" {
-		v.SecretToken = &p.VersionToken
-	}
-	if _, err := tx.NewInsert().Model(v).Exec(ctx); err != nil {
-		return fmt.Errorf("db: mark published: version: %w", err)
-	}
-	if _, err := tx.NewDelete().Model((*models.ChannelVersion)(nil)).Where("channel_id = ? AND version = 0", ch.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("db: mark published: draft: %w", err)
-	}
-	if _, err := tx.NewDelete().Model((*draftGrant)(nil)).Where("channel_id = ?", ch.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("db: mark published: draft: %w", err)
-	}
-	if p.Token != "" {
-		has, err := tx.NewSelect().Model((*models.ChannelToken)(nil)).Where("ct.channel_id = ? AND ct.is_primary", ch.ID).Exists(ctx)
-		if err != nil {
-			return fmt.Errorf("db: mark published: tokens: %w", err)
+func (d *DB) MarkPublished(ctx context.Context, p Published) error {
+	return d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		var ch models.Channel
+		q := tx.NewSelect().Model(&ch).Where("c.id = ?", p.ChannelID)
+		if d.Kind == Postgres {
+			q = q.For("UPDATE")
 		}
-		if !has {
-			// The proquint, and the channel id itself, as Studio makes them.
-			toks := []models.ChannelToken{{Token: p.Token, ChannelID: ch.ID, IsPrimary: true}, {Token: ch.ID.String(), ChannelID: ch.ID}}
-			if _, err := tx.NewInsert().Model(&toks).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("db: mark published: %w", err)
+		}
+		if ch.Version+1 != p.Version {
+			return models.Errorf(models.CodeConflict, "channel %s is at version %d, not %d: another publish finished first", ch.ID, ch.Version, p.Version-1)
+		}
+		t := now()
+		kinds := kindCount(p.KindCount)
+		if p.Languages == nil {
+			p.Languages = []string{}
+		}
+		ch.Version, ch.LastPublished, ch.PublishedSize, ch.TotalResourceCount = p.Version, &t, p.Size, p.ResourceCount
+		ch.PublishedKindCount, ch.IncludedLanguages = kinds, p.Languages
+		_, err := tx.NewUpdate().Model(&ch).WherePK().
+			Column("version", "last_published", "published_size", "total_resource_count", "published_kind_count", "included_languages").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: mark published: channel: %w", err)
+		}
+		v := &models.ChannelVersion{ChannelID: ch.ID, Version: p.Version, JobID: p.JobID, VersionNotes: p.VersionNotes,
+			ResourceCount: p.ResourceCount, KindCount: kinds, Size: p.Size, IncludedLanguages: p.Languages,
+			PublishedByID: p.UserID, CreatedAt: t}
+		if p.VersionToken != "" {
+			v.SecretToken = &p.VersionToken
+		}
+		if _, err := tx.NewInsert().Model(v).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: version: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*models.ChannelVersion)(nil)).Where("channel_id = ? AND version = 0", ch.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: draft: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*draftGrant)(nil)).Where("channel_id = ?", ch.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark published: draft: %w", err)
+		}
+		if p.Token != "" {
+			has, err := tx.NewSelect().Model((*models.ChannelToken)(nil)).Where("ct.channel_id = ? AND ct.is_primary", ch.ID).Exists(ctx)
+			if err != nil {
 				return fmt.Errorf("db: mark published: tokens: %w", err)
 			}
+			if !has {
+				// The proquint, and the channel id itself, as Studio makes them.
+				toks := []models.ChannelToken{{Token: p.Token, ChannelID: ch.ID, IsPrimary: true}, {Token: ch.ID.String(), ChannelID: ch.ID}}
+				if _, err := tx.NewInsert().Model(&toks).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+					return fmt.Errorf("db: mark published: tokens: %w", err)
+				}
+			}
 		}
-	}
-	_, err = tx.NewUpdate().Model((*models.ContentNode)(nil)).Set("published = ?", true).Set("changed = ?", false).
-		Where("root_id = ? AND modified_at <= ?", ch.RootID, p.Snapshot).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: mark published: nodes: %w", err)
-	}
-	if err := d.replaceArchives(ctx, tx, p.Archives); err != nil {
-		return err
-	}
-	entry := &models.Change{ChannelID: &ch.ID, CreatedByID: p.UserID, Table: TableChannel, Type: models.ChangePublished,
-		Key: ch.ID, Payload: map[string]any{"version": p.Version, "version_notes": p.VersionNotes}, CreatedAt: t}
-	if _, err := tx.NewInsert().Model(entry).Exec(ctx); err != nil {
-		return fmt.Errorf("db: mark published: change log: %w", err)
-	}
-	return d.announce(ctx, tx, ch.ID)
+		_, err = tx.NewUpdate().Model((*models.ContentNode)(nil)).Set("published = ?", true).Set("changed = ?", false).
+			Where("root_id = ? AND modified_at <= ?", ch.RootID, p.Snapshot).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: mark published: nodes: %w", err)
+		}
+		if err := d.replaceArchives(ctx, tx.Tx, p.Archives); err != nil {
+			return err
+		}
+		entry := &models.Change{ChannelID: &ch.ID, CreatedByID: p.UserID, Table: TableChannel, Type: models.ChangePublished,
+			Key: ch.ID, Payload: map[string]any{"version": p.Version, "version_notes": p.VersionNotes}}
+		tx.record(entry)
+		return nil
+	})
 }
 
 // Draft is what a draft publish made, for MarkDraft.
@@ -232,34 +269,32 @@ type Draft struct {
 	Token string
 }
 
-// MarkDraft records a draft publish inside tx, once its database is
+// MarkDraft records a draft publish, once its database is
 // stored: the channel's draft (its version 0) and what is in it. The first
 // draft since the last publish gets p.Token; later drafts keep it, so that
 // a token handed out imports the newest draft, as on Studio. The channel's
 // version and nodes are left alone.
-func (d *DB) MarkDraft(ctx context.Context, tx bun.Tx, p Draft) error {
-	if p.Languages == nil {
-		p.Languages = []string{}
-	}
-	v := &models.ChannelVersion{ChannelID: p.ChannelID, JobID: p.JobID, VersionNotes: p.VersionNotes,
-		ResourceCount: p.ResourceCount, KindCount: kindCount(p.KindCount), Size: p.Size, IncludedLanguages: p.Languages,
-		PublishedByID: p.UserID, CreatedAt: now()}
-	if p.Token != "" {
-		v.SecretToken = &p.Token
-	}
-	q := tx.NewInsert().Model(v).On("CONFLICT (channel_id, version) DO UPDATE")
-	for _, col := range []string{"job_id", "version_notes", "resource_count", "kind_count", "size", "included_languages", "published_by_id", "created_at"} {
-		q = q.Set(col + " = EXCLUDED." + col)
-	}
-	if _, err := q.Exec(ctx); err != nil {
-		return fmt.Errorf("db: mark draft: %w", err)
-	}
-	return nil
+func (d *DB) MarkDraft(ctx context.Context, p Draft) error {
+	return d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		if p.Languages == nil {
+			p.Languages = []string{}
+		}
+		v := &models.ChannelVersion{ChannelID: p.ChannelID, JobID: p.JobID, VersionNotes: p.VersionNotes,
+			ResourceCount: p.ResourceCount, KindCount: kindCount(p.KindCount), Size: p.Size, IncludedLanguages: p.Languages,
+			PublishedByID: p.UserID, CreatedAt: now()}
+		if p.Token != "" {
+			v.SecretToken = &p.Token
+		}
+		q := tx.NewInsert().Model(v).On("CONFLICT (channel_id, version) DO UPDATE")
+		for _, col := range []string{"job_id", "version_notes", "resource_count", "kind_count", "size", "included_languages", "published_by_id", "created_at"} {
+			q = q.Set(col + " = EXCLUDED." + col)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("db: mark draft: %w", err)
+		}
+		return nil
+	})
 }
-
-// WakeChannel wakes this process's subscribers of a channel's changes, after
-// a commit that did not go through Apply.
-func (d *DB) WakeChannel(id models.ID) { d.feed.wake(id) }
 
 // replaceArchives makes each file its node's one archive, keeping a
 // previous row with the same checksum.
@@ -318,7 +353,7 @@ func kindCount(m map[string]int) []any {
 // or nil before its first publish.
 func (d *DB) PrimaryToken(ctx context.Context, channelID models.ID) (*string, error) {
 	var toks []models.ChannelToken
-	if err := d.NewSelect().Model(&toks).Where("ct.channel_id = ? AND ct.is_primary", channelID).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&toks).Where("ct.channel_id = ? AND ct.is_primary", channelID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: primary token: %w", err)
 	}
 	if len(toks) == 0 {
@@ -332,7 +367,7 @@ func (d *DB) PrimaryToken(ctx context.Context, channelID models.ID) (*string, er
 // 0 when it is unpublished, deleted or absent.
 func (d *DB) PublishedVersion(ctx context.Context, id models.ID) (int, error) {
 	var versions []int
-	err := d.NewSelect().Model((*models.Channel)(nil)).Column("version").Where("c.id = ? AND NOT c.deleted", id).Scan(ctx, &versions)
+	err := d.sql.NewSelect().Model((*models.Channel)(nil)).Column("version").Where("c.id = ? AND NOT c.deleted", id).Scan(ctx, &versions)
 	if err != nil {
 		return 0, fmt.Errorf("db: published version: %w", err)
 	}
@@ -371,7 +406,7 @@ func (d *DB) LookupPublished(ctx context.Context, identifier string) (*PublicCha
 func (d *DB) LookupChannel(ctx context.Context, identifier string, versions bool) (*PublicChannel, error) {
 	token := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(identifier), "-", ""))
 	var toks []models.ChannelToken
-	if err := d.NewSelect().Model(&toks).Where("ct.token = ?", token).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&toks).Where("ct.token = ?", token).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: lookup channel: %w", err)
 	}
 	var id models.ID
@@ -397,7 +432,7 @@ func (d *DB) LookupChannel(ctx context.Context, identifier string, versions bool
 // token; nil when there is none.
 func (d *DB) lookupVersion(ctx context.Context, token string) (*PublicChannel, error) {
 	var vs []*models.ChannelVersion
-	if err := d.NewSelect().Model(&vs).Where("cv.token = ?", token).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&vs).Where("cv.token = ?", token).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: lookup version: %w", err)
 	}
 	if len(vs) == 0 {
@@ -405,7 +440,7 @@ func (d *DB) lookupVersion(ctx context.Context, token string) (*PublicChannel, e
 	}
 	v := vs[0]
 	var chs []*models.Channel
-	if err := d.NewSelect().Model(&chs).Where("c.id = ? AND NOT c.deleted", v.ChannelID).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&chs).Where("c.id = ? AND NOT c.deleted", v.ChannelID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: lookup version: %w", err)
 	}
 	if len(chs) == 0 {
@@ -413,7 +448,7 @@ func (d *DB) lookupVersion(ctx context.Context, token string) (*PublicChannel, e
 	}
 	// The notes of the versions up to this one; a draft comes after all.
 	var upTo []*models.ChannelVersion
-	q := d.NewSelect().Model(&upTo).Where("cv.channel_id = ? AND cv.version > 0", v.ChannelID).Order("cv.version")
+	q := d.sql.NewSelect().Model(&upTo).Where("cv.channel_id = ? AND cv.version > 0", v.ChannelID).Order("cv.version")
 	if v.Version > 0 {
 		q = q.Where("cv.version <= ?", v.Version)
 	}
@@ -451,7 +486,7 @@ func (d *DB) PublicChannels(ctx context.Context, tokens []string, keyword, langu
 
 func (d *DB) publishedChannels(ctx context.Context, filter func(*bun.SelectQuery) *bun.SelectQuery) ([]*PublicChannel, error) {
 	var chs []*models.Channel
-	if err := filter(d.NewSelect().Model(&chs).Where("NOT c.deleted AND c.version > 0")).Scan(ctx); err != nil {
+	if err := filter(d.sql.NewSelect().Model(&chs).Where("NOT c.deleted AND c.version > 0")).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: published channels: %w", err)
 	}
 	if len(chs) == 0 {
@@ -462,7 +497,7 @@ func (d *DB) publishedChannels(ctx context.Context, filter func(*bun.SelectQuery
 		ids[i] = ch.ID
 	}
 	var vs []*models.ChannelVersion
-	if err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?) AND cv.version > 0", bun.List(ids)).Order("cv.version").Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&vs).Where("cv.channel_id IN (?) AND cv.version > 0", bun.List(ids)).Order("cv.version").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: published channels: versions: %w", err)
 	}
 	byChannel := map[models.ID][]*models.ChannelVersion{}
@@ -485,7 +520,7 @@ func (d *DB) VersionsByChannel(ctx context.Context, ids []models.ID) (map[models
 		return out, nil
 	}
 	var vs []*models.ChannelVersion
-	err := d.NewSelect().Model(&vs).Where("cv.channel_id IN (?)", bun.List(ids)).
+	err := d.sql.NewSelect().Model(&vs).Where("cv.channel_id IN (?)", bun.List(ids)).
 		OrderExpr("cv.channel_id, CASE WHEN cv.version = 0 THEN 0 ELSE 1 END, cv.version DESC").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: channel versions: %w", err)
@@ -513,7 +548,7 @@ type draftGrant struct {
 func (d *DB) GrantDraft(ctx context.Context, channelID models.ID, client string, at time.Time, ttl time.Duration) error {
 	at = at.UTC().Truncate(time.Microsecond)
 	g := &draftGrant{ChannelID: channelID, Client: client, ExpiresAt: at.Add(ttl)}
-	return d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return d.door(ctx, func(ctx context.Context, tx *writeTx) error {
 		if _, err := tx.NewInsert().Model(g).On("CONFLICT (channel_id, client) DO UPDATE").Set("expires_at = EXCLUDED.expires_at").Exec(ctx); err != nil {
 			return fmt.Errorf("db: grant draft: %w", err)
 		}
@@ -527,7 +562,7 @@ func (d *DB) GrantDraft(ctx context.Context, channelID models.ID, client string,
 // DraftGranted says whether client may fetch channelID's draft database at
 // at: a grant of its is running, the channel has a draft and is not deleted.
 func (d *DB) DraftGranted(ctx context.Context, channelID models.ID, client string, at time.Time) (bool, error) {
-	ok, err := d.NewSelect().Model((*draftGrant)(nil)).
+	ok, err := d.sql.NewSelect().Model((*draftGrant)(nil)).
 		Where("dg.channel_id = ? AND dg.client = ? AND dg.expires_at > ?", channelID, client, at.UTC()).
 		Where("EXISTS (SELECT 1 FROM channel_versions cv WHERE cv.channel_id = dg.channel_id AND cv.version = 0)").
 		Where("EXISTS (SELECT 1 FROM channels c WHERE c.id = dg.channel_id AND NOT c.deleted)").Exists(ctx)

@@ -16,7 +16,7 @@ import (
 // it is used.
 func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
 	var used int64
-	err := d.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
+	err := d.sql.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
 		SELECT f.checksum, max(f.size) AS size FROM files AS f
 		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
 		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
@@ -71,8 +71,7 @@ func (d *DB) AddFile(ctx context.Context, u *models.User, f *models.File, store 
 			a.log = append(append(a.log, a.logEntry(c, ch)), a.outcomes[0].generated...)
 			a.written[ch] = true
 		}
-		res := &Result{}
-		return res, a.flush(ctx, res)
+		return &Result{}, nil
 	})
 	return err
 }
@@ -156,7 +155,7 @@ func unwrapDisallowed(err error) error {
 // ChecksumsInUse says which of checksums some file row still names.
 func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string]bool, error) {
 	var used []string
-	err := d.NewSelect().Model((*models.File)(nil)).ColumnExpr("DISTINCT f.checksum").
+	err := d.sql.NewSelect().Model((*models.File)(nil)).ColumnExpr("DISTINCT f.checksum").
 		Where("f.checksum IN (?)", bun.List(checksums)).Scan(ctx, &used)
 	if err != nil {
 		return nil, fmt.Errorf("db: checksums in use: %w", err)
@@ -171,7 +170,7 @@ func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string
 // FilesByID loads files in the order asked.
 func (d *DB) FilesByID(ctx context.Context, ids []models.ID) ([]*models.File, error) {
 	var fs []*models.File
-	if err := d.NewSelect().Model(&fs).Where("f.id IN (?)", list(ids)).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&fs).Where("f.id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: files: %w", err)
 	}
 	byID := make(map[models.ID]*models.File, len(fs))

@@ -54,10 +54,14 @@ func (d *DB) CreateUser(ctx context.Context, nu NewUser) (*models.User, error) {
 		FirstName: nu.FirstName, LastName: nu.LastName, IsAdmin: nu.IsAdmin,
 		DiskSpace: models.DefaultDiskSpace, CreatedAt: now(),
 	}
-	if _, err := d.NewInsert().Model(u).Exec(ctx); err != nil {
-		if isUniqueViolation(err) {
-			return nil, models.Errorf(models.CodeConflict, "a user with email %s already exists", email)
-		}
+	err = d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.NewInsert().Model(u).Exec(ctx)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return nil, models.Errorf(models.CodeConflict, "a user with email %s already exists", email)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("db: create user: %w", err)
 	}
 	return u, nil
@@ -65,17 +69,27 @@ func (d *DB) CreateUser(ctx context.Context, nu NewUser) (*models.User, error) {
 
 // CountUsers counts all users; the server creates an admin when there are none.
 func (d *DB) CountUsers(ctx context.Context) (int, error) {
-	n, err := d.NewSelect().Model((*models.User)(nil)).Count(ctx)
+	n, err := d.sql.NewSelect().Model((*models.User)(nil)).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: count users: %w", err)
 	}
 	return int(n), nil
 }
 
+// FirstAdmin returns the oldest admin, or nil if there is none.
+func (d *DB) FirstAdmin(ctx context.Context) (*models.User, error) {
+	var us []*models.User
+	err := d.sql.NewSelect().Model(&us).Where("u.is_admin = ?", true).OrderExpr("u.created_at, u.id").Limit(1).Scan(ctx)
+	if err != nil || len(us) == 0 {
+		return nil, err
+	}
+	return us[0], nil
+}
+
 // UserByEmail finds a user by email, ignoring case.
 func (d *DB) UserByEmail(ctx context.Context, email string) (*models.User, error) {
 	u := new(models.User)
-	err := d.NewSelect().Model(u).Where("lower(u.email) = lower(?)", strings.TrimSpace(email)).Scan(ctx)
+	err := d.sql.NewSelect().Model(u).Where("lower(u.email) = lower(?)", strings.TrimSpace(email)).Scan(ctx)
 	if isNoRows(err) {
 		return nil, models.Errorf(models.CodeNotFound, "no user has the email %s", email)
 	}
@@ -151,7 +165,11 @@ func (d *DB) CreateToken(ctx context.Context, userID models.ID, name string) (st
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	t := &models.APIToken{ID: models.NewID(), UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: now()}
-	if _, err := d.NewInsert().Model(t).Exec(ctx); err != nil {
+	err := d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.NewInsert().Model(t).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return "", fmt.Errorf("db: create token: %w", err)
 	}
 	return token, nil
@@ -168,7 +186,7 @@ func (d *DB) UserByToken(ctx context.Context, token string) (*models.User, error
 		return u, nil
 	}
 	u := new(models.User)
-	err := d.NewSelect().Model(u).
+	err := d.sql.NewSelect().Model(u).
 		Join("JOIN api_tokens AS t ON t.user_id = u.id").
 		Where("t.token_hash = ?", hash).Scan(ctx)
 	if isNoRows(err) {
@@ -243,7 +261,7 @@ func hashToken(token string) string {
 // UsersByID loads users by id.
 func (d *DB) UsersByID(ctx context.Context, ids []models.ID) (map[models.ID]*models.User, error) {
 	var us []*models.User
-	if err := d.NewSelect().Model(&us).Where("u.id IN (?)", list(ids)).Scan(ctx); err != nil {
+	if err := d.sql.NewSelect().Model(&us).Where("u.id IN (?)", list(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: users by id: %w", err)
 	}
 	out := make(map[models.ID]*models.User, len(us))

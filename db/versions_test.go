@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"studio/db"
 	"studio/db/dbtest"
@@ -29,7 +28,7 @@ func publishVersion(t *testing.T, d *db.DB, u *models.User, ch *models.Channel, 
 	p := db.Published{JobID: job, ChannelID: ch.ID, UserID: &u.ID, Version: n, VersionNotes: "notes " + token,
 		Snapshot: time.Now(), ResourceCount: n, KindCount: map[string]int{models.KindVideo: n}, Size: int64(10 * n),
 		Languages: []string{"en"}, Token: "primarytok", VersionToken: token}
-	require.NoError(t, d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkPublished(ctx, tx, p) }))
+	require.NoError(t, d.MarkPublished(ctx, p))
 	return job
 }
 
@@ -41,7 +40,7 @@ func draftVersion(t *testing.T, d *db.DB, u *models.User, ch *models.Channel, re
 	job := lastJob.Add(1)
 	p := db.Draft{JobID: job, ChannelID: ch.ID, UserID: &u.ID, VersionNotes: "draft", ResourceCount: resources,
 		KindCount: map[string]int{models.KindVideo: 1}, Size: 7, Languages: []string{"fr"}, Token: token}
-	require.NoError(t, d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkDraft(ctx, tx, p) }))
+	require.NoError(t, d.MarkDraft(ctx, p))
 	return job
 }
 
@@ -202,7 +201,7 @@ func TestVersionTokensMigration(t *testing.T) {
 				publishVersion(t, d, u, ch, n, name+string(rune('a'+n)))
 			}
 		}
-		_, err := d.NewUpdate().Model((*models.ChannelVersion)(nil)).Set("token = NULL").Where("true").Exec(ctx)
+		_, err := d.ForTest(t).NewUpdate().Model((*models.ChannelVersion)(nil)).Set("token = NULL").Where("true").Exec(ctx)
 		require.NoError(t, err)
 
 		sql, err := os.ReadFile("migrations/" + string(d.Kind) + "/20261204000003_version_tokens.tx.up.sql")
@@ -210,7 +209,7 @@ func TestVersionTokensMigration(t *testing.T) {
 		var updates int
 		for _, stmt := range strings.Split(string(sql), ";") {
 			if i := strings.Index(stmt, "UPDATE channel_versions SET token"); i >= 0 {
-				_, err := d.ExecContext(ctx, stmt[i:])
+				_, err := d.ForTest(t).ExecContext(ctx, stmt[i:])
 				require.NoError(t, err)
 				updates++
 			}
@@ -218,7 +217,7 @@ func TestVersionTokensMigration(t *testing.T) {
 		require.Equal(t, 2, updates)
 
 		var tokens []string
-		require.NoError(t, d.NewSelect().Model((*models.ChannelVersion)(nil)).Column("token").Scan(ctx, &tokens))
+		require.NoError(t, d.ForTest(t).NewSelect().Model((*models.ChannelVersion)(nil)).Column("token").Scan(ctx, &tokens))
 		require.Len(t, tokens, 40)
 		proquint := regexp.MustCompile(`^([bdfghjklmnprstvz][aiou][bdfghjklmnprstvz][aiou][bdfghjklmnprstvz]){2}$`)
 		seen := map[string]bool{}

@@ -26,15 +26,14 @@ const Name = "Studio demo"
 // FirstAdmin returns the oldest admin: on a new server, the one serve
 // created on its first start.
 func FirstAdmin(ctx context.Context, d *db.DB) (*models.User, error) {
-	var us []*models.User
-	err := d.NewSelect().Model(&us).Where("u.is_admin = ?", true).OrderExpr("u.created_at, u.id").Limit(1).Scan(ctx)
+	u, err := d.FirstAdmin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("demo: find the first admin: %w", err)
 	}
-	if len(us) == 0 {
+	if u == nil {
 		return nil, models.Errorf(models.CodeNotFound, "there is no admin to own the demo channel: create one with `studio user create --email E --password P --admin`")
 	}
-	return us[0], nil
+	return u, nil
 }
 
 // Load makes the demo channel, owned (edited) by owner, unless a channel
@@ -49,12 +48,12 @@ func Load(ctx context.Context, d *db.DB, store *blobs.Store, owner *models.User)
 	if owner == nil {
 		return nil, false, fmt.Errorf("demo: no owner for the demo channel")
 	}
-	var found []*models.Channel
-	if err := d.NewSelect().Model(&found).Where("c.name = ?", Name).OrderExpr("c.created_at").Limit(1).Scan(ctx); err != nil {
+	found, err := d.OldestChannelNamed(ctx, Name)
+	if err != nil {
 		return nil, false, fmt.Errorf("demo: look for the demo channel: %w", err)
 	}
-	if len(found) > 0 {
-		return found[0], false, nil
+	if found != nil {
+		return found, false, nil
 	}
 
 	name, lang := Name, "en"

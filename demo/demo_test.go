@@ -43,7 +43,7 @@ func TestDemo(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, created, "a second start adds no second demo")
 		require.Equal(t, ch.ID, again.ID)
-		n, err := d.NewSelect().Model((*models.Channel)(nil)).Where("c.name = ?", demo.Name).Count(ctx)
+		n, err := d.ForTest(t).NewSelect().Model((*models.Channel)(nil)).Where("c.name = ?", demo.Name).Count(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
 

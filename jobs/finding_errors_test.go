@@ -26,7 +26,7 @@ func TestFindingErrorDetails(t *testing.T) {
 		if d.Kind == db.Postgres {
 			q = `UPDATE content_nodes SET extra_fields = '{"x":1e400}'::jsonb WHERE id = ?`
 		}
-		_, err := d.NewRaw(q, n["Intro"].ID).Exec(ctx)
+		_, err := d.ForTest(t).NewRaw(q, n["Intro"].ID).Exec(ctx)
 		require.NoError(t, err)
 		p := newPublisher(t, d, true)
 		id, err := jobs.RequestPublish(ctx, d, p.c, u, ch.ID, "", false)

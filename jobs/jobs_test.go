@@ -46,13 +46,13 @@ func TestEnqueueInTransaction(t *testing.T) {
 		defer func() { _ = c.Stop(context.Background()) }()
 
 		rollback := errors.New("roll back")
-		err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err = d.ForTest(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			_, err := c.InsertTx(ctx, tx.Tx, pingArgs{N: 1}, nil)
 			require.NoError(t, err)
 			return rollback
 		})
 		require.ErrorIs(t, err, rollback)
-		require.NoError(t, d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		require.NoError(t, d.ForTest(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			_, err := c.InsertTx(ctx, tx.Tx, pingArgs{N: 2}, nil)
 			return err
 		}))
@@ -62,7 +62,7 @@ func TestEnqueueInTransaction(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("the committed job did not run")
 		}
-		n, err := d.NewSelect().TableExpr("river_job").Count(ctx)
+		n, err := d.ForTest(t).NewSelect().TableExpr("river_job").Count(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
 	})

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"crypto/md5"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,7 +18,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
-	"github.com/uptrace/bun"
 
 	"studio/blobs"
 	"studio/db"
@@ -62,29 +62,13 @@ func RequestPublish(ctx context.Context, d *db.DB, c *Client, u *models.User, ch
 	if len([]rune(notes)) > maxVersionNotes {
 		return 0, models.Errorf(models.CodeBadUserInput, "versionNotes has %d characters; at most %d are kept", len([]rune(notes)), maxVersionNotes)
 	}
-	var id int64
-	fresh := false
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := d.CheckPublish(ctx, tx, u, channelID); err != nil {
-			return err
-		}
-		res, err := c.InsertTx(ctx, tx.Tx, PublishArgs{ChannelID: channelID, UserID: u.ID, VersionNotes: notes, Draft: draft}, nil)
+	return d.RequestPublish(ctx, u, channelID, func(ctx context.Context, tx *sql.Tx) (int64, bool, error) {
+		res, err := c.InsertTx(ctx, tx, PublishArgs{ChannelID: channelID, UserID: u.ID, VersionNotes: notes, Draft: draft}, nil)
 		if err != nil {
-			return fmt.Errorf("jobs: enqueue publish: %w", err)
+			return 0, false, fmt.Errorf("jobs: enqueue publish: %w", err)
 		}
-		id, fresh = res.Job.ID, !res.UniqueSkippedAsDuplicate
-		if !fresh {
-			return nil
-		}
-		return d.AddJobEvent(ctx, tx, &models.JobEvent{JobID: id, ChannelID: &channelID, State: models.JobQueued})
+		return res.Job.ID, !res.UniqueSkippedAsDuplicate, nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	if fresh {
-		d.WakeJob(id)
-	}
-	return id, nil
 }
 
 // Publish is the publish job's worker: it writes the channel's Kolibri
@@ -151,11 +135,9 @@ func (p *publishRun) event(ctx context.Context, state models.JobState, progress 
 			slog.WarnContext(ctx, "jobs: publish failed", "job", p.job.ID, "channel", p.channelID, "attempt", p.job.Attempt, "err", cause)
 		}
 	}
-	d := p.w.DB
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.AddJobEvent(ctx, tx, ev) })
+	err := p.w.DB.AddJobEvent(ctx, ev)
 	if err == nil {
 		p.progress = progress
-		d.WakeJob(p.job.ID)
 	}
 	return err
 }
@@ -178,7 +160,7 @@ func (p *publishRun) run(ctx context.Context) error {
 	if !args.Draft {
 		// An attempt that committed its version and died before finishing
 		// has only the unversioned copy left to write.
-		done, err := d.ChannelVersionByJob(ctx, d.DB, p.job.ID)
+		done, err := d.ChannelVersionByJob(ctx, p.job.ID)
 		if err != nil {
 			return err
 		}
@@ -249,7 +231,7 @@ func (p *publishRun) run(ctx context.Context) error {
 		draft := db.Draft{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, VersionNotes: args.VersionNotes,
 			ResourceCount: stats.Resources, KindCount: stats.KindCount, Size: stats.Size, Languages: stats.Languages,
 			Token: kolibri.Proquint()}
-		if err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkDraft(ctx, tx, draft) }); err != nil {
+		if err := d.MarkDraft(ctx, draft); err != nil {
 			return err
 		}
 		return p.finish(ctx)
@@ -264,11 +246,9 @@ func (p *publishRun) run(ctx context.Context) error {
 	published := db.Published{JobID: p.job.ID, ChannelID: ch.ID, UserID: &args.UserID, Version: version,
 		VersionNotes: args.VersionNotes, Snapshot: snapshot, ResourceCount: stats.Resources, KindCount: stats.KindCount,
 		Size: stats.Size, Languages: stats.Languages, Archives: stats.Archives, Token: kolibri.Proquint(), VersionToken: kolibri.Proquint()}
-	err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return d.MarkPublished(ctx, tx, published) })
-	if err != nil {
+	if err := d.MarkPublished(ctx, published); err != nil {
 		return err
 	}
-	d.WakeChannel(ch.ID)
 	if err := p.event(ctx, models.JobRunning, 95, nil); err != nil {
 		return err
 	}
@@ -288,15 +268,12 @@ func (p *publishRun) run(ctx context.Context) error {
 func (p *publishRun) finish(ctx context.Context) error {
 	d := p.w.DB
 	ev := &models.JobEvent{JobID: p.job.ID, ChannelID: &p.channelID, State: models.JobCompleted, Progress: 100}
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := d.AddJobEvent(ctx, tx, ev); err != nil {
-			return err
-		}
+	err := d.FinishJob(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if d.Kind == db.Postgres {
-			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, p.job)
+			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx, p.job)
 		} else {
-			_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, tx.Tx, p.job)
+			_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, tx, p.job)
 		}
 		return err
 	})
@@ -304,7 +281,6 @@ func (p *publishRun) finish(ctx context.Context) error {
 		return fmt.Errorf("jobs: publish: complete: %w", err)
 	}
 	p.progress = 100
-	d.WakeJob(p.job.ID)
 	return nil
 }
 

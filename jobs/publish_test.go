@@ -247,7 +247,7 @@ func TestPublishRefused(t *testing.T) {
 		require.Equal(t, models.CodeBadUserInput, models.CodeOf(err), "nothing to publish")
 		require.Contains(t, err.Error(), "nothing to publish")
 
-		n, err := d.NewSelect().TableExpr("river_job").Count(ctx)
+		n, err := d.ForTest(t).NewSelect().TableExpr("river_job").Count(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n, "nothing was queued")
 	})

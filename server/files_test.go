@@ -83,7 +83,7 @@ func TestUploads(t *testing.T) {
 		ch := dbtest.Channel(t, d, u, "Files")
 		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "document Notes\nvideo Film")
 		// The tree's fixture files have no blobs; take them away.
-		_, err = d.NewDelete().Model((*models.File)(nil)).Where("1 = 1").Exec(ctx)
+		_, err = d.ForTest(t).NewDelete().Model((*models.File)(nil)).Where("1 = 1").Exec(ctx)
 		require.NoError(t, err)
 		pdf := []byte("%PDF-1.4 a small document\n")
 
@@ -124,7 +124,7 @@ func TestUploads(t *testing.T) {
 		require.Equal(t, 1, blobCount(t, dir), "a refused upload stores nothing")
 
 		// Over quota: QUOTA_EXCEEDED, nothing stored.
-		_, err = d.NewUpdate().Model((*models.User)(nil)).Set("disk_space = ?", 100).Where("id = ?", u.ID).Exec(ctx)
+		_, err = d.ForTest(t).NewUpdate().Model((*models.User)(nil)).Set("disk_space = ?", 100).Where("id = ?", u.ID).Exec(ctx)
 		require.NoError(t, err)
 		big := bytes.Repeat([]byte("x"), 200)
 		r = a.upload(token, "big.pdf", big, map[string]any{"preset": "document"})
@@ -160,10 +160,10 @@ func TestUploads(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, missing.StatusCode)
 
 		// Files move between nodes and are deleted through mutations.
-		_, err = d.NewUpdate().Model((*models.User)(nil)).Set("disk_space = ?", models.DefaultDiskSpace).Where("id = ?", u.ID).Exec(ctx)
+		_, err = d.ForTest(t).NewUpdate().Model((*models.User)(nil)).Set("disk_space = ?", models.DefaultDiskSpace).Where("id = ?", u.ID).Exec(ctx)
 		require.NoError(t, err)
 		more := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "document Other")
-		_, err = d.NewDelete().Model((*models.File)(nil)).Where("node_id = ?", more["Other"].ID).Exec(ctx)
+		_, err = d.ForTest(t).NewDelete().Model((*models.File)(nil)).Where("node_id = ?", more["Other"].ID).Exec(ctx)
 		require.NoError(t, err)
 		fileID := get(a.upload(token, "notes.pdf", pdf, map[string]any{"preset": "document", "nodeId": n["Notes"].ID}).Data, "uploadFile", "id")
 		moved := a.ok(token, `mutation($in: [UpdateFileInput!]!) { updateFiles(input: $in) { nodeId } }`,

@@ -169,7 +169,7 @@ func TestFindingPlaygroundCSRF(t *testing.T) {
 	token := dbtest.Token(t, d, admin)
 	a := newAPI(t, d, server.Config{AdminToken: token, Addr: "127.0.0.1:0"})
 	channels := func() int64 {
-		n, err := d.NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Planted").Count(context.Background())
+		n, err := d.ForTest(t).NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Planted").Count(context.Background())
 		require.NoError(t, err)
 		return n
 	}
@@ -315,7 +315,7 @@ func TestFindingSSEMutationTimeout(t *testing.T) {
 		events := sseEvents(t, rec.String())
 		require.Len(t, events, 1, rec.String())
 		require.NotEmpty(t, events[0].Errors, "the mutation ran past its timeout")
-		n, err := d.NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Late").Count(context.Background())
+		n, err := d.ForTest(t).NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Late").Count(context.Background())
 		require.NoError(t, err)
 		require.Zero(t, n)
 
@@ -705,7 +705,7 @@ func TestFindingWebsocketMutationTimeout(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "m", m.ID)
 		require.Contains(t, string(m.Payload), "took too long", "the mutation ran past its timeout: %s %s", m.Type, m.Payload)
-		n, err := d.NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Late").Count(context.Background())
+		n, err := d.ForTest(t).NewSelect().Model((*models.Channel)(nil)).Where("name = ?", "Late").Count(context.Background())
 		require.NoError(t, err)
 		require.Zero(t, n)
 

@@ -254,7 +254,7 @@ func TestFindingRemovedMemberStillStreams(t *testing.T) {
 		e.ok(e.token, `mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
 			map[string]any{"c": e.channel, "u": viewer.ID.String()})
 		e.ok(e.token, `mutation($id: ID!) { updateContentNodes(input: [{id: $id, title: "After"}]) { id } }`, map[string]any{"id": node})
-		d.WakeJob(job) // as a job event would; without one the job's subscription checks every few seconds
+		require.NoError(t, d.AddJobEvent(context.Background(), &models.JobEvent{JobID: job, State: models.JobRunning, Progress: 1})) // without an event the job's subscription checks every few seconds
 
 		ended := map[string]bool{}
 		for len(ended) < 2 {

@@ -68,7 +68,7 @@ func TestLabelsValidated(t *testing.T) {
 		n := dbtest.Node(t, d, models.MustParseID(id))
 		require.Equal(t, map[string]any{mathematics: true}, n.Categories)
 		require.Equal(t, map[string]any{"UD5UGM0z": true}, n.LearningActivities)
-		_, err := d.NewRaw(`UPDATE content_nodes SET categories = '{"stale": true}' WHERE id = ?`, n.ID).Exec(t.Context())
+		_, err := d.ForTest(t).NewRaw(`UPDATE content_nodes SET categories = '{"stale": true}' WHERE id = ?`, n.ID).Exec(t.Context())
 		require.NoError(t, err)
 		e.ok(e.token, update, map[string]any{"in": []any{map[string]any{"id": id, "mods": map[string]any{"categories.stale": nil}}}})
 		require.Empty(t, dbtest.Node(t, d, n.ID).Categories)

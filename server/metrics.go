@@ -58,7 +58,7 @@ func newMetrics(d *db.DB) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(d.DB.DB, "studio"), &jobCollector{d: d})
+		d.StatsCollector("studio"), &jobCollector{d: d})
 	return m
 }
 

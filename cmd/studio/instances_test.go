@@ -298,7 +298,7 @@ func TestTwoInstancesOnePublish(t *testing.T) {
 	tail := recorded[len(recorded)-(len(seen)-1):]
 	require.Equal(t, tail, seen[1:], "every step, in order, once")
 	require.GreaterOrEqual(t, len(seen), 10, "the watcher saw the publish run: %v", seen)
-	count, err := d.NewSelect().TableExpr("river_job").Where("kind = ?", jobs.KindPublish).Count(ctx)
+	count, err := d.ForTest(t).NewSelect().TableExpr("river_job").Where("kind = ?", jobs.KindPublish).Count(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, count, "one job")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
@@ -52,10 +53,10 @@ func URL(t testing.TB, kind db.Kind) string {
 	require.NoError(t, err)
 	defer func() { _ = admin.Close() }()
 	schema := "t_" + models.NewID().String()[:16]
-	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
+	_, err = admin.ForTest(t).ExecContext(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
 	// pg_trgm lives in public, so that every test schema finds its operators.
-	_, err = admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+	_, err = admin.ForTest(t).ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		require.NoError(t, err)
 	}
@@ -65,7 +66,7 @@ func URL(t testing.TB, kind db.Kind) string {
 			return
 		}
 		defer func() { _ = admin.Close() }()
-		_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
+		_, _ = admin.ForTest(t).ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
 	})
 	u, err := url.Parse(base)
 	require.NoError(t, err)
@@ -83,12 +84,16 @@ func Open(t testing.TB, kind db.Kind) *db.DB {
 }
 
 // OpenURL opens and migrates the database at url (from URL), closed when
-// the test ends; for tests that also hand url to a server process.
+// the test ends; for tests that also hand url to a server process. The test
+// fails if any statement wrote outside the door (db.DB.StrayWrites).
 func OpenURL(t testing.TB, url string) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), url)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Close() })
+	t.Cleanup(func() {
+		assert.Empty(t, d.StrayWrites(), "dbtest: statements wrote outside db's door")
+		_ = d.Close()
+	})
 	require.NoError(t, d.Migrate(context.Background()))
 	return d
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 	"golang.org/x/crypto/bcrypt"
 
 	"studio/db"
@@ -56,16 +55,7 @@ func Tree(t testing.TB, d *db.DB, parent *models.ContentNode, literal string) ma
 	t.Helper()
 	nodes, files := BuildTree(parent, literal)
 	ctx := context.Background()
-	require.NoError(t, d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.InsertNodes(ctx, tx, nodes); err != nil {
-			return err
-		}
-		if len(files) == 0 {
-			return nil
-		}
-		_, err := tx.NewInsert().Model(&files).Exec(ctx)
-		return err
-	}))
+	require.NoError(t, d.Load(ctx, db.Rows{Nodes: nodes, Files: files}))
 	out := make(map[string]*models.ContentNode, len(nodes))
 	for _, n := range nodes {
 		out[n.Title] = n

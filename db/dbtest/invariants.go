@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	"studio/db"
 	"studio/models"
@@ -18,7 +19,7 @@ import (
 // or deletes nodes.
 func CheckTree(t testing.TB, d *db.DB) {
 	t.Helper()
-	v, err := TreeViolations(context.Background(), d)
+	v, err := TreeViolations(t, d)
 	require.NoError(t, err, "dbtest: read the trees")
 	if len(v) == 0 {
 		return
@@ -48,12 +49,13 @@ func CheckTree(t testing.TB, d *db.DB) {
 // It reads all channels and nodes in two queries and checks them in Go, which
 // is linear and the same on both databases. The database should be quiescent:
 // the two reads are not one snapshot.
-func TreeViolations(ctx context.Context, d *db.DB) ([]string, error) {
-	chans, err := loadTreeChannels(ctx, d)
+func TreeViolations(t testing.TB, d *db.DB) ([]string, error) {
+	ctx, sql := context.Background(), d.ForTest(t)
+	chans, err := loadTreeChannels(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := loadTreeNodes(ctx, d)
+	nodes, err := loadTreeNodes(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +70,7 @@ type treeNode struct {
 	sort              float64
 }
 
-func loadTreeChannels(ctx context.Context, d *db.DB) ([]treeChannel, error) {
+func loadTreeChannels(ctx context.Context, d *bun.DB) ([]treeChannel, error) {
 	rows, err := d.QueryContext(ctx, "SELECT id, root_id, trash_root_id FROM channels ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("dbtest: read channels: %w", err)
@@ -88,7 +90,7 @@ func loadTreeChannels(ctx context.Context, d *db.DB) ([]treeChannel, error) {
 	return out, nil
 }
 
-func loadTreeNodes(ctx context.Context, d *db.DB) ([]treeNode, error) {
+func loadTreeNodes(ctx context.Context, d *bun.DB) ([]treeNode, error) {
 	// Ordered by id so that the messages come out in a stable order.
 	rows, err := d.QueryContext(ctx,
 		"SELECT id, parent_id, channel_id, root_id, sort_order FROM content_nodes ORDER BY id")

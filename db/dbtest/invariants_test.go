@@ -43,7 +43,7 @@ topic Geometry
 
 func violations(t *testing.T, d *db.DB) []string {
 	t.Helper()
-	v, err := dbtest.TreeViolations(context.Background(), d)
+	v, err := dbtest.TreeViolations(t, d)
 	require.NoError(t, err)
 	return v
 }
@@ -61,7 +61,7 @@ func TestTreeViolations(t *testing.T) {
 	ctx := context.Background()
 	setParent := func(t *testing.T, d *db.DB, id models.ID, parent any) {
 		t.Helper()
-		q := d.NewUpdate().Model((*models.ContentNode)(nil)).Where("id = ?", id)
+		q := d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).Where("id = ?", id)
 		if parent == nil {
 			q = q.Set("parent_id = NULL")
 		} else {
@@ -72,7 +72,7 @@ func TestTreeViolations(t *testing.T) {
 	}
 	set := func(t *testing.T, d *db.DB, id models.ID, column string, value any) {
 		t.Helper()
-		_, err := d.NewUpdate().Model((*models.ContentNode)(nil)).
+		_, err := d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).
 			Set("? = ?", bun.Ident(column), value).Where("id = ?", id).Exec(ctx)
 		require.NoError(t, err)
 	}
@@ -136,7 +136,7 @@ func TestTreeViolations(t *testing.T) {
 			// channels.trash_root_id has no foreign key; the old trash root
 			// is left parentless.
 			missing := models.NewID()
-			_, err := d.ExecContext(ctx, "UPDATE channels SET trash_root_id = ? WHERE id = ?", missing, f.ch.ID)
+			_, err := d.ForTest(t).ExecContext(ctx, "UPDATE channels SET trash_root_id = ? WHERE id = ?", missing, f.ch.ID)
 			require.NoError(t, err)
 			return [][]string{
 				{"trash_root_id", missing.String(), "does not exist"},
@@ -175,7 +175,7 @@ func TestTreeViolations(t *testing.T) {
 func TestCheckTreeFails(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newTreeFixture(t, d)
-		_, err := d.NewUpdate().Model((*models.ContentNode)(nil)).
+		_, err := d.ForTest(t).NewUpdate().Model((*models.ContentNode)(nil)).
 			Set("parent_id = NULL").Where("id = ?", f.n["Linear"].ID).Exec(context.Background())
 		require.NoError(t, err)
 		r := &recorder{TB: t}
@@ -225,7 +225,7 @@ func BenchmarkTreeViolations(b *testing.B) {
 	}
 	dbtest.Tree(b, d, dbtest.Node(b, d, ch.RootID), lit.String())
 	for b.Loop() {
-		v, err := dbtest.TreeViolations(context.Background(), d)
+		v, err := dbtest.TreeViolations(b, d)
 		if err != nil || len(v) > 0 {
 			b.Fatal(err, v)
 		}
