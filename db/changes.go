@@ -39,14 +39,10 @@ func copyChanges(ctx context.Context, tx bun.IDB, cs []*models.Change) error {
 	if err != nil {
 		return fmt.Errorf("db: append changes: %w", err)
 	}
-	rows := make([][]any, len(cs))
 	for i, c := range cs {
 		c.ServerRev = revs[i]
-		if rows[i], err = changeRow(c); err != nil {
-			return fmt.Errorf("db: append changes: %w", err)
-		}
 	}
-	return copyRows(ctx, "changes", changeColumns, rows)
+	return copyModels(ctx, tx, cs)
 }
 
 // ServerRevs returns the highest rev of each channel's change log (0 when empty).

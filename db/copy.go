@@ -10,16 +10,6 @@ import (
 	"studio/models"
 )
 
-// copyModsAnyone are the fields anyone may change on the root of a copy;
-// copyModsEditors those only editors of the source may (studio-backend.md §2.10).
-var (
-	copyModsAnyone = map[string]bool{"title": true, "description": true, "aggregator": true, "provider": true,
-		"language": true, "role_visibility": true, "extra_fields": true, "suggested_duration": true,
-		"grade_levels": true, "resource_types": true, "learning_activities": true, "accessibility_labels": true,
-		"categories": true, "learner_needs": true}
-	copyModsEditors = map[string]bool{"license": true, "license_description": true, "copyright_holder": true, "author": true}
-)
-
 // copyNode applies a COPIED contentnode change: from_key's subtree is copied
 // to position relative to target, its root taking key as id. Copies keep
 // content_id and get new node_ids; files (sharing their blobs), questions and
@@ -55,7 +45,8 @@ func (a *applier) copyNode(ctx context.Context, c Change) error {
 	canEditSource := srcAccess.Access.CanEdit()
 	for k := range c.Mods {
 		field, _, _ := strings.Cut(k, ".")
-		allowed := copyModsAnyone[field] || canEditSource && copyModsEditors[field]
+		f := models.NodeFieldByColumn(field)
+		allowed := f != nil && (f.Has(models.CopyMod) || canEditSource && f.Has(models.Authoring))
 		if !allowed {
 			return badField("mods."+k, "a copy's root may change only title, description, aggregator, provider, language, role_visibility, extra_fields, suggested_duration and the labels (and license, copyright holder and author when you can edit the source)")
 		}
@@ -105,9 +96,7 @@ func (a *applier) copyNode(ctx context.Context, c Change) error {
 }
 
 // copiedColumns are content_nodes' columns that a copy takes from its source as they are.
-const copiedColumns = `content_id, kind, title, description, author, aggregator, provider, copyright_holder,
-	license, license_description, language, role_visibility, extra_fields, thumbnail_encoding, grade_levels,
-	resource_types, learning_activities, accessibility_labels, categories, learner_needs, suggested_duration, complete`
+var copiedColumns = strings.Join(models.NodeColumns(models.Copied), ", ")
 
 // copyTree copies the subtree at src under parent, its root taking newID
 // and order, in a handful of statements that move no rows through Go: the

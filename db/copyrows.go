@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"studio/models"
 )
@@ -31,61 +34,53 @@ func copyRows(ctx context.Context, table string, columns []string, rows [][]any)
 	return nil
 }
 
-// Values for COPY's binary encoding.
-
-func uuidValue(id models.ID) any { return [16]byte(id) }
-
-func uuidOrNil(id *models.ID) any {
-	if id == nil {
-		return nil
+// copyModels writes rows, pointers to structs of one model, with COPY into
+// the model's table (canCopy must hold). The columns and each row's values
+// come from bun's metadata of the model, the same that INSERT uses, so the
+// two paths cannot disagree about which value goes in which column.
+func copyModels[T any](ctx context.Context, idb bun.IDB, rows []*T) error {
+	table := idb.Dialect().Tables().Get(reflect.TypeFor[T]())
+	columns := make([]string, len(table.Fields))
+	for i, f := range table.Fields {
+		columns[i] = f.Name
 	}
-	return [16]byte(*id)
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		strct := reflect.ValueOf(r).Elem()
+		row := make([]any, len(table.Fields))
+		for j, f := range table.Fields {
+			v, err := copyValue(f, f.Value(strct))
+			if err != nil {
+				return fmt.Errorf("db: copy into %s: %s: %w", table.Name, f.Name, err)
+			}
+			row[j] = v
+		}
+		values[i] = row
+	}
+	return copyRows(ctx, table.Name, columns, values)
 }
 
-func jsonValue(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return string(b), nil
-}
-
-var nodeColumns = []string{"id", "channel_id", "root_id", "parent_id", "sort_order", "node_id", "content_id", "kind",
-	"title", "description", "author", "aggregator", "provider", "copyright_holder", "license", "license_description",
-	"language", "role_visibility", "extra_fields", "thumbnail_encoding", "grade_levels", "resource_types",
-	"learning_activities", "accessibility_labels", "categories", "learner_needs", "suggested_duration", "complete",
-	"changed", "published", "freeze_authoring_data", "source_channel_id", "source_node_id", "original_channel_id",
-	"original_source_node_id", "created_at", "modified_at", "created_by_id", "modified_by_id"}
-
-func nodeRow(n *models.ContentNode) ([]any, error) {
-	row := []any{uuidValue(n.ID), uuidValue(n.ChannelID), uuidValue(n.RootID), uuidOrNil(n.ParentID), n.SortOrder,
-		uuidValue(n.NodeID), uuidValue(n.ContentID), n.Kind, n.Title, n.Description, n.Author, n.Aggregator, n.Provider,
-		n.CopyrightHolder, n.LicenseName, n.LicenseDescription, n.LanguageCode, n.RoleVisibility}
-	for _, m := range []map[string]any{n.ExtraFields, n.ThumbnailEncoding, n.GradeLevels, n.ResourceTypes,
-		n.LearningActivities, n.AccessibilityLabels, n.Categories, n.LearnerNeeds} {
-		j, err := jsonValue(m)
+// copyValue is a field's value as COPY's binary encoding takes it: ids as
+// 16 bytes, JSON columns as their text, nil pointers as NULL.
+func copyValue(f *schema.Field, v reflect.Value) (any, error) {
+	if f.UserSQLType == "jsonb" {
+		b, err := json.Marshal(v.Interface())
 		if err != nil {
 			return nil, err
 		}
-		row = append(row, j)
+		return string(b), nil
 	}
-	return append(row, n.SuggestedDuration, n.Complete, n.Changed, n.Published, n.FreezeAuthoringData,
-		uuidOrNil(n.SourceChannelID), uuidOrNil(n.SourceNodeID), uuidOrNil(n.OriginalChannelID),
-		uuidOrNil(n.OriginalSourceNodeID), n.CreatedAt, n.ModifiedAt, uuidOrNil(n.CreatedByID), uuidOrNil(n.ModifiedByID)), nil
-}
-
-var changeColumns = []string{"server_rev", "channel_id", "user_id", "created_by_id", "client_rev", "table_name",
-	"change_type", "key", "payload", "created_at"}
-
-func changeRow(c *models.Change) ([]any, error) {
-	key, err := jsonValue(c.Key)
-	if err != nil {
-		return nil, err
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil, nil
+		}
+		v = v.Elem()
 	}
-	payload, err := jsonValue(c.Payload)
-	if err != nil {
-		return nil, err
+	switch x := v.Interface().(type) {
+	case models.ID:
+		return [16]byte(x), nil
+	case models.ChangeType:
+		return int(x), nil
 	}
-	return []any{c.ServerRev, uuidOrNil(c.ChannelID), uuidOrNil(c.UserID), uuidOrNil(c.CreatedByID), c.ClientRev,
-		c.Table, int(c.Type), key, payload, c.CreatedAt}, nil
+	return v.Interface(), nil
 }

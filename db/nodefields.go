@@ -20,74 +20,25 @@ type nodeEdit struct {
 	fieldsChanged []string
 }
 
-// readOnlyNodeFields are fields Studio's clients send in a node's obj that the
-// server computes or owns; they are ignored, so Studio payloads carry over.
-var readOnlyNodeFields = map[string]bool{
-	"id": true, "lft": true, "rght": true, "level": true, "tree_id": true, "root_id": true,
-	"channel_id": true, "total_count": true, "resource_count": true, "coach_count": true,
-	"error_count": true, "has_children": true, "thumbnail_src": true, "original_channel_name": true,
-	"original_parent_id": true, "has_updated_descendants": true, "has_new_descendants": true,
-	"assessment_item_count": true, "modified": true, "created": true, "published": true,
-	"changed": true, "original_source_node_id": true, "original_channel_id": true,
-	"source_node_id": true, "source_channel_id": true, "node_id": true, "content_id": true,
-	"sort_order": true, "freeze_authoring_data": true, "parent_id": true,
-}
-
-// textLimits are the longest values of text fields, as Studio's columns.
-var textLimits = map[string]int{
-	"title": 200, "author": 200, "aggregator": 200, "provider": 200, "copyright_holder": 200,
-	"license_description": 400, "description": 100000,
-}
-
-// authoringFields may not change on a node copied from a channel its copier could not edit.
-var authoringFields = map[string]bool{"license": true, "license_description": true, "copyright_holder": true, "author": true}
-
-func labelMap(n *models.ContentNode, field string) *map[string]any {
-	switch field {
-	case "grade_levels":
-		return &n.GradeLevels
-	case "resource_types":
-		return &n.ResourceTypes
-	case "learning_activities":
-		return &n.LearningActivities
-	case "accessibility_labels":
-		return &n.AccessibilityLabels
-	case "categories":
-		return &n.Categories
-	case "learner_needs":
-		return &n.LearnerNeeds
-	}
-	return nil
-}
-
-func textField(n *models.ContentNode, field string) *string {
-	switch field {
-	case "title":
-		return &n.Title
-	case "description":
-		return &n.Description
-	case "author":
-		return &n.Author
-	case "aggregator":
-		return &n.Aggregator
-	case "provider":
-		return &n.Provider
-	case "copyright_holder":
-		return &n.CopyrightHolder
-	case "license_description":
-		return &n.LicenseDescription
-	}
-	return nil
+// studioComputed are names Studio's clients send in a node's obj for values
+// Studio's server computes, with no column here; like read-only fields
+// (models.ReadOnly) they are ignored, so that Studio payloads carry over.
+var studioComputed = map[string]bool{
+	"lft": true, "rght": true, "level": true, "tree_id": true, "total_count": true, "resource_count": true,
+	"coach_count": true, "error_count": true, "has_children": true, "thumbnail_src": true,
+	"original_channel_name": true, "original_parent_id": true, "has_updated_descendants": true,
+	"has_new_descendants": true, "assessment_item_count": true, "modified": true, "created": true,
 }
 
 // set applies one field of an obj (creating) or mods (updating) to the node.
 // Keys of mods may be dot paths into JSON fields, label maps and tags.
 func (e *nodeEdit) set(key string, v any, creating bool) error {
 	field, path, dotted := strings.Cut(key, ".")
-	if readOnlyNodeFields[field] && !dotted {
+	f := models.NodeFieldByColumn(field)
+	if !dotted && (studioComputed[field] || f != nil && f.Has(models.ReadOnly)) {
 		return nil
 	}
-	if e.n.FreezeAuthoringData && authoringFields[field] {
+	if e.n.FreezeAuthoringData && f != nil && f.Has(models.Authoring) {
 		return badField(field, "this node was copied from a channel you could not edit, so its authoring data is frozen")
 	}
 	e.fieldsChanged = append(e.fieldsChanged, field)
@@ -95,33 +46,52 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 		return e.setPath(field, path, v)
 	}
 	n := e.n
-	if p := textField(n, field); p != nil {
+	switch {
+	case field == "tags":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return badField(field, "must be a map of tag names to true (or null to remove), not %s", kindOf(v))
+		}
+		for name, on := range obj {
+			if err := e.tag(name, on); err != nil {
+				return err
+			}
+		}
+		return nil
+	case field == "parent":
+		if !creating {
+			return badField(field, "this field should only be changed by a move operation")
+		}
+		return nil
+	case f == nil:
+		return badField(field, "is not a field of a content node (changes use Studio's snake_case names, such as copyright_holder and extra_fields)")
+	}
+	switch f.Type {
+	case models.FieldText:
 		s, err := stringValue(field, v)
 		if err != nil {
 			return err
 		}
-		if len([]rune(s)) > textLimits[field] {
-			return badField(field, "is longer than %d characters", textLimits[field])
+		if len([]rune(s)) > f.Limit {
+			return badField(field, "is longer than %d characters", f.Limit)
 		}
-		*p = s
-		return nil
-	}
-	if m := labelMap(n, field); m != nil {
+		*f.Of(n).(*string) = s
+	case models.FieldLabels, models.FieldObject:
 		obj, err := objectValue(field, v)
 		if err != nil {
 			return err
 		}
-		if err := checkLabels(field, obj); err != nil {
-			return err
+		if f.Type == models.FieldLabels {
+			if err := checkLabels(field, obj); err != nil {
+				return err
+			}
 		}
-		if creating || *m == nil {
-			*m = map[string]any{}
+		dst := f.Of(n).(*map[string]any)
+		if creating || *dst == nil {
+			*dst = map[string]any{}
 		}
-		models.MergeObject(*m, obj)
-		return nil
-	}
-	switch field {
-	case "kind":
+		models.MergeObject(*dst, obj)
+	case models.FieldContentKind:
 		s, err := stringValue(field, v)
 		if err != nil {
 			return err
@@ -136,23 +106,19 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 			return badField(field, "%q is not a content kind; use one of %s", s, strings.Join(models.Kinds, ", "))
 		}
 		n.Kind = s
-	case "parent":
-		if !creating {
-			return badField(field, "this field should only be changed by a move operation")
-		}
-	case "license":
+	case models.FieldLicense:
 		name, err := licenseValue(v)
 		if err != nil {
 			return err
 		}
-		n.LicenseName = name
-	case "language":
+		*f.Of(n).(*string) = name
+	case models.FieldLanguage:
 		s, err := languageValue(field, v)
 		if err != nil {
 			return err
 		}
-		n.LanguageCode = s
-	case "role_visibility":
+		*f.Of(n).(*string) = s
+	case models.FieldRole:
 		s, err := stringValue(field, v)
 		if err != nil {
 			return err
@@ -160,96 +126,71 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 		if s != models.RoleLearner && s != models.RoleCoach {
 			return badField(field, "must be learner or coach")
 		}
-		n.RoleVisibility = s
-	case "extra_fields", "thumbnail_encoding":
-		obj, err := objectValue(field, v)
-		if err != nil {
-			return err
-		}
-		dst := &n.ExtraFields
-		if field == "thumbnail_encoding" {
-			dst = &n.ThumbnailEncoding
-		}
-		if creating || *dst == nil {
-			*dst = map[string]any{}
-		}
-		models.MergeObject(*dst, obj)
-	case "suggested_duration":
+		*f.Of(n).(*string) = s
+	case models.FieldDuration:
+		dst := f.Of(n).(**int)
 		if v == nil {
-			n.SuggestedDuration = nil
+			*dst = nil
 			return nil
 		}
 		i, ok := intValue(v)
 		if !ok || i < 0 {
 			return badField(field, "must be a whole number of seconds, 0 or more")
 		}
-		n.SuggestedDuration = &i
-	case "tags":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return badField(field, "must be a map of tag names to true (or null to remove), not %s", kindOf(v))
-		}
-		for name, on := range obj {
-			if err := e.tag(name, on); err != nil {
-				return err
-			}
-		}
-	case "complete":
+		*dst = &i
+	case models.FieldComplete:
 		b, ok := v.(bool)
 		if !ok {
 			return badField(field, "must be true or false")
 		}
 		e.claimsComplete = b
 	default:
-		return badField(field, "is not a field of a content node (changes use Studio's snake_case names, such as copyright_holder and extra_fields)")
+		return badField(field, "is set by the server")
 	}
 	return nil
 }
 
 // setPath applies a dot-path modification inside a JSON field, label map or tags.
 func (e *nodeEdit) setPath(field, path string, v any) error {
-	n := e.n
-	switch {
-	case field == "tags":
+	if field == "tags" {
 		if strings.Contains(path, ".") {
 			return badField("tags", "a tag path is tags.<name>")
 		}
 		return e.tag(path, v)
-	case field == "extra_fields" || field == "thumbnail_encoding":
-		dst := &n.ExtraFields
-		if field == "thumbnail_encoding" {
-			dst = &n.ThumbnailEncoding
-		}
-		if *dst == nil {
-			*dst = map[string]any{}
-		}
-		if err := models.ValidateText("", path); err != nil {
-			return badField(field, "a key: %v", err)
-		}
-		if _, err := models.NormalizeJSON(v); err != nil {
-			return badField(field+"."+path, "%v", err)
-		}
-		if err := models.SetPath(*dst, path, v); err != nil {
-			return badField(field+"."+path, "%v", err)
-		}
-	case labelMap(n, field) != nil:
+	}
+	f := models.NodeFieldByColumn(field)
+	if f == nil || f.Type != models.FieldObject && f.Type != models.FieldLabels {
+		return badField(field, "is not a JSON field, label map or tags: it takes no dot path")
+	}
+	dst := f.Of(e.n).(*map[string]any)
+	if f.Type == models.FieldLabels {
 		if v != nil && v != true {
 			return badField(field+"."+path, "a label is set with true and removed with null")
 		}
 		if err := checkLabel(field, path, v); err != nil {
 			return err
 		}
-		m := labelMap(n, field)
-		if *m == nil {
-			*m = map[string]any{}
+		if *dst == nil {
+			*dst = map[string]any{}
 		}
 		if v == nil {
-			delete(*m, path)
+			delete(*dst, path)
 		} else {
-			(*m)[path] = true
+			(*dst)[path] = true
 		}
-	default:
-		return badField(field, "is not a JSON field, label map or tags: it takes no dot path")
+		return nil
+	}
+	if *dst == nil {
+		*dst = map[string]any{}
+	}
+	if err := models.ValidateText("", path); err != nil {
+		return badField(field, "a key: %v", err)
+	}
+	if _, err := models.NormalizeJSON(v); err != nil {
+		return badField(field+"."+path, "%v", err)
+	}
+	if err := models.SetPath(*dst, path, v); err != nil {
+		return badField(field+"."+path, "%v", err)
 	}
 	return nil
 }

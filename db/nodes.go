@@ -53,15 +53,7 @@ func insertNodes(ctx context.Context, tx bun.IDB, nodes []*models.ContentNode) e
 		normalizeNode(n)
 	}
 	if len(nodes) >= copyThreshold && canCopy(ctx) {
-		rows := make([][]any, len(nodes))
-		for i, n := range nodes {
-			row, err := nodeRow(n)
-			if err != nil {
-				return fmt.Errorf("db: insert nodes: %w", err)
-			}
-			rows[i] = row
-		}
-		return copyRows(ctx, "content_nodes", nodeColumns, rows)
+		return copyModels(ctx, tx, nodes)
 	}
 	for start := 0; start < len(nodes); start += 500 {
 		batch := nodes[start:min(start+500, len(nodes))]
@@ -141,7 +133,7 @@ func (d *DB) ChildrenPages(ctx context.Context, parents []models.ID, first int, 
 // of its database time converting columns it will not show: the eight JSON
 // ones above all.
 func nodeSelectList(cols []string) string {
-	return selectColumns("cn", nodeColumns, []string{"id", "parent_id", "sort_order"}, cols)
+	return selectColumns("cn", allNodeColumns, []string{"id", "parent_id", "sort_order"}, cols)
 }
 
 // selectColumns lists alias.column for each of all that is in always or in
@@ -472,3 +464,6 @@ func (d *DB) AssessmentItemsByKey(ctx context.Context, keys [][2]models.ID) ([]*
 	}
 	return out, nil
 }
+
+// allNodeColumns are content_nodes' columns.
+var allNodeColumns = models.NodeColumns(0)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -36,14 +37,9 @@ var directFields = map[string]map[string]string{
 	"Channel": {"id": "", "name": "", "description": "", "tagline": "", "language": "Language",
 		"thumbnail": "", "public": "", "deleted": "", "version": "", "lastPublished": "", "publishedSize": "",
 		"totalResourceCount": "", "includedLanguages": "", "createdAt": "", "modifiedAt": "", "root": "ContentNode"},
-	"ContentNode": {"id": "", "nodeId": "", "contentId": "", "kind": "", "title": "",
-		"description": "", "author": "", "aggregator": "", "provider": "", "copyrightHolder": "",
-		"license": "License", "licenseDescription": "", "language": "Language", "roleVisibility": "",
-		"extraFields": "", "thumbnailEncoding": "", "gradeLevels": "", "resourceTypes": "", "learningActivities": "",
-		"accessibilityLabels": "", "categories": "", "learnerNeeds": "", "suggestedDuration": "", "sortOrder": "",
-		"complete": "", "changed": "", "published": "", "freezeAuthoringData": "", "sourceChannelId": "",
-		"sourceNodeId": "", "originalChannelId": "", "originalSourceNodeId": "", "createdAt": "", "modifiedAt": "",
-		"files": "File", "children": "ContentNodeConnection", "childCount": ""},
+	// ContentNode's fields of models.NodeFields are added below.
+	"ContentNode": {"license": "License", "language": "Language", "files": "File",
+		"children": "ContentNodeConnection", "childCount": ""},
 	"ContentNodeConnection": {"edges": "ContentNodeEdge", "pageInfo": "PageInfo", "totalCount": ""},
 	"ContentNodeEdge":       {"cursor": "", "node": "ContentNode"},
 	"PageInfo":              {"hasNextPage": "", "endCursor": ""},
@@ -53,6 +49,14 @@ var directFields = map[string]map[string]string{
 	"FormatPreset": {"id": "", "kind": "", "supplementary": "", "thumbnail": "", "allowedFormats": ""},
 	"License":      {"id": "", "name": "", "url": "", "isCustom": "", "copyrightHolderRequired": ""},
 	"Language":     {"id": "", "name": "", "nativeName": "", "rtl": ""},
+}
+
+func init() {
+	for _, f := range models.NodeFields {
+		if _, special := directFields["ContentNode"][f.GraphQL]; f.GraphQL != "" && !special {
+			directFields["ContentNode"][f.GraphQL] = ""
+		}
+	}
 }
 
 // fileFieldColumns are the files columns each File field reads, besides
@@ -91,6 +95,8 @@ type planField struct {
 	filesOf map[models.ID][]*models.File // files, by node
 	// childCount, and children whose page shows totalCount: each node's.
 	counts map[models.ID]int
+	// node is a ContentNode field's entry in models.NodeFields, if any.
+	node *models.NodeField
 }
 
 // directAnswers counts the root fields answered here (tests read it).
@@ -146,6 +152,9 @@ func planOf(op *graphql.OperationContext, typ string, sel ast.SelectionSet) (*pl
 			return nil, false // @defer: gqlgen sends such fields later
 		}
 		pf := &planField{CollectedField: f}
+		if typ == "ContentNode" {
+			pf.node = models.NodeFieldByGraphQL(f.Name)
+		}
 		if sub != "" {
 			if pf.sub, ok = planOf(op, sub, f.Selections); !ok {
 				return nil, false
@@ -389,76 +398,10 @@ func (w *treeWriter) channel(p *plan, c *models.Channel) {
 func (w *treeWriter) node(p *plan, n *models.ContentNode) {
 	w.object(p, func(f *planField) {
 		switch f.Name {
-		case "id":
-			w.id(n.ID)
-		case "nodeId":
-			w.id(n.NodeID)
-		case "contentId":
-			w.id(n.ContentID)
-		case "kind":
-			w.str(n.Kind)
-		case "title":
-			w.str(n.Title)
-		case "description":
-			w.str(n.Description)
-		case "author":
-			w.str(n.Author)
-		case "aggregator":
-			w.str(n.Aggregator)
-		case "provider":
-			w.str(n.Provider)
-		case "copyrightHolder":
-			w.str(n.CopyrightHolder)
 		case "license":
 			w.license(f.sub, n.License())
-		case "licenseDescription":
-			w.str(n.LicenseDescription)
 		case "language":
 			w.language(f.sub, n.Language())
-		case "roleVisibility":
-			w.str(n.RoleVisibility)
-		case "extraFields":
-			w.json(n.ExtraFields)
-		case "thumbnailEncoding":
-			w.json(n.ThumbnailEncoding)
-		case "gradeLevels":
-			w.json(n.GradeLevels)
-		case "resourceTypes":
-			w.json(n.ResourceTypes)
-		case "learningActivities":
-			w.json(n.LearningActivities)
-		case "accessibilityLabels":
-			w.json(n.AccessibilityLabels)
-		case "categories":
-			w.json(n.Categories)
-		case "learnerNeeds":
-			w.json(n.LearnerNeeds)
-		case "suggestedDuration":
-			w.optInt(n.SuggestedDuration)
-		case "sortOrder":
-			if err := graphql.MarshalFloatContext(n.SortOrder).MarshalGQLContext(w.ctx, &w.b); err != nil {
-				w.err = err
-			}
-		case "complete":
-			w.boolean(n.Complete)
-		case "changed":
-			w.boolean(n.Changed)
-		case "published":
-			w.boolean(n.Published)
-		case "freezeAuthoringData":
-			w.boolean(n.FreezeAuthoringData)
-		case "sourceChannelId":
-			w.optID(n.SourceChannelID)
-		case "sourceNodeId":
-			w.optID(n.SourceNodeID)
-		case "originalChannelId":
-			w.optID(n.OriginalChannelID)
-		case "originalSourceNodeId":
-			w.optID(n.OriginalSourceNodeID)
-		case "createdAt":
-			w.scalar(graphql.MarshalTime(n.CreatedAt), true)
-		case "modifiedAt":
-			w.scalar(graphql.MarshalTime(n.ModifiedAt), true)
 		case "files":
 			fs := f.filesOf[n.ID]
 			w.b.WriteByte('[')
@@ -474,9 +417,40 @@ func (w *treeWriter) node(p *plan, n *models.ContentNode) {
 		case "childCount":
 			w.scalar(graphql.MarshalInt(f.counts[n.ID]), true)
 		default:
-			w.unknown()
+			if f.node == nil {
+				w.unknown()
+				return
+			}
+			w.nodeField(f.node.Of(n))
 		}
 	})
+}
+
+// nodeField writes the value of a field of models.NodeFields, as gqlgen
+// marshals its GraphQL type.
+func (w *treeWriter) nodeField(v any) {
+	switch v := v.(type) {
+	case *string:
+		w.str(*v)
+	case *map[string]any:
+		w.json(*v)
+	case *bool:
+		w.boolean(*v)
+	case *models.ID:
+		w.id(*v)
+	case **models.ID:
+		w.optID(*v)
+	case **int:
+		w.optInt(*v)
+	case *time.Time:
+		w.scalar(graphql.MarshalTime(*v), true)
+	case *float64:
+		if err := graphql.MarshalFloatContext(*v).MarshalGQLContext(w.ctx, &w.b); err != nil {
+			w.err = err
+		}
+	default:
+		w.unknown()
+	}
 }
 
 // connection writes a page of children as nodeConnection makes it; total

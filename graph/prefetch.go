@@ -100,27 +100,26 @@ func primeAll[V any](ctx context.Context, l *dataloader.Loader[models.ID, V], id
 }
 
 // nodeFieldColumns are the content_nodes columns each ContentNode field
-// reads, besides those every read has (db.ChildrenPages reads id, parent and place).
+// reads, besides those every read has (db.ChildrenPages reads id, parent and
+// place): its own column for a field of models.NodeFields, and those below.
 // A field not listed (incompleteReasons) may read any column.
-var nodeFieldColumns = map[string][]string{
-	"__typename": nil, "id": nil, "sortOrder": nil, "parent": nil, "channel": {"channel_id"},
-	"nodeId": {"node_id"}, "contentId": {"content_id"}, "kind": {"kind"}, "title": {"title"},
-	"description": {"description"}, "author": {"author"}, "aggregator": {"aggregator"}, "provider": {"provider"},
-	"copyrightHolder": {"copyright_holder"}, "license": {"license"}, "licenseDescription": {"license_description"},
-	"language": {"language"}, "roleVisibility": {"role_visibility"}, "extraFields": {"extra_fields"},
-	"thumbnailEncoding": {"thumbnail_encoding"}, "gradeLevels": {"grade_levels"}, "resourceTypes": {"resource_types"},
-	"learningActivities": {"learning_activities"}, "accessibilityLabels": {"accessibility_labels"},
-	"categories": {"categories"}, "learnerNeeds": {"learner_needs"}, "suggestedDuration": {"suggested_duration"},
-	"complete": {"complete"}, "changed": {"changed"}, "published": {"published"},
-	"freezeAuthoringData": {"freeze_authoring_data"}, "sourceChannelId": {"source_channel_id"},
-	"sourceNodeId": {"source_node_id"}, "originalChannelId": {"original_channel_id"},
-	"originalSourceNodeId": {"original_source_node_id"}, "createdAt": {"created_at"}, "modifiedAt": {"modified_at"},
-	// Members only: the node's channel says who may see them.
-	"createdBy": {"created_by_id", "channel_id"}, "modifiedBy": {"modified_by_id", "channel_id"},
-	// Read through loaders by the node's id.
-	"tags": nil, "ancestors": nil, "children": nil, "childCount": nil, "resourceCount": nil, "files": nil,
-	"assessmentItems": nil, "prerequisites": nil,
-}
+var nodeFieldColumns = func() map[string][]string {
+	m := map[string][]string{
+		"__typename": nil, "parent": nil, "channel": {"channel_id"},
+		// Members only: the node's channel says who may see them.
+		"createdBy": {"created_by_id", "channel_id"}, "modifiedBy": {"modified_by_id", "channel_id"},
+		// Read through loaders by the node's id.
+		"tags": nil, "ancestors": nil, "children": nil, "childCount": nil, "resourceCount": nil, "files": nil,
+		"assessmentItems": nil, "prerequisites": nil,
+	}
+	for _, f := range models.NodeFields {
+		if f.GraphQL != "" {
+			m[f.GraphQL] = []string{f.Column}
+		}
+	}
+	m["id"], m["sortOrder"] = nil, nil // every read has them
+	return m
+}()
 
 // columnsOf lists the node columns that conn, a ContentNodeConnection
 // selection, reads of its nodes, joined by commas; "" means all of them.

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"reflect"
+	"strings"
 
 	"studio/db"
 	"studio/models"
@@ -68,10 +70,30 @@ func (o obj) str(key string, v *string) {
 	}
 }
 
-// strs sets the string fields that were given.
-func (o obj) strs(fields map[string]*string) {
-	for k, v := range fields {
-		o.str(k, v)
+// nodeFields sets the node fields given in in, a typed input (a pointer to
+// a struct), under their columns: each of in's fields whose GraphQL name is
+// a ContentNode field of models.NodeFields that clients set, unless it is
+// null.
+func (o obj) nodeFields(in any) {
+	v := reflect.ValueOf(in).Elem()
+	for i, sf := range reflect.VisibleFields(v.Type()) {
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		f := models.NodeFieldByGraphQL(name)
+		fv := v.Field(i)
+		switch {
+		case f == nil || f.Has(models.ReadOnly):
+		case fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Interface || fv.Kind() == reflect.Slice:
+			if fv.IsNil() {
+				continue
+			}
+			if f.Type == models.FieldLabels {
+				o.labels(f.Column, fv.Interface().([]string))
+			} else {
+				o[f.Column] = reflect.Indirect(fv).Interface()
+			}
+		default:
+			o[f.Column] = fv.Interface()
+		}
 	}
 }
 
@@ -93,26 +115,9 @@ func (r *Resolver) createNodes(ctx context.Context, in []*models.CreateContentNo
 		if n.ID != nil {
 			ids[i] = *n.ID
 		}
-		o := obj{"parent": n.ParentID, "kind": n.Kind, "title": n.Title}
-		o.strs(map[string]*string{"description": n.Description, "author": n.Author, "aggregator": n.Aggregator,
-			"provider": n.Provider, "copyright_holder": n.CopyrightHolder, "license": n.License,
-			"license_description": n.LicenseDescription, "language": n.Language, "role_visibility": n.RoleVisibility})
-		if n.ExtraFields != nil {
-			o["extra_fields"] = n.ExtraFields
-		}
-		if n.ThumbnailEncoding != nil {
-			o["thumbnail_encoding"] = n.ThumbnailEncoding
-		}
-		if n.SuggestedDuration != nil {
-			o["suggested_duration"] = *n.SuggestedDuration
-		}
+		o := obj{"parent": n.ParentID}
+		o.nodeFields(n)
 		o.labels("tags", n.Tags)
-		o.labels("grade_levels", n.GradeLevels)
-		o.labels("resource_types", n.ResourceTypes)
-		o.labels("learning_activities", n.LearningActivities)
-		o.labels("accessibility_labels", n.AccessibilityLabels)
-		o.labels("categories", n.Categories)
-		o.labels("learner_needs", n.LearnerNeeds)
 		pos := position(n.Position)
 		if pos == db.Left || pos == db.Right {
 			return nil, models.Errorf(models.CodeBadUserInput, "item %d: a new node goes FIRST_CHILD or LAST_CHILD of its parent; move it afterwards to place it elsewhere", i)
@@ -138,19 +143,7 @@ func (r *Resolver) updateNodes(ctx context.Context, in []*models.UpdateContentNo
 		if o == nil {
 			o = obj{}
 		}
-		o.strs(map[string]*string{"title": n.Title, "description": n.Description, "author": n.Author,
-			"aggregator": n.Aggregator, "provider": n.Provider, "copyright_holder": n.CopyrightHolder,
-			"license": n.License, "license_description": n.LicenseDescription, "language": n.Language,
-			"role_visibility": n.RoleVisibility})
-		if n.SuggestedDuration != nil {
-			o["suggested_duration"] = *n.SuggestedDuration
-		}
-		if n.ExtraFields != nil {
-			o["extra_fields"] = n.ExtraFields
-		}
-		if n.Complete != nil {
-			o["complete"] = *n.Complete
-		}
+		o.nodeFields(n)
 		for _, t := range n.AddTags {
 			o["tags."+t] = true
 		}
