@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"studio/models"
 )
@@ -186,12 +188,24 @@ func (a *applier) filesChanged(ctx context.Context, n *models.ContentNode, p mod
 // and stores it again. On SQLite every write transaction holds the database's
 // one write lock already.
 func (d *DB) lockBlob(ctx context.Context, tx bun.IDB, checksum string) error {
-	if d.Kind != Postgres {
+	return d.lockBlobs(ctx, tx, []string{checksum})
+}
+
+// lockBlobs takes the locks of several blobs in one statement, in a fixed
+// order, so that two writers of the same blobs cannot deadlock.
+func (d *DB) lockBlobs(ctx context.Context, tx bun.IDB, checksums []string) error {
+	if d.Kind != Postgres || len(checksums) == 0 {
 		return nil
 	}
-	h := fnv.New64a()
-	h.Write([]byte("studio blob " + checksum))
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
+	keys := make([]int64, 0, len(checksums))
+	for _, c := range checksums {
+		h := fnv.New64a()
+		h.Write([]byte("studio blob " + c))
+		keys = append(keys, int64(h.Sum64()))
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(? AS bigint[])) AS k ORDER BY 1) AS ks", pgdialect.Array(keys)).Exec(ctx); err != nil {
 		return fmt.Errorf("db: lock blob: %w", err)
 	}
 	return nil

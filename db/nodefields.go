@@ -35,7 +35,8 @@ var studioComputed = map[string]bool{
 func (e *nodeEdit) set(key string, v any, creating bool) error {
 	field, path, dotted := strings.Cut(key, ".")
 	f := models.NodeFieldByColumn(field)
-	if !dotted && (studioComputed[field] || f != nil && f.Has(models.ReadOnly)) {
+	serverOwned := f != nil && f.Has(models.ReadOnly) && (!creating || !f.Has(models.SetOnCreate))
+	if !dotted && (studioComputed[field] || serverOwned) {
 		return nil
 	}
 	if e.n.FreezeAuthoringData && f != nil && f.Has(models.Authoring) {
@@ -138,6 +139,15 @@ func (e *nodeEdit) set(key string, v any, creating bool) error {
 			return badField(field, "must be a whole number of seconds, 0 or more")
 		}
 		*dst = &i
+	case models.FieldID: // node_id and content_id, on creation
+		if v == nil {
+			return nil // generated
+		}
+		id, err := idValue(field, v)
+		if err != nil {
+			return err
+		}
+		*f.Of(n).(*models.ID) = id
 	case models.FieldComplete:
 		b, ok := v.(bool)
 		if !ok {

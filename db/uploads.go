@@ -32,15 +32,63 @@ func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
 	return used, nil
 }
 
-// HasBlob says whether a file with checksum already counts for the user.
-func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, checksum string) (bool, error) {
-	var n int
-	err := tx.NewRaw(`SELECT count(*) FROM files AS f
+// countedChecksums says which of checksums a file already counts for the
+// user (see DiskUsage).
+func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID, checksums []string) (map[string]bool, error) {
+	var counted []string
+	err := tx.NewRaw(`SELECT DISTINCT f.checksum FROM files AS f
 		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
 		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
 		LEFT JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
-		WHERE f.checksum = ? AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, checksum, userID).Scan(ctx, &n)
-	return n > 0, err
+		WHERE f.checksum IN (?) AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, bun.List(checksums), userID).Scan(ctx, &counted)
+	out := make(map[string]bool, len(counted))
+	for _, c := range counted {
+		out[c] = true
+	}
+	return out, err
+}
+
+// checkQuota refuses files that would take the caller over their storage
+// quota, with QUOTA_EXCEEDED. A blob counts once: files whose checksum
+// already counts for the caller, or that repeat one, add nothing.
+func (a *applier) checkQuota(ctx context.Context, files []*models.File) error {
+	if a.u.IsAdmin || len(files) == 0 {
+		return nil
+	}
+	checksums := make([]string, len(files))
+	for i, f := range files {
+		checksums[i] = f.Checksum
+	}
+	counted, err := a.d.countedChecksums(ctx, a.tx, a.u.ID, checksums)
+	if err != nil {
+		return fmt.Errorf("db: quota: %w", err)
+	}
+	var more int64
+	for _, f := range files {
+		if !counted[f.Checksum] {
+			counted[f.Checksum] = true
+			more += f.Size
+		}
+	}
+	if more == 0 {
+		return nil
+	}
+	used, err := a.d.DiskUsage(ctx, a.u.ID)
+	if err != nil {
+		return err
+	}
+	// The quota as it is now, not as the caller's (remembered) user says.
+	var quota int64
+	if err := a.tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", a.u.ID).Scan(ctx, &quota); err != nil {
+		return fmt.Errorf("db: quota: %w", err)
+	}
+	if used+more > quota {
+		if len(files) == 1 {
+			return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", more, used, quota)
+		}
+		return models.Errorf(models.CodeQuotaExceeded, "these files (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", more, used, quota)
+	}
+	return nil
 }
 
 // AddFile records an uploaded file, attached to a node, to a question, or
@@ -99,25 +147,8 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 	if n != nil && f.NodeID != nil && p.Kind != "" && p.Kind != n.Kind {
 		return badField("preset", "preset %s is for %s nodes, and %s is a %s", p.ID, p.Kind, n.ID, n.Kind)
 	}
-	if !a.u.IsAdmin {
-		counted, err := a.d.usesChecksum(ctx, a.tx, a.u.ID, f.Checksum)
-		if err != nil {
-			return fmt.Errorf("db: quota: %w", err)
-		}
-		if !counted {
-			used, err := a.d.DiskUsage(ctx, a.u.ID)
-			if err != nil {
-				return err
-			}
-			// The quota as it is now, not as the caller's (remembered) user says.
-			var quota int64
-			if err := a.tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", a.u.ID).Scan(ctx, &quota); err != nil {
-				return fmt.Errorf("db: quota: %w", err)
-			}
-			if used+f.Size > quota {
-				return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", f.Size, used, quota)
-			}
-		}
+	if err := a.checkQuota(ctx, []*models.File{f}); err != nil {
+		return err
 	}
 	if n != nil && f.NodeID != nil && p.Thumbnail {
 		if _, err := a.tx.NewDelete().Model((*models.File)(nil)).Where("node_id = ? AND preset = ?", n.ID, p.ID).Exec(ctx); err != nil {

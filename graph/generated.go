@@ -128,8 +128,12 @@ type ComplexityRoot struct {
 		Public             func(childComplexity int) int
 		PublishedKindCount func(childComplexity int) int
 		PublishedSize      func(childComplexity int) int
+		RicecookerVersion  func(childComplexity int) int
 		Root               func(childComplexity int) int
 		ServerRev          func(childComplexity int) int
+		SourceDomain       func(childComplexity int) int
+		SourceID           func(childComplexity int) int
+		StagingRoot        func(childComplexity int) int
 		Tagline            func(childComplexity int) int
 		Thumbnail          func(childComplexity int) int
 		TotalResourceCount func(childComplexity int) int
@@ -212,6 +216,8 @@ type ComplexityRoot struct {
 		RoleVisibility       func(childComplexity int) int
 		SortOrder            func(childComplexity int) int
 		SourceChannelID      func(childComplexity int) int
+		SourceDomain         func(childComplexity int) int
+		SourceID             func(childComplexity int) int
 		SourceNodeID         func(childComplexity int) int
 		SuggestedDuration    func(childComplexity int) int
 		Tags                 func(childComplexity int) int
@@ -324,6 +330,7 @@ type ComplexityRoot struct {
 		DeleteChannel         func(childComplexity int, id models.ID) int
 		DeleteContentNodes    func(childComplexity int, ids []models.ID, permanent *bool) int
 		DeleteFiles           func(childComplexity int, ids []models.ID) int
+		DeployStagingTree     func(childComplexity int, channelID models.ID) int
 		Login                 func(childComplexity int, email string, password string) int
 		MoveContentNodes      func(childComplexity int, ids []models.ID, target models.ID, position *models.Position) int
 		PublishChannel        func(childComplexity int, channelID models.ID, versionNotes *string, draft *bool) int
@@ -418,6 +425,8 @@ type ChannelResolver interface {
 
 	Root(ctx context.Context, obj *models.Channel) (*models.ContentNode, error)
 	TrashRoot(ctx context.Context, obj *models.Channel) (*models.ContentNode, error)
+	StagingRoot(ctx context.Context, obj *models.Channel) (*models.ContentNode, error)
+
 	Editors(ctx context.Context, obj *models.Channel) ([]*models.User, error)
 	Viewers(ctx context.Context, obj *models.Channel) ([]*models.User, error)
 	CanEdit(ctx context.Context, obj *models.Channel) (bool, error)
@@ -476,6 +485,7 @@ type MutationResolver interface {
 	AddChannelEditor(ctx context.Context, channelID models.ID, email string) (*models.Channel, error)
 	AddChannelViewer(ctx context.Context, channelID models.ID, email string) (*models.Channel, error)
 	RemoveChannelMember(ctx context.Context, channelID models.ID, userID models.ID) (*models.Channel, error)
+	DeployStagingTree(ctx context.Context, channelID models.ID) (*models.Channel, error)
 	CreateContentNodes(ctx context.Context, input []*models.CreateContentNodeInput) ([]*models.ContentNode, error)
 	UpdateContentNodes(ctx context.Context, input []*models.UpdateContentNodeInput) ([]*models.ContentNode, error)
 	MoveContentNodes(ctx context.Context, ids []models.ID, target models.ID, position *models.Position) ([]*models.ContentNode, error)
@@ -900,6 +910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.PublishedSize(childComplexity), true
+	case "Channel.ricecookerVersion":
+		if e.ComplexityRoot.Channel.RicecookerVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.RicecookerVersion(childComplexity), true
 	case "Channel.root":
 		if e.ComplexityRoot.Channel.Root == nil {
 			break
@@ -912,6 +928,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.ServerRev(childComplexity), true
+	case "Channel.sourceDomain":
+		if e.ComplexityRoot.Channel.SourceDomain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.SourceDomain(childComplexity), true
+	case "Channel.sourceId":
+		if e.ComplexityRoot.Channel.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.SourceID(childComplexity), true
+	case "Channel.stagingRoot":
+		if e.ComplexityRoot.Channel.StagingRoot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.StagingRoot(childComplexity), true
 	case "Channel.tagline":
 		if e.ComplexityRoot.Channel.Tagline == nil {
 			break
@@ -1307,6 +1341,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContentNode.SourceChannelID(childComplexity), true
+	case "ContentNode.sourceDomain":
+		if e.ComplexityRoot.ContentNode.SourceDomain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentNode.SourceDomain(childComplexity), true
+	case "ContentNode.sourceId":
+		if e.ComplexityRoot.ContentNode.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentNode.SourceID(childComplexity), true
 	case "ContentNode.sourceNodeId":
 		if e.ComplexityRoot.ContentNode.SourceNodeID == nil {
 			break
@@ -1835,6 +1881,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteFiles(childComplexity, args["ids"].([]models.ID)), true
+	case "Mutation.deployStagingTree":
+		if e.ComplexityRoot.Mutation.DeployStagingTree == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deployStagingTree_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeployStagingTree(childComplexity, args["channelId"].(models.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2449,6 +2506,12 @@ type Mutation {
   "Makes the user with this email a viewer (removing any editor role)."
   addChannelViewer(channelId: ID!, email: String!): Channel!
   removeChannelMember(channelId: ID!, userId: ID!): Channel!
+  """
+  Makes the channel's staging tree (a chef's upload, Channel.stagingRoot) its
+  main tree, as Studio's deploy button does; the main tree it replaces is
+  deleted. Editors only.
+  """
+  deployStagingTree(channelId: ID!): Channel!
 
   """
   Creates up to 1,000 nodes, in order; a node may be the parent of a later one.
@@ -2625,6 +2688,15 @@ enum Position {
 input CreateContentNodeInput {
   "A client-chosen id (32 hex characters); generated when absent."
   id: ID
+  """
+  Kolibri's ids for the node, kept as given (an import, or a script re-run,
+  keeps the ids Kolibri knows); generated when absent.
+  """
+  nodeId: ID
+  contentId: ID
+  "Where the node comes from, as a chef names it."
+  sourceId: String
+  sourceDomain: String
   "The topic to create the node in."
   parentId: ID!
   "FIRST_CHILD or LAST_CHILD (the default) of the parent."
@@ -2834,6 +2906,16 @@ type Channel {
   are a member (or an admin): the public see only the main tree.
   """
   trashRoot: ContentNode
+  """
+  A tree a chef uploaded (ricecooker's finish_channel with stage: true) for
+  editors to review; deployStagingTree makes it the main tree. Null when there
+  is none, or unless you are a member (or an admin).
+  """
+  stagingRoot: ContentNode
+  "Where a chef (ricecooker) says the channel comes from, and the ricecooker that uploaded it."
+  sourceId: String!
+  sourceDomain: String!
+  ricecookerVersion: String!
   "Empty unless you are a member (or an admin)."
   editors: [User!]!
   "Empty unless you are a member (or an admin)."
@@ -2980,6 +3062,9 @@ type ContentNode {
   sourceNodeId: ID
   originalChannelId: ID
   originalSourceNodeId: ID
+  "Where a chef (ricecooker) found the node: its source_id and source_domain."
+  sourceId: String!
+  sourceDomain: String!
   createdAt: Time!
   modifiedAt: Time!
   "Null unless you are a member of the node's channel (or an admin)."
@@ -3535,6 +3620,14 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_root(ctx, field)
 	case "trashRoot":
 		return ec.fieldContext_Channel_trashRoot(ctx, field)
+	case "stagingRoot":
+		return ec.fieldContext_Channel_stagingRoot(ctx, field)
+	case "sourceId":
+		return ec.fieldContext_Channel_sourceId(ctx, field)
+	case "sourceDomain":
+		return ec.fieldContext_Channel_sourceDomain(ctx, field)
+	case "ricecookerVersion":
+		return ec.fieldContext_Channel_ricecookerVersion(ctx, field)
 	case "editors":
 		return ec.fieldContext_Channel_editors(ctx, field)
 	case "viewers":
@@ -3683,6 +3776,10 @@ func (ec *executionContext) childFields_ContentNode(ctx context.Context, field g
 		return ec.fieldContext_ContentNode_originalChannelId(ctx, field)
 	case "originalSourceNodeId":
 		return ec.fieldContext_ContentNode_originalSourceNodeId(ctx, field)
+	case "sourceId":
+		return ec.fieldContext_ContentNode_sourceId(ctx, field)
+	case "sourceDomain":
+		return ec.fieldContext_ContentNode_sourceDomain(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ContentNode_createdAt(ctx, field)
 	case "modifiedAt":
@@ -4340,6 +4437,20 @@ func (ec *executionContext) field_Mutation_deleteFiles_args(ctx context.Context,
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deployStagingTree_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelId",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelId"] = arg0
 	return args, nil
 }
 
@@ -6235,6 +6346,107 @@ func (ec *executionContext) fieldContext_Channel_trashRoot(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Channel_stagingRoot(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_stagingRoot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().StagingRoot(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_stagingRoot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Channel_sourceId(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_sourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_sourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
+}
+
+func (ec *executionContext) _Channel_sourceDomain(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_sourceDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceDomain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_sourceDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
+}
+
+func (ec *executionContext) _Channel_ricecookerVersion(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_ricecookerVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RicecookerVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_ricecookerVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
+}
+
 func (ec *executionContext) _Channel_editors(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7644,6 +7856,52 @@ func (ec *executionContext) _ContentNode_originalSourceNodeId(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_ContentNode_originalSourceNodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContentNode_sourceId(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentNode_sourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentNode_sourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentNode_sourceDomain(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentNode_sourceDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceDomain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentNode_sourceDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentNode", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContentNode_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ContentNode) (ret graphql.Marshaler) {
@@ -9801,6 +10059,50 @@ func (ec *executionContext) fieldContext_Mutation_removeChannelMember(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeChannelMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deployStagingTree(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deployStagingTree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeployStagingTree(ctx, fc.Args["channelId"].(models.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deployStagingTree(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deployStagingTree_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13280,7 +13582,7 @@ func (ec *executionContext) unmarshalInputCreateContentNodeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "parentId", "position", "kind", "title", "description", "author", "aggregator", "provider", "copyrightHolder", "license", "licenseDescription", "language", "roleVisibility", "tags", "extraFields", "thumbnailEncoding", "gradeLevels", "resourceTypes", "learningActivities", "accessibilityLabels", "categories", "learnerNeeds", "suggestedDuration"}
+	fieldsInOrder := [...]string{"id", "nodeId", "contentId", "sourceId", "sourceDomain", "parentId", "position", "kind", "title", "description", "author", "aggregator", "provider", "copyrightHolder", "license", "licenseDescription", "language", "roleVisibility", "tags", "extraFields", "thumbnailEncoding", "gradeLevels", "resourceTypes", "learningActivities", "accessibilityLabels", "categories", "learnerNeeds", "suggestedDuration"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13294,6 +13596,34 @@ func (ec *executionContext) unmarshalInputCreateContentNodeInput(ctx context.Con
 				return it, err
 			}
 			it.ID = data
+		case "nodeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "contentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentId"))
+			data, err := ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentID = data
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "sourceDomain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceDomain"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceDomain = data
 		case "parentId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
 			data, err := ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
@@ -14632,6 +14962,27 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_trashRoot(ctx, field, obj)
 				})
+		case "stagingRoot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_stagingRoot(ctx, field, obj)
+				})
+		case "sourceId":
+			out.Values[i] = ec._Channel_sourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceDomain":
+			out.Values[i] = ec._Channel_sourceDomain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ricecookerVersion":
+			out.Values[i] = ec._Channel_ricecookerVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "editors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15092,6 +15443,16 @@ func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionS
 		case "originalSourceNodeId":
 			out.Values[i] = ec._ContentNode_originalSourceNodeId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceId":
+			out.Values[i] = ec._ContentNode_sourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceDomain":
+			out.Values[i] = ec._ContentNode_sourceDomain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
@@ -15866,6 +16227,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeChannelMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeChannelMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deployStagingTree":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deployStagingTree(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

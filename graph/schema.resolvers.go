@@ -67,6 +67,13 @@ func (r *channelResolver) TrashRoot(ctx context.Context, obj *models.Channel) (*
 	return visibleNode(ctx, obj.TrashRootID)
 }
 
+func (r *channelResolver) StagingRoot(ctx context.Context, obj *models.Channel) (*models.ContentNode, error) {
+	if obj.StagingRootID == nil {
+		return nil, nil
+	}
+	return visibleNode(ctx, *obj.StagingRootID)
+}
+
 func (r *channelResolver) Editors(ctx context.Context, obj *models.Channel) ([]*models.User, error) {
 	if ok, err := memberAccess(ctx, obj.ID); !ok || err != nil {
 		return []*models.User{}, err
@@ -282,6 +289,10 @@ func (r *mutationResolver) AddChannelViewer(ctx context.Context, channelID model
 
 func (r *mutationResolver) RemoveChannelMember(ctx context.Context, channelID models.ID, userID models.ID) (*models.Channel, error) {
 	return r.DB.RemoveMember(ctx, userFrom(ctx), channelID, userID)
+}
+
+func (r *mutationResolver) DeployStagingTree(ctx context.Context, channelID models.ID) (*models.Channel, error) {
+	return r.DB.DeployStagingTree(ctx, userFrom(ctx), channelID)
 }
 
 func (r *mutationResolver) CreateContentNodes(ctx context.Context, input []*models.CreateContentNodeInput) ([]*models.ContentNode, error) {

@@ -81,7 +81,7 @@ func (o obj) nodeFields(in any) {
 		f := models.NodeFieldByGraphQL(name)
 		fv := v.Field(i)
 		switch {
-		case f == nil || f.Has(models.ReadOnly):
+		case f == nil || f.Has(models.ReadOnly) && !f.Has(models.SetOnCreate):
 		case fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Interface || fv.Kind() == reflect.Slice:
 			if fv.IsNil() {
 				continue

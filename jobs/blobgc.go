@@ -46,6 +46,10 @@ func (w *CollectBlobs) Work(ctx context.Context, _ *river.Job[CollectBlobsArgs])
 
 // Collect does the work and returns how many blobs it deleted.
 func (w *CollectBlobs) Collect(ctx context.Context) (int, error) {
+	// Trees that were replaced go first, so that their blobs can go too.
+	if _, err := w.DB.CollectGarbageTrees(ctx); err != nil {
+		return 0, err
+	}
 	cutoff := time.Now().Add(-w.Grace)
 	var batch []string
 	deleted := 0

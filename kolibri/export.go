@@ -40,8 +40,9 @@ type Options struct {
 // Export writes channel's tree t (its main tree) as Kolibri's content
 // database at path (which must not exist). Only complete nodes whose
 // ancestors are complete go in; exercises need a mastery model; topics with
-// no resource below them are left out. Not yet: metadata inherited from
-// ancestors (Studio does it for ricecooker channels only).
+// no resource below them are left out. In a channel a chef uploaded
+// (ricecooker_version set), resources inherit their ancestors' language and
+// labels, as Studio's publish does (inheritance.go).
 func Export(ctx context.Context, ch *models.Channel, t *db.Tree, opts Options, path string) (*Stats, error) {
 	if ch.LanguageCode == "" {
 		return nil, models.Errorf(models.CodeBadUserInput, "channel %s has no language; set one before publishing", ch.ID)
@@ -151,12 +152,14 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 		return nil, err
 	}
 	seenBlobs := map[string]bool{}
+	inh := newInheritance(ch.RicecookerVersion != "")
 	for i, n := range nodes {
 		if opts.Progress != nil && i%step == 0 {
 			opts.Progress(i, len(nodes))
 		}
 		kid := nodeIDs[n.ID]
-		lang := n.LanguageCode
+		meta := inh.of(n)
+		lang := meta.lang
 		if lang == "" && n.Kind != models.KindTopic {
 			lang = ch.LanguageCode
 		}
@@ -168,8 +171,8 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 			Description: n.Description, Kind: n.Kind, Author: n.Author, LicenseOwner: n.CopyrightHolder,
 			CoachContent: n.RoleVisibility == models.RoleCoach, Available: true, SortOrder: n.SortOrder,
 			Options: string(options), LangID: lang, Duration: durationOf(n, t.Files[n.ID]),
-			GradeLevels: labels(n.GradeLevels), ResourceTypes: labels(n.ResourceTypes), Categories: labels(n.Categories),
-			LearnerNeeds: labels(n.LearnerNeeds)}
+			GradeLevels: labels(meta.labels["grade_levels"]), ResourceTypes: labels(meta.labels["resource_types"]),
+			Categories: labels(meta.labels["categories"]), LearnerNeeds: labels(meta.labels["learner_needs"])}
 		if n.Kind != models.KindTopic {
 			row.LearningActivities, row.AccessibilityLabels = labels(n.LearningActivities), labels(n.AccessibilityLabels)
 		}

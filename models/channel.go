@@ -29,8 +29,15 @@ type Channel struct {
 	ContentDefaults    map[string]any `bun:"content_defaults,type:jsonb"`
 	RootID             ID             `bun:"root_id,type:uuid"`
 	TrashRootID        ID             `bun:"trash_root_id,type:uuid"`
-	CreatedAt          time.Time      `bun:"created_at"`
-	ModifiedAt         time.Time      `bun:"modified_at"`
+	// ChefRootID is the tree a chef is uploading, StagingRootID one uploaded
+	// for editors to review and deploy (db/chef.go).
+	ChefRootID        *ID       `bun:"chef_root_id,type:uuid"`
+	StagingRootID     *ID       `bun:"staging_root_id,type:uuid"`
+	SourceID          string    `bun:"source_id"`
+	SourceDomain      string    `bun:"source_domain"`
+	RicecookerVersion string    `bun:"ricecooker_version"`
+	CreatedAt         time.Time `bun:"created_at"`
+	ModifiedAt        time.Time `bun:"modified_at"`
 }
 
 // Role is a user's membership of a channel.

@@ -162,6 +162,13 @@ type CreateChannelInput struct {
 type CreateContentNodeInput struct {
 	// A client-chosen id (32 hex characters); generated when absent.
 	ID *ID `json:"id,omitempty"`
+	// Kolibri's ids for the node, kept as given (an import, or a script re-run,
+	// keeps the ids Kolibri knows); generated when absent.
+	NodeID    *ID `json:"nodeId,omitempty"`
+	ContentID *ID `json:"contentId,omitempty"`
+	// Where the node comes from, as a chef names it.
+	SourceID     *string `json:"sourceId,omitempty"`
+	SourceDomain *string `json:"sourceDomain,omitempty"`
 	// The topic to create the node in.
 	ParentID ID `json:"parentId"`
 	// FIRST_CHILD or LAST_CHILD (the default) of the parent.

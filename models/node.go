@@ -47,10 +47,13 @@ type ContentNode struct {
 	SourceNodeID         *ID            `bun:"source_node_id,type:uuid"`
 	OriginalChannelID    *ID            `bun:"original_channel_id,type:uuid"`
 	OriginalSourceNodeID *ID            `bun:"original_source_node_id,type:uuid"`
-	CreatedAt            time.Time      `bun:"created_at"`
-	ModifiedAt           time.Time      `bun:"modified_at"`
-	CreatedByID          *ID            `bun:"created_by_id,type:uuid"`
-	ModifiedByID         *ID            `bun:"modified_by_id,type:uuid"`
+	// SourceID and SourceDomain name the node where a chef found it.
+	SourceID     string    `bun:"source_id"`
+	SourceDomain string    `bun:"source_domain"`
+	CreatedAt    time.Time `bun:"created_at"`
+	ModifiedAt   time.Time `bun:"modified_at"`
+	CreatedByID  *ID       `bun:"created_by_id,type:uuid"`
+	ModifiedByID *ID       `bun:"modified_by_id,type:uuid"`
 }
 
 // Tag is one tag of a node.
@@ -114,4 +117,18 @@ func (f *File) StoragePath() string {
 		return ""
 	}
 	return "storage/" + f.Checksum[:1] + "/" + f.Checksum[1:2] + "/" + f.Checksum + "." + f.Extension
+}
+
+// IsChecksum says whether s is an md5 checksum as files are named by: 32
+// lowercase hex digits.
+func IsChecksum(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -61,6 +61,10 @@ const (
 	// CopyMod fields may be set by anyone on the root of a copy (Studio's
 	// copy mods, studio-backend.md §2.10); Authoring ones by editors only.
 	CopyMod
+	// SetOnCreate read-only fields may be given when a node is created (as
+	// Studio allows for imports: a chef's node_id and content_id are kept,
+	// so that a re-run makes the same Kolibri ids), never changed after.
+	SetOnCreate
 )
 
 // Has says whether f has every flag in flags.
@@ -73,8 +77,8 @@ var NodeFields = []NodeField{
 	{Column: "root_id", Type: FieldID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.RootID }},
 	{Column: "parent_id", Type: FieldOptionalID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.ParentID }},
 	{Column: "sort_order", GraphQL: "sortOrder", Type: FieldOrder, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.SortOrder }},
-	{Column: "node_id", GraphQL: "nodeId", Type: FieldID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.NodeID }},
-	{Column: "content_id", GraphQL: "contentId", Type: FieldID, Flags: ReadOnly | Copied, Of: func(n *ContentNode) any { return &n.ContentID }},
+	{Column: "node_id", GraphQL: "nodeId", Type: FieldID, Flags: ReadOnly | SetOnCreate, Of: func(n *ContentNode) any { return &n.NodeID }},
+	{Column: "content_id", GraphQL: "contentId", Type: FieldID, Flags: ReadOnly | SetOnCreate | Copied, Of: func(n *ContentNode) any { return &n.ContentID }},
 	{Column: "kind", GraphQL: "kind", Type: FieldContentKind, Flags: Copied, Of: func(n *ContentNode) any { return &n.Kind }},
 	{Column: "title", GraphQL: "title", Type: FieldText, Limit: 200, Flags: Copied | CopyMod, Of: func(n *ContentNode) any { return &n.Title }},
 	{Column: "description", GraphQL: "description", Type: FieldText, Limit: 100000, Flags: Copied | CopyMod, Of: func(n *ContentNode) any { return &n.Description }},
@@ -103,6 +107,8 @@ var NodeFields = []NodeField{
 	{Column: "source_node_id", GraphQL: "sourceNodeId", Type: FieldOptionalID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.SourceNodeID }},
 	{Column: "original_channel_id", GraphQL: "originalChannelId", Type: FieldOptionalID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.OriginalChannelID }},
 	{Column: "original_source_node_id", GraphQL: "originalSourceNodeId", Type: FieldOptionalID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.OriginalSourceNodeID }},
+	{Column: "source_id", GraphQL: "sourceId", Type: FieldText, Limit: 200, Flags: Copied, Of: func(n *ContentNode) any { return &n.SourceID }},
+	{Column: "source_domain", GraphQL: "sourceDomain", Type: FieldText, Limit: 200, Flags: Copied, Of: func(n *ContentNode) any { return &n.SourceDomain }},
 	{Column: "created_at", GraphQL: "createdAt", Type: FieldTime, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.CreatedAt }},
 	{Column: "modified_at", GraphQL: "modifiedAt", Type: FieldTime, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.ModifiedAt }},
 	{Column: "created_by_id", Type: FieldOptionalID, Flags: ReadOnly, Of: func(n *ContentNode) any { return &n.CreatedByID }},

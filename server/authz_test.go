@@ -83,6 +83,7 @@ var authzMatrix = map[string]authzCase{
 	"Mutation.removeChannelMember": {`mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"c": f.channel, "u": f.viewerID} },
 		[5]string{un, nf, ok, ok, ok}}, // a viewer may remove themselves
+	"Mutation.deployStagingTree": {`mutation($c: ID!) { deployStagingTree(channelId: $c) { id } }`, channelVar, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.createContentNodes": {`mutation($r: ID!) { createContentNodes(input: [{parentId: $r, kind: topic, title: "T"}]) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"r": f.root} }, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.updateContentNodes": {`mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "T"}]) { id } }`, nodeVar, [5]string{un, nf, fb, ok, ok}},
@@ -202,6 +203,11 @@ func newAuthzFixture(t *testing.T, d *db.DB, c *jobs.Client, users map[string]*m
 	}, true)
 	require.NoError(t, err)
 	files, err := d.FilesByNode(ctx, []models.ID{n["A"].ID})
+	require.NoError(t, err)
+	// A chef's upload waits as the staging tree, for deployStagingTree.
+	_, _, err = d.BeginChefTree(ctx, users["editor"], db.ChefChannel{ID: ch.ID, Name: "Private", Language: "en"})
+	require.NoError(t, err)
+	_, err = d.FinishChefTree(ctx, users["editor"], ch.ID, true)
 	require.NoError(t, err)
 	other := dbtest.Channel(t, d, users["editor"], "Published")
 	_, err = d.SetMember(ctx, users["editor"], other.ID, "viewer@example.org", models.RoleViewer)

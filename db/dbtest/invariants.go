@@ -62,7 +62,17 @@ func TreeViolations(t testing.TB, d *db.DB) ([]string, error) {
 	return treeViolations(chans, nodes), nil
 }
 
-type treeChannel struct{ id, root, trash models.ID }
+type treeChannel struct {
+	id, root, trash models.ID
+	// more are its other trees: a chef's upload, the staging tree, trees
+	// replaced and not collected yet.
+	more []namedRoot
+}
+
+type namedRoot struct {
+	field string
+	id    models.ID
+}
 
 type treeNode struct {
 	id, channel, root models.ID
@@ -71,21 +81,42 @@ type treeNode struct {
 }
 
 func loadTreeChannels(ctx context.Context, d *bun.DB) ([]treeChannel, error) {
-	rows, err := d.QueryContext(ctx, "SELECT id, root_id, trash_root_id FROM channels ORDER BY id")
+	rows, err := d.QueryContext(ctx, "SELECT id, root_id, trash_root_id, chef_root_id, staging_root_id FROM channels ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("dbtest: read channels: %w", err)
 	}
 	defer rows.Close()
 	var out []treeChannel
+	byID := map[models.ID]int{}
 	for rows.Next() {
 		var c treeChannel
-		if err := rows.Scan(&c.id, &c.root, &c.trash); err != nil {
+		var chef, staging sql.Null[models.ID]
+		if err := rows.Scan(&c.id, &c.root, &c.trash, &chef, &staging); err != nil {
 			return nil, fmt.Errorf("dbtest: read channels: %w", err)
 		}
+		if chef.Valid {
+			c.more = append(c.more, namedRoot{"chef_root_id", chef.V})
+		}
+		if staging.Valid {
+			c.more = append(c.more, namedRoot{"staging_root_id", staging.V})
+		}
+		byID[c.id] = len(out)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("dbtest: read channels: %w", err)
+	}
+	var garbage []struct {
+		Root    models.ID `bun:"root_id"`
+		Channel models.ID `bun:"channel_id"`
+	}
+	if err := d.NewRaw("SELECT root_id, channel_id FROM garbage_trees ORDER BY root_id").Scan(ctx, &garbage); err != nil {
+		return nil, fmt.Errorf("dbtest: read garbage trees: %w", err)
+	}
+	for _, g := range garbage {
+		if i, ok := byID[g.Channel]; ok {
+			out[i].more = append(out[i].more, namedRoot{"garbage tree", g.Root})
+		}
 	}
 	return out, nil
 }
@@ -137,10 +168,7 @@ func treeViolations(chans []treeChannel, nodes []treeNode) []string {
 		if c.root == c.trash {
 			bad("channel %s: root_id and trash_root_id are both %s", c.id, c.root)
 		}
-		for _, r := range []struct {
-			field string
-			id    models.ID
-		}{{"root_id", c.root}, {"trash_root_id", c.trash}} {
+		for _, r := range append([]namedRoot{{"root_id", c.root}, {"trash_root_id", c.trash}}, c.more...) {
 			claim := treeRoot{c.id, r.field}
 			i, ok := index[r.id]
 			if !ok {
