@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -35,12 +37,24 @@ func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
 // countedChecksums says which of checksums a file already counts for the
 // user (see DiskUsage).
 func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID, checksums []string) (map[string]bool, error) {
+	distinct := slices.Compact(slices.Sorted(slices.Values(checksums)))
+	// The checksums asked about are a list of values, each checked with
+	// EXISTS, which stops at the first file that counts: a blob named by
+	// thousands of files costs no more than one named once.
+	values := strings.TrimSuffix(strings.Repeat("SELECT CAST(? AS text) AS c UNION ALL ", len(distinct)), " UNION ALL ")
+	args := make([]any, 0, len(distinct)+3)
+	for _, c := range distinct {
+		args = append(args, c)
+	}
+	args = append(args, userID, userID)
 	var counted []string
-	err := tx.NewRaw(`SELECT DISTINCT f.checksum FROM files AS f
-		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
-		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
-		LEFT JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
-		WHERE f.checksum IN (?) AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, bun.List(checksums), userID).Scan(ctx, &counted)
+	err := tx.NewRaw(`SELECT v.c FROM (`+values+`) AS v
+		WHERE EXISTS (SELECT 1 FROM files AS f WHERE f.checksum = v.c AND f.uploaded_by_id = ?)
+		OR EXISTS (SELECT 1 FROM files AS f
+			LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
+			JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
+			JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
+			WHERE f.checksum = v.c)`, args...).Scan(ctx, &counted)
 	out := make(map[string]bool, len(counted))
 	for _, c := range counted {
 		out[c] = true
