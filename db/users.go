@@ -67,6 +67,30 @@ func (d *DB) CreateUser(ctx context.Context, nu NewUser) (*models.User, error) {
 	return u, nil
 }
 
+// SetPassword gives the user with email a new password. Their tokens stay
+// valid; a login with the old password fails from now on.
+func (d *DB) SetPassword(ctx context.Context, email, password string) (*models.User, error) {
+	if len(password) < 8 {
+		return nil, models.Errorf(models.CodeBadUserInput, "the password is too short: use at least 8 characters")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return nil, models.Errorf(models.CodeBadUserInput, "the password cannot be used: %v", err)
+	}
+	u, err := d.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	err = d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.NewUpdate().Model((*models.User)(nil)).Set("password_hash = ?", string(hash)).Where("id = ?", u.ID).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: set password: %w", err)
+	}
+	return u, nil
+}
+
 // CountUsers counts all users; the server creates an admin when there are none.
 func (d *DB) CountUsers(ctx context.Context) (int, error) {
 	n, err := d.sql.NewSelect().Model((*models.User)(nil)).Count(ctx)

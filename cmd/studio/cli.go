@@ -25,6 +25,7 @@ Usage:
                [--data-dir DIR] [--database-url URL]
   studio migrate [--data-dir DIR] [--database-url URL]
   studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
+  studio user password --email E --password P [--data-dir DIR] [--database-url URL]
   studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]
 
 Every flag also reads STUDIO_<NAME> from the environment (--database-url:
@@ -46,8 +47,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrateCmd(ctx, rest, stdout)
 	case cmd == "user" && len(rest) > 0 && rest[0] == "create":
 		err = userCreate(ctx, rest[1:], stdout)
+	case cmd == "user" && len(rest) > 0 && rest[0] == "password":
+		err = userPassword(ctx, rest[1:], stdout)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
 		err = tokenCreate(ctx, rest[1:], stdout)
+	case cmd == "user" || cmd == "token":
+		fmt.Fprintf(stderr, "studio: %s needs a subcommand: %s\n\n%s", cmd, map[string]string{"user": "create or password", "token": "create"}[cmd], usage)
+		return 2
 	case cmd == "bench":
 		err = benchCmd(ctx, rest, stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":

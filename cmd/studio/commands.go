@@ -180,6 +180,33 @@ func userCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// userPassword sets a user's password: the first admin, made by serve with
+// a token and no password, gets one this way.
+func userPassword(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("user password", stdout)
+	var dbf dbFlags
+	dbf.register(fs)
+	email := fs.String("email", "", "the user's email (required)")
+	password := fs.String("password", "", "the new password, 8 characters or more (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *password == "" {
+		return fmt.Errorf("user password needs --email and --password")
+	}
+	d, err := dbf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.SetPassword(ctx, *email, *password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "set the password of %s\n", u.Email)
+	return nil
+}
+
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("token create", stdout)
 	var dbf dbFlags

@@ -16,6 +16,7 @@ import (
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/models"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes it.
@@ -49,6 +50,19 @@ func each(t *testing.T, fn func(t *testing.T, dbArgs []string)) {
 	}
 }
 
+// openDB opens the database a command of dbArgs uses.
+func openDB(t *testing.T, dbArgs []string) *db.DB {
+	t.Helper()
+	url := dbArgs[1]
+	if dbArgs[0] == "--data-dir" {
+		url = db.SQLiteURL(url)
+	}
+	d, err := db.Open(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
 func cli(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
@@ -72,7 +86,25 @@ func TestUserAndTokenCommands(t *testing.T) {
 		code, out = cli(t, append([]string{"token", "create", "--email", "nobody@example.org"}, dbArgs...)...)
 		require.Equal(t, 1, code)
 		require.Contains(t, out, "no user has the email")
+
+		// A new password: the old one stops working, the new one logs in.
+		code, out = cli(t, append([]string{"user", "password", "--email", "ann@example.org", "--password", "a new one!"}, dbArgs...)...)
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "set the password of ann@example.org")
+		code, out = cli(t, append([]string{"user", "password", "--email", "ann@example.org", "--password", "short"}, dbArgs...)...)
+		require.Equal(t, 1, code)
+		require.Contains(t, out, "too short")
+		d := openDB(t, dbArgs)
+		_, err := d.Authenticate(context.Background(), "ann@example.org", "long enough")
+		require.Equal(t, models.CodeUnauthenticated, models.CodeOf(err))
+		_, err = d.Authenticate(context.Background(), "ann@example.org", "a new one!")
+		require.NoError(t, err)
 	})
+	for _, cmd := range []string{"user", "token"} {
+		code, out := cli(t, cmd)
+		require.Equal(t, 2, code)
+		require.Contains(t, out, cmd+" needs a subcommand")
+	}
 	code, out := cli(t, "user", "create", "--email", "x@example.org")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "--password")
