@@ -113,6 +113,16 @@ var Budgets = map[string]int{
 	"move 1 node":                             14,
 	"copy a 100-node topic":                   30,
 	"delete a 100-node topic (to the trash)":  16,
+	"contentNodes, 100 ids":                   4,
+	"move 100 nodes":                          14,
+	"copy 100 nodes":                          25,
+	"delete 100 nodes (to the trash)":         17,
+	"delete 100 nodes (permanently)":          19,
+	"create 100 questions":                    15,
+	"update 100 questions":                    15,
+	"delete 100 questions":                    14,
+	"update 100 files":                        15,
+	"delete 100 files":                        14,
 	"applyChanges, 100 updates":               16,
 	"publish the channel":                     10, // PostgreSQL decides access before it locks the channel
 }

@@ -77,9 +77,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		return false
 	}
-	const reads = 6 // the first six ops only read
+	const reads = 7 // the first seven ops only read
 	var copies []string
-	flip := false
+	flip, flipMany := false, false
+	// What the operations on many ids work on, read before they are measured.
+	many, err := prepareMany(c, s)
+	if err != nil {
+		return nil, err
+	}
 	ops := []op{
 		{name: "channel(id){name}", nodes: 0, req: func(int) (string, map[string]any) {
 			return `query($c: ID!) { channel(id: $c) { name } }`, map[string]any{"c": ch}
@@ -103,6 +108,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}},
 		{name: "flat listing (nodes, 1,000)", nodes: 1000, req: func(int) (string, map[string]any) {
 			return `query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: [video]}) { edges { node { id title kind } } } } }`, map[string]any{"c": ch}
+		}},
+		{name: "contentNodes, 100 ids", nodes: 100, req: func(int) (string, map[string]any) {
+			return `query($ids: [ID!]!) { contentNodes(ids: $ids) { id title } }`, map[string]any{"ids": many.resources}
 		}},
 		// writes from here on (see reads)
 		{name: "create 500 nodes", nodes: 500, req: func(int) (string, map[string]any) {
@@ -128,6 +136,79 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return `mutation($ids: [ID!]!, $t: ID!) { moveContentNodes(ids: $ids, target: $t) { id } }`,
 				map[string]any{"ids": []string{s.Resources[0].String()}, "t": target.String()}
 		}},
+		{name: "move 100 nodes", nodes: 100, req: func(i int) (string, map[string]any) {
+			target := s.ScratchA
+			if flipMany = !flipMany; flipMany {
+				target = s.ScratchB
+			}
+			return `mutation($ids: [ID!]!, $t: ID!) { moveContentNodes(ids: $ids, target: $t) { id } }`,
+				map[string]any{"ids": many.resources, "t": target.String()}
+		}},
+		{name: "copy 100 nodes", nodes: 100, req: func(i int) (string, map[string]any) {
+			in := make([]any, len(many.resources))
+			for k, id := range many.resources {
+				in[k] = map[string]any{"sourceId": id, "target": s.ScratchB.String()}
+			}
+			return `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`, map[string]any{"in": in}
+		}, after: func(data map[string]any) error {
+			var ids []any
+			for _, n := range asList(data["copyContentNodes"]) {
+				ids = append(ids, n.(map[string]any)["id"])
+			}
+			if len(ids) != len(many.resources) {
+				return fmt.Errorf("copy returned %d nodes, not %d", len(ids), len(many.resources))
+			}
+			many.copies = append(many.copies, ids)
+			return nil
+		}},
+		{name: "delete 100 nodes (to the trash)", nodes: 100, req: func(i int) (string, map[string]any) {
+			return `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": many.copies[i%len(many.copies)]}
+		}},
+		{name: "delete 100 nodes (permanently)", nodes: 100, req: func(i int) (string, map[string]any) {
+			return `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids, permanent: true) }`, map[string]any{"ids": many.copies[i%len(many.copies)]}
+		}},
+		{name: "create 100 questions", nodes: 100, req: func(i int) (string, map[string]any) {
+			in := make([]any, len(many.exercises))
+			for k, id := range many.exercises {
+				in[k] = map[string]any{"nodeId": id, "type": "input_question", "question": fmt.Sprintf("Question %d.%d?", i, k),
+					"answers": []any{map[string]any{"answer": "42", "correct": true, "order": 1}}}
+			}
+			return `mutation($in: [CreateAssessmentItemInput!]!) { createAssessmentItems(input: $in) { nodeId assessmentId } }`, map[string]any{"in": in}
+		}, after: func(data map[string]any) error {
+			var keys []any
+			for _, it := range asList(data["createAssessmentItems"]) {
+				m := it.(map[string]any)
+				keys = append(keys, map[string]any{"nodeId": m["nodeId"], "assessmentId": m["assessmentId"]})
+			}
+			if len(keys) != len(many.exercises) {
+				return fmt.Errorf("created %d questions, not %d", len(keys), len(many.exercises))
+			}
+			many.items = append(many.items, keys)
+			return nil
+		}},
+		{name: "update 100 questions", nodes: 100, req: func(i int) (string, map[string]any) {
+			keys := many.items[i%len(many.items)]
+			in := make([]any, len(keys))
+			for k, key := range keys {
+				m := map[string]any{"question": fmt.Sprintf("Edited %d.%d?", i, k)}
+				for f, v := range key.(map[string]any) {
+					m[f] = v
+				}
+				in[k] = m
+			}
+			return `mutation($in: [UpdateAssessmentItemInput!]!) { updateAssessmentItems(input: $in) { id } }`, map[string]any{"in": in}
+		}},
+		{name: "delete 100 questions", nodes: 100, req: func(i int) (string, map[string]any) {
+			return `mutation($in: [AssessmentItemKey!]!) { deleteAssessmentItems(input: $in) { nodeId } }`, map[string]any{"in": many.items[i%len(many.items)]}
+		}},
+		{name: "update 100 files", nodes: 100, req: func(i int) (string, map[string]any) {
+			lang := []string{"en", "fr"}[i%2]
+			in := make([]any, len(many.files))
+			for k, id := range many.files {
+				in[k] = map[string]any{"id": id, "language": lang}
+			}
+			return `mutation($in: [UpdateFileInput!]!) { updateFiles(input: $in) { id } }`, map[string]any{"in": in}
+		}},
 		{name: "copy a 100-node topic", nodes: 100, req: func(i int) (string, map[string]any) {
 			src := s.Topics[1][i%len(s.Topics[1])]
 			return `mutation($in: [CopyContentNodeInput!]!) { copyContentNodes(input: $in) { id } }`,
@@ -144,6 +225,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{name: "delete a 100-node topic (to the trash)", nodes: 100, req: func(i int) (string, map[string]any) {
 			return `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": []string{copies[i%len(copies)]}}
 		}},
+		{name: "delete 100 files", nodes: 100, req: func(i int) (string, map[string]any) {
+			return `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`, map[string]any{"ids": many.doomedFiles[i%len(many.doomedFiles)]}
+		}},
 		{name: "applyChanges, 100 updates", nodes: 100, req: func(i int) (string, map[string]any) {
 			changes := make([]map[string]any, 100)
 			for k := range changes {
@@ -159,8 +243,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				continue
 			}
 			runs := cfg.Requests
-			if o.name == "delete a 100-node topic (to the trash)" {
+			switch o.name {
+			case "delete a 100-node topic (to the trash)":
 				runs = len(copies)
+			case "delete 100 nodes (to the trash)":
+				runs = len(many.copies) / 2 // the other half is deleted for good
+			case "delete 100 nodes (permanently)":
+				many.copies = many.copies[len(many.copies)/2:]
+				runs = len(many.copies)
+			case "update 100 questions":
+				runs = len(many.items)
+			case "delete 100 questions":
+				runs = len(many.items)
+			case "delete 100 files":
+				runs = len(many.doomedFiles)
+			}
+			if runs == 0 {
+				continue // what it works on was not there (an operation left out by Only)
 			}
 			m, err := measure(runs, func(i int) (int, error) {
 				q, vars := o.req(i)
@@ -210,6 +309,70 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// manyIDs are the ids the operations on 100 ids work on.
+type manyIDs struct {
+	resources []any // 100 leaves
+	exercises []any // 100 exercises (fewer in a small channel)
+	files     []any // 100 files, of resources
+	// doomedFiles are lists of 100 other files, one for each run that deletes them.
+	doomedFiles [][]any
+	copies      [][]any // what each run of "copy 100 nodes" made
+	items       [][]any // the question keys each run of "create 100 questions" made
+}
+
+// prepareMany reads, before anything is measured, the ids the operations
+// on many ids use.
+func prepareMany(c *client, s *Shape) (*manyIDs, error) {
+	m := &manyIDs{}
+	ids := make([]any, len(s.Resources))
+	for i, id := range s.Resources {
+		ids[i] = id.String()
+	}
+	m.resources = ids[:min(100, len(ids))]
+	data, _, err := c.do(`query($c: ID!) { channel(id: $c) { nodes(first: 1000, filter: {kinds: [exercise]}) { edges { node { id } } } } }`,
+		map[string]any{"c": s.Channel.ID.String()})
+	if err != nil {
+		return nil, fmt.Errorf("bench: list exercises: %w", err)
+	}
+	edges, _ := data["channel"].(map[string]any)["nodes"].(map[string]any)["edges"].([]any)
+	for _, e := range edges {
+		if len(m.exercises) < 100 {
+			m.exercises = append(m.exercises, e.(map[string]any)["node"].(map[string]any)["id"])
+		}
+	}
+	// Files of the resources past the first 100 (which moves take away),
+	// but exercises': the generator gives their files a preset that
+	// updateFiles refuses.
+	var files []any
+	for start := 100; start < len(ids); start += 100 {
+		data, _, err := c.do(`query($ids: [ID!]!) { contentNodes(ids: $ids) { kind files { id } } }`,
+			map[string]any{"ids": ids[start:min(start+100, len(ids))]})
+		if err != nil {
+			return nil, fmt.Errorf("bench: list files: %w", err)
+		}
+		for _, n := range asList(data["contentNodes"]) {
+			if n, ok := n.(map[string]any); ok && n["kind"] != "exercise" {
+				files = append(files, asList(n["files"])...)
+			}
+		}
+	}
+	for i, f := range files {
+		files[i] = f.(map[string]any)["id"]
+	}
+	if len(files) >= 100 {
+		m.files = files[:100]
+	}
+	for start := 100; start+100 <= len(files) && len(m.doomedFiles) < 10; start += 100 {
+		m.doomedFiles = append(m.doomedFiles, files[start:start+100])
+	}
+	return m, nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // publish publishes and waits for the job to complete; it returns the SQL

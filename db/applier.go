@@ -35,9 +35,13 @@ type applier struct {
 	copyMaps bool
 	copies   int
 
+	// moves are the moves of the group being applied not yet written;
+	// anything that reads the tree writes them first (flushMoves).
+	moves *pendingMoves
+
 	// outcomes of the group being applied, one per change.
 	outcomes []outcome
-	// log holds the entries of applied changes, in order, until flush.
+	// log holds the entries of applied changes, in order, for the door.
 	log     []*models.Change
 	written map[models.ID]bool
 }
@@ -122,41 +126,69 @@ func (a *applier) editAccess(ctx context.Context, id models.ID, lock bool) (*Cha
 // lockChannels takes the locks of the channels of nodes, in the order of
 // their ids, so that two writers of the same channels never wait for each
 // other in a circle (a deadlock). Refusals are left for each change to
-// report; only an error that ends the batch is returned. Nodes are read again
-// under the locks, and so are the extra ones, in one statement.
+// report; only an error that ends the batch is returned.
+//
+// A node's channel is known only from a read before its lock, so the nodes
+// (with the extra ones, such as the ids a change is to create) are read
+// again under the locks, and a node that meanwhile went to another channel
+// has that one locked too: when lockChannels returns, every node of nodes
+// that exists was read while the lock of its channel was held, unless the
+// caller may not edit that channel.
 func (a *applier) lockChannels(ctx context.Context, nodes []models.ID, extra ...models.ID) error {
-	if err := a.loadNodes(ctx, nodes); err != nil {
-		return err
-	}
-	var ids []models.ID
-	seen := map[models.ID]bool{}
-	for _, id := range nodes {
-		if n, ok := a.nodes[id]; ok && !seen[n.ChannelID] {
-			if _, held := a.channels[n.ChannelID]; !held {
+	all := append(append([]models.ID(nil), nodes...), extra...)
+	tried := map[models.ID]bool{}
+	for {
+		if err := a.loadNodes(ctx, all); err != nil {
+			return err
+		}
+		var ids []models.ID
+		for _, id := range nodes {
+			if n, ok := a.nodes[id]; ok && !tried[n.ChannelID] {
+				tried[n.ChannelID] = true
 				ids = append(ids, n.ChannelID)
 			}
-			seen[n.ChannelID] = true
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := a.lockChannelIDs(ctx, ids); err != nil {
+			return err
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+}
+
+// lockChannelIDs takes the locks of the channels ids not held yet, in the
+// order of their ids. A channel the caller may not edit is left for its
+// changes to refuse. Taking a lock forgets every cached node (editChannel).
+func (a *applier) lockChannelIDs(ctx context.Context, ids []models.ID) error {
+	var todo []models.ID
+	seen := map[models.ID]bool{}
 	for _, id := range ids {
+		if _, held := a.channels[id]; !held && !seen[id] {
+			seen[id] = true
+			todo = append(todo, id)
+		}
+	}
+	sort.Slice(todo, func(i, j int) bool { return todo[i].String() < todo[j].String() })
+	for _, id := range todo {
 		if _, err := a.editChannel(ctx, id); err != nil && !isDisallowed(err) {
 			return err
 		}
 	}
-	return a.loadNodes(ctx, append(append([]models.ID(nil), nodes...), extra...))
+	return nil
 }
 
-// lockBatch takes, before a batch of several changes runs, the locks of the
-// channels of the nodes its node changes write to (keys, targets and
-// parents), in the order of their ids, as lockChannels does for one change:
-// batches that write to the same channels, in whatever order, then take
-// their locks in the same order and do not deadlock. Changes that reach
-// further channels (through a file's or a question's node) lock them when
-// they meet them; retryTx retries the rare deadlock that is left.
+// lockBatch takes, before a batch of several groups of changes runs, the
+// locks of the channels of the nodes its node changes write to or copy from
+// (keys, targets, parents and copies' sources), in the order of their ids,
+// as each group's handler does for its group: batches that write to the
+// same channels, in whatever order, then take their locks in the same order
+// and do not deadlock. Changes that reach further channels (through a
+// file's or a question's node) lock them when they meet them; retryTx
+// retries the rare deadlock that is left.
 func (a *applier) lockBatch(ctx context.Context, changes []Change) error {
-	if len(changes) < 2 {
-		return nil
+	if len(changes) < 2 || groupEnd(changes, 0) == len(changes) {
+		return nil // one group: its handler locks what it needs, in this order
 	}
 	var ids []models.ID
 	for _, c := range changes {
@@ -170,6 +202,9 @@ func (a *applier) lockBatch(ctx context.Context, changes []Change) error {
 			ids = append(ids, *c.Target)
 		} else if p, err := idValue("parent", c.Obj["parent"]); err == nil {
 			ids = append(ids, p)
+		}
+		if c.FromKey != nil {
+			ids = append(ids, *c.FromKey)
 		}
 	}
 	if len(ids) == 0 {
@@ -211,6 +246,9 @@ func (a *applier) loadNodes(ctx context.Context, ids []models.ID) error {
 	}
 	if len(missing) == 0 {
 		return nil
+	}
+	if err := a.flushMoves(ctx); err != nil {
+		return err
 	}
 	var ns []*models.ContentNode
 	if err := a.tx.NewSelect().Model(&ns).Where("cn.id IN (?)", list(missing)).Scan(ctx); err != nil {

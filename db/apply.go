@@ -231,19 +231,44 @@ func isNodeUpdate(c Change) bool {
 	return c.Table == TableContentNode && c.Type == models.ChangeUpdated
 }
 
+func isNodeMove(c Change) bool {
+	return c.Table == TableContentNode && c.Type == models.ChangeMoved
+}
+
 // groupEnd returns the end of the group of changes starting at i: a run of
-// node creations (one bulk insert), a run of updates of distinct nodes (read
-// and written together), or else the one change.
+// node creations (one bulk insert), a run of updates, moves, deletions,
+// copies, question or file changes of distinct nodes, questions or files
+// (read and written together), or else the one change.
 func groupEnd(changes []Change, i int) int {
 	j := i + 1
 	switch {
+	case isNodeCopy(changes[i]):
+		// Copies of what the group copies, or into it, come after it.
+		seen := map[string]bool{keyString(changes[i].Key): true}
+		for j < len(changes) && j-i < maxGroup && isNodeCopy(changes[j]) && !seen[keyString(changes[j].Key)] &&
+			(changes[j].FromKey == nil || !seen[changes[j].FromKey.String()]) &&
+			(changes[j].Target == nil || !seen[changes[j].Target.String()]) {
+			seen[keyString(changes[j].Key)] = true
+			j++
+		}
 	case isNodeCreate(changes[i]):
 		for j < len(changes) && j-i < maxGroup && isNodeCreate(changes[j]) {
 			j++
 		}
-	case isNodeUpdate(changes[i]):
+	case isNodeUpdate(changes[i]), isNodeMove(changes[i]), isNodeDelete(changes[i]), isItemChange(changes[i]), isFileWrite(changes[i]):
+		same := isNodeUpdate
+		switch {
+		case isNodeMove(changes[i]):
+			same = isNodeMove
+		case isNodeDelete(changes[i]):
+			same = isNodeDelete
+		case isItemChange(changes[i]):
+			same = isItemChange
+		case isFileWrite(changes[i]):
+			same = isFileWrite
+		}
 		seen := map[any]bool{keyString(changes[i].Key): true}
-		for j < len(changes) && j-i < maxGroup && isNodeUpdate(changes[j]) && !seen[keyString(changes[j].Key)] {
+		for j < len(changes) && j-i < maxGroup && same(changes[j]) && !seen[keyString(changes[j].Key)] {
 			seen[keyString(changes[j].Key)] = true
 			j++
 		}
@@ -330,28 +355,28 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 	if isNodeUpdate(cs[0]) {
 		return a.updateNodes(ctx, cs)
 	}
+	if isNodeMove(cs[0]) {
+		return a.moveNodes(ctx, cs)
+	}
+	if isNodeDelete(cs[0]) {
+		return a.deleteNodes(ctx, cs)
+	}
+	if isNodeCopy(cs[0]) {
+		return a.copyNodes(ctx, cs)
+	}
+	if isItemChange(cs[0]) {
+		return a.writeItems(ctx, cs)
+	}
+	if isFileWrite(cs[0]) {
+		return a.writeFiles(ctx, cs)
+	}
 	c := cs[0]
 	var err error
 	switch c.Table {
 	case TableContentNode:
 		switch c.Type {
-		case models.ChangeMoved:
-			err = a.moveNode(ctx, c)
-		case models.ChangeCopied:
-			err = a.copyNode(ctx, c)
-		case models.ChangeDeleted:
-			err = a.deleteNode(ctx, c)
 		case models.ChangeUpdatedDescendants:
 			err = a.updateDescendants(ctx, c)
-		default:
-			err = notAllowed(c)
-		}
-	case TableAssessmentItem:
-		switch c.Type {
-		case models.ChangeCreated, models.ChangeUpdated:
-			err = a.writeItem(ctx, c)
-		case models.ChangeDeleted:
-			err = a.deleteItem(ctx, c)
 		default:
 			err = notAllowed(c)
 		}
@@ -379,10 +404,6 @@ func (a *applier) dispatch(ctx context.Context, cs []Change) []error {
 		switch c.Type {
 		case models.ChangeCreated:
 			err = badField("table", "files are created by uploading them (uploadFile), not by changes")
-		case models.ChangeUpdated:
-			err = a.updateFile(ctx, c)
-		case models.ChangeDeleted:
-			err = a.deleteFile(ctx, c)
 		default:
 			err = notAllowed(c)
 		}

@@ -201,7 +201,7 @@ func (d *DB) CollectGarbageTrees(ctx context.Context) (int, error) {
 	for i, root := range roots {
 		err := d.door(ctx, func(ctx context.Context, w *writeTx) error {
 			a := newApplier(d, w.Tx, nil, true)
-			if err := a.deleteSubtree(ctx, root); err != nil {
+			if err := a.deleteSubtrees(ctx, []models.ID{root}); err != nil {
 				return err
 			}
 			_, err := w.NewDelete().Model((*garbageTree)(nil)).Where("root_id = ?", root).Exec(ctx)

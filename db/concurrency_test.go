@@ -131,3 +131,120 @@ func TestConcurrentEditors(t *testing.T) {
 		dbtest.CheckTree(t, d)
 	})
 }
+
+// TestConcurrentBatches has 5 clients each send 40 batches of one to five
+// moves, copies, deletions or file changes at once, across two channels, so
+// that the changes of a batch apply as one group (read together, written
+// together) while other clients move their nodes, sources and files between
+// the channels. As in TestConcurrentEditors, changes may fail only as bad
+// input, and the trees stay sound.
+func TestConcurrentBatches(t *testing.T) {
+	const clients, batchesEach = 5, 40
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := newWorld(t, d)
+		other := dbtest.Channel(t, d, w.ed, "Physics")
+		var topics, leaves, all []models.ID
+		for _, root := range []models.ID{w.ch.RootID, other.RootID} {
+			for _, n := range dbtest.Tree(t, d, w.node(root), dbtest.Topics(3, 3)+"video C\nvideo D") {
+				all = append(all, n.ID)
+				if n.Kind == models.KindTopic {
+					topics = append(topics, n.ID)
+				} else {
+					leaves = append(leaves, n.ID)
+				}
+			}
+			topics = append(topics, root)
+		}
+		trashes := []models.ID{w.ch.TrashRootID, other.TrashRootID}
+		var files []models.ID
+		require.NoError(t, d.ForTest(t).NewSelect().TableExpr("files").Column("id").Scan(ctx, &files))
+		require.NotEmpty(t, files)
+		// Clients pick from the seed only (what they make is not tracked):
+		// the seed's nodes are the ones others move and delete meanwhile.
+		positions := []db.Position{db.FirstChild, db.LastChild, db.Left, db.Right}
+
+		var wg sync.WaitGroup
+		counts := make([]map[string]int, clients)
+		errs := make(chan error, clients)
+		for c := range clients {
+			wg.Add(1)
+			counts[c] = map[string]int{}
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(c), 7))
+				pick := func(from []models.ID) models.ID { return from[r.IntN(len(from))] }
+				for range batchesEach {
+					op := r.IntN(100)
+					var cs []db.Change
+					used := map[models.ID]bool{}
+					for range 1 + r.IntN(5) {
+						var ch db.Change
+						switch {
+						case op < 35:
+							pos := positions[r.IntN(len(positions))]
+							target := pick(topics)
+							if pos == db.Left || pos == db.Right {
+								target = pick(all)
+							}
+							ch = move(pick(all), target, pos)
+						case op < 60:
+							// Leaves: a topic copied into itself again and
+							// again would double the tree each time.
+							ch = copyOf(models.NewID(), pick(leaves), pick(topics), positions[r.IntN(2)])
+						case op < 72:
+							ch = move(pick(all), pick(trashes), db.LastChild)
+						case op < 75:
+							ch = db.Change{Type: models.ChangeDeleted, Table: db.TableContentNode, Key: pick(all)}
+						case op < 97:
+							ch = db.Change{Type: models.ChangeUpdated, Table: db.TableFile, Key: pick(files),
+								Mods: map[string]any{"contentnode": pick(all).String(), "language": "fr"}}
+						default:
+							ch = db.Change{Type: models.ChangeDeleted, Table: db.TableFile, Key: pick(files)}
+						}
+						key := keyOf(ch)
+						if used[key] {
+							continue // a group has each node or file once
+						}
+						used[key] = true
+						cs = append(cs, ch)
+					}
+					res, err := d.Apply(ctx, w.ed, cs, false)
+					if err != nil {
+						errs <- fmt.Errorf("client %d: %w", c, err)
+						return
+					}
+					for _, e := range res.Errors {
+						if e.Code == models.CodeInternal {
+							errs <- fmt.Errorf("client %d: %s", c, e.Message)
+							return
+						}
+						counts[c][string(e.Code)]++
+					}
+					counts[c]["applied"] += len(res.Applied)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		total := map[string]int{}
+		for _, c := range counts {
+			for k, v := range c {
+				total[k] += v
+			}
+		}
+		nodes, err := d.ForTest(t).NewSelect().TableExpr("content_nodes").Count(ctx)
+		require.NoError(t, err)
+		t.Logf("outcomes: %v; %d nodes", total, nodes)
+		require.Positive(t, total["applied"])
+		dbtest.CheckTree(t, d)
+	})
+}
+
+func keyOf(c db.Change) models.ID {
+	id, _ := c.Key.(models.ID)
+	return id
+}

@@ -417,17 +417,172 @@ func (a *applier) contentOf(ctx context.Context, ids []models.ID) (map[models.ID
 	return files, byNode, nil
 }
 
-// moveNode applies a MOVED contentnode change: the node (with its subtree)
-// goes to position relative to target, in any tree the caller may edit.
-func (a *applier) moveNode(ctx context.Context, c Change) error {
-	if id, err := keyID(c.Key); err == nil && c.Target != nil {
-		// A move across channels locks both, in a fixed order: two moves
-		// in opposite directions would otherwise deadlock.
-		if err := a.lockChannels(ctx, []models.ID{id, *c.Target}); err != nil {
-			return err
+// moveNodes applies a run of MOVED contentnode changes, each of a
+// different node. The nodes and their targets are read together, with
+// their ancestors; each move is checked and placed in memory, and the moved
+// rows are written together (flushMoves), before anything reads the tree
+// again. When one moved node is below another (or below a target), the
+// moves are written one at a time instead, since moving the upper node
+// changes the tree of the lower ones.
+func (a *applier) moveNodes(ctx context.Context, cs []Change) []error {
+	errs := make([]error, len(cs))
+	var keys, ids []models.ID
+	for _, c := range cs {
+		if id, err := keyID(c.Key); err == nil {
+			keys = append(keys, id)
+			ids = append(ids, id)
+		}
+		if c.Target != nil {
+			ids = append(ids, *c.Target)
 		}
 	}
-	n, err := a.keyNode(ctx, 0, c)
+	// A move across channels locks both, in a fixed order: two moves in
+	// opposite directions would otherwise deadlock.
+	if err := a.lockChannels(ctx, ids); err != nil {
+		a.fatal = err
+		return errs
+	}
+	m := &pendingMoves{}
+	up, err := a.ancestors(ctx, ids)
+	if err != nil {
+		a.fatal = err
+		return errs
+	}
+	if independent(keys, ids, up) {
+		m.up = up
+	}
+	a.moves = m
+	defer func() { a.moves = nil }()
+	for k, c := range cs {
+		errs[k] = a.classify(a.moveNode(ctx, k, c))
+		if a.fatal != nil {
+			return errs
+		}
+		if m.up == nil {
+			crossed := len(m.retreed) > 0
+			if err := errors.Join(a.flushMoves(ctx), a.markMoved(ctx)); err != nil {
+				errs[k] = a.classify(err)
+				return errs
+			}
+			if crossed {
+				a.nodes = nil // cached descendants now carry stale trees
+			}
+		}
+	}
+	if err := errors.Join(a.flushMoves(ctx), a.markMoved(ctx)); err != nil {
+		for k := range errs {
+			if errs[k] == nil {
+				errs[k] = a.classify(err)
+			}
+		}
+	}
+	return errs
+}
+
+// pendingMoves are the moves of a group checked and placed in memory but
+// not written yet.
+type pendingMoves struct {
+	// up is the parent of every node on the paths to the root from the
+	// group's nodes and targets, as the moves leave them; nil when the
+	// moves are written one at a time.
+	up      map[models.ID]*models.ID
+	nodes   []*models.ContentNode // moved, as they are to be written
+	retreed []*models.ContentNode // moved into another tree, with their subtrees
+	parents []models.ID           // to mark changed
+}
+
+// byID is the moved nodes not written yet, by id.
+func (m *pendingMoves) byID() map[models.ID]*models.ContentNode {
+	if m == nil || len(m.nodes) == 0 {
+		return nil
+	}
+	out := make(map[models.ID]*models.ContentNode, len(m.nodes))
+	for _, n := range m.nodes {
+		out[n.ID] = n
+	}
+	return out
+}
+
+// below says whether node is below (or is) ancestor, by up; known is false
+// when up does not reach a root.
+func (m *pendingMoves) below(node, ancestor models.ID) (inside, known bool) {
+	return isBelow(m.up, node, ancestor)
+}
+
+// isBelow says whether node is below (or is) ancestor, by up, a parent of
+// each node; known is false when up does not reach a root.
+func isBelow(up map[models.ID]*models.ID, node, ancestor models.ID) (inside, known bool) {
+	cur := node
+	for range maxDepth {
+		if cur == ancestor {
+			return true, true
+		}
+		p, ok := up[cur]
+		if !ok {
+			return false, false
+		}
+		if p == nil {
+			return false, true
+		}
+		cur = *p
+	}
+	return false, false
+}
+
+// independent says whether no key is strictly above another key or a
+// target, by up.
+func independent(keys, ids []models.ID, up map[models.ID]*models.ID) bool {
+	isKey := map[models.ID]bool{}
+	for _, k := range keys {
+		isKey[k] = true
+	}
+	for _, id := range ids {
+		p, ok := up[id]
+		for range maxDepth {
+			if !ok {
+				return false // not found: the change reports it; play safe
+			}
+			if p == nil {
+				break
+			}
+			if isKey[*p] {
+				return false
+			}
+			p, ok = up[*p]
+		}
+	}
+	return true
+}
+
+// ancestors reads the parent of every node on the paths from ids to their
+// roots, in one statement.
+func (a *applier) ancestors(ctx context.Context, ids []models.ID) (map[models.ID]*models.ID, error) {
+	var rows []struct {
+		ID       models.ID  `bun:"id"`
+		ParentID *models.ID `bun:"parent_id"`
+	}
+	// The depth bound keeps a corrupt tree (a cycle) from looping forever.
+	err := a.tx.NewRaw(`WITH RECURSIVE up (id, parent_id, depth) AS (
+		SELECT id, parent_id, 0 FROM content_nodes WHERE id IN (?)
+		UNION ALL
+		SELECT p.id, p.parent_id, up.depth + 1 FROM content_nodes AS p JOIN up ON p.id = up.parent_id WHERE up.depth < ?
+	) SELECT DISTINCT id, parent_id FROM up`, list(ids), maxDepth).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: ancestors: %w", err)
+	}
+	up := make(map[models.ID]*models.ID, len(rows))
+	for _, r := range rows {
+		up[r.ID] = r.ParentID
+	}
+	return up, nil
+}
+
+// moveNode checks and places a MOVED contentnode change (the k-th of its
+// group): the node (with its subtree) goes to position relative to target,
+// in any tree the caller may edit. flushMoves writes it.
+func (a *applier) moveNode(ctx context.Context, k int, c Change) error {
+	m := a.moves
+	n, err := a.keyNode(ctx, k, c)
 	if err != nil {
 		return err
 	}
@@ -449,38 +604,111 @@ func (a *applier) moveNode(ctx context.Context, c Change) error {
 		return err
 	}
 	if parent.RootID == n.RootID {
-		inside, err := a.isDescendant(ctx, parent.ID, n.ID)
-		if err != nil {
-			return err
+		inside, known := m.below(parent.ID, n.ID)
+		if !known {
+			if err := a.flushMoves(ctx); err != nil {
+				return err
+			}
+			if inside, err = a.isDescendant(ctx, parent.ID, n.ID); err != nil {
+				return err
+			}
 		}
 		if inside {
 			return badField("target", "a node may not be moved into itself or any of its descendants")
 		}
 	}
-	oldParent := *n.ParentID
+	oldParent, newParent := *n.ParentID, parent.ID
 	a.unplace(oldParent, n.ID)
-	order, err := a.place(ctx, parent.ID, pos, *c.Target, n.ID)
+	order, err := a.place(ctx, newParent, pos, *c.Target, n.ID)
 	if err != nil {
+		a.siblings = nil // the node was taken out of its old parent's list
 		return err
 	}
 	if parent.RootID != n.RootID {
-		if err := a.retree(ctx, n, parent); err != nil {
-			return err
+		// The subtree follows (flushMoves writes it), and so do the nodes
+		// this group moved below it.
+		n.RootID, n.ChannelID = parent.RootID, parent.ChannelID
+		m.retreed = append(m.retreed, n)
+		for _, o := range m.nodes {
+			if inside, _ := m.below(o.ID, n.ID); inside {
+				o.RootID, o.ChannelID = n.RootID, n.ChannelID
+			}
 		}
 	}
-	_, err = a.tx.NewUpdate().Model((*models.ContentNode)(nil)).
-		Set("parent_id = ?", parent.ID).Set("sort_order = ?", order).
-		Set("changed = ?", true).Set("modified_at = ?", a.now).Set("modified_by_id = ?", a.u.ID).
-		Where("id = ?", n.ID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: move node: %w", err)
+	n.ParentID, n.SortOrder, n.Changed, n.ModifiedAt, n.ModifiedByID = &newParent, order, true, a.now, &a.u.ID
+	if m.up != nil {
+		m.up[n.ID] = &newParent
 	}
-	n.ParentID, n.SortOrder, n.Changed, n.ModifiedAt, n.ModifiedByID = &parent.ID, order, true, a.now, &a.u.ID
-	if source := a.outcomes[0].channel; source != parent.ChannelID {
+	m.nodes = append(m.nodes, n)
+	m.parents = append(m.parents, oldParent, newParent)
+	a.cache(n)
+	if source := a.outcomes[k].channel; source != parent.ChannelID {
 		// The source's log says the node left, the target's that it arrived.
-		a.alsoLog(0, c, parent.ChannelID)
+		a.alsoLog(k, c, parent.ChannelID)
 	}
-	return a.markChanged(ctx, oldParent, parent.ID)
+	return nil
+}
+
+// flushMoves writes the moves placed so far: the moved rows in one
+// statement, the subtrees that changed trees in one statement for each
+// tree they went to, dropping the prerequisites of the nodes that left
+// their tree, as in Studio. markMoved then marks their parents changed.
+func (a *applier) flushMoves(ctx context.Context) error {
+	m := a.moves
+	if m == nil || len(m.nodes) == 0 {
+		return nil
+	}
+	nodes, retreed := m.nodes, m.retreed
+	m.nodes, m.retreed = nil, nil
+	if err := a.writeNodes(ctx, nodes); err != nil {
+		return fmt.Errorf("db: move nodes: %w", err)
+	}
+	type tree struct{ root, channel models.ID }
+	byTree := map[tree][]models.ID{}
+	var trees []tree
+	var left []models.ID
+	for _, n := range retreed {
+		t := tree{n.RootID, n.ChannelID}
+		if _, ok := byTree[t]; !ok {
+			trees = append(trees, t)
+		}
+		byTree[t] = append(byTree[t], n.ID)
+		left = append(left, n.ID)
+	}
+	for _, t := range trees {
+		_, err := a.tx.NewRaw(`WITH RECURSIVE sub (id) AS (
+			SELECT id FROM content_nodes WHERE id IN (?)
+			UNION ALL
+			SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
+		) UPDATE content_nodes SET root_id = ?, channel_id = ? WHERE id IN (SELECT id FROM sub)`,
+			list(byTree[t]), t.root, t.channel).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: move subtree: %w", err)
+		}
+	}
+	if len(left) > 0 {
+		_, err := a.tx.NewDelete().Model((*models.Prerequisite)(nil)).
+			Where("target_node_id IN (?) OR prerequisite_id IN (?)", list(left), list(left)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: drop prerequisites: %w", err)
+		}
+	}
+	return nil
+}
+
+// markMoved marks the old and new parents of the moves written changed.
+func (a *applier) markMoved(ctx context.Context) error {
+	m := a.moves
+	seen := map[models.ID]bool{}
+	var marks []models.ID
+	for _, p := range m.parents {
+		if !seen[p] {
+			seen[p] = true
+			marks = append(marks, p)
+		}
+	}
+	m.parents = nil
+	return a.markChanged(ctx, marks...)
 }
 
 // isDescendant says whether node is below (or is) ancestor.
@@ -498,29 +726,6 @@ func (a *applier) isDescendant(ctx context.Context, node, ancestor models.ID) (b
 	return n > 0, nil
 }
 
-// retree moves n's subtree into parent's tree (and channel): one statement
-// however deep it is. A node leaving its tree drops its prerequisites, as in Studio.
-func (a *applier) retree(ctx context.Context, n, parent *models.ContentNode) error {
-	_, err := a.tx.NewRaw(`WITH RECURSIVE sub (id) AS (
-		SELECT CAST(? AS `+a.d.idType()+`)
-		UNION ALL
-		SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-	) UPDATE content_nodes SET root_id = ?, channel_id = ? WHERE id IN (SELECT id FROM sub)`,
-		n.ID, parent.RootID, parent.ChannelID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: move subtree: %w", err)
-	}
-	_, err = a.tx.NewDelete().Model((*models.Prerequisite)(nil)).
-		Where("target_node_id = ? OR prerequisite_id = ?", n.ID, n.ID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: drop prerequisites: %w", err)
-	}
-	// Cached descendants now carry stale trees.
-	a.nodes = map[models.ID]*models.ContentNode{n.ID: n}
-	n.RootID, n.ChannelID = parent.RootID, parent.ChannelID
-	return nil
-}
-
 // maxDepth bounds walks up a tree; real trees are a few levels deep.
 const maxDepth = 1000
 
@@ -532,41 +737,104 @@ func (d *DB) idType() string {
 	return "text"
 }
 
-// deleteNode applies a DELETED contentnode change: the subtree is removed
-// for good, with its files, questions, tags and prerequisites. Deleting a
-// node that does not exist does nothing, as in Studio, so that a retried
-// delete succeeds.
-func (a *applier) deleteNode(ctx context.Context, c Change) error {
+func isNodeDelete(c Change) bool {
+	return c.Table == TableContentNode && c.Type == models.ChangeDeleted
+}
+
+// deleteNodes applies a run of DELETED contentnode changes, each of a
+// different node: the subtrees are removed for good, with their files,
+// questions, tags and prerequisites, all in one go. Deleting a node that
+// does not exist (or that a change before it deleted with its ancestor)
+// does nothing, as in Studio, so that a retried delete succeeds.
+func (a *applier) deleteNodes(ctx context.Context, cs []Change) []error {
+	errs := make([]error, len(cs))
+	var ids []models.ID
+	for _, c := range cs {
+		if id, err := keyID(c.Key); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	if err := a.lockChannels(ctx, ids); err != nil {
+		a.fatal = err
+		return errs
+	}
+	up, err := a.ancestors(ctx, ids)
+	if err != nil {
+		a.fatal = err
+		return errs
+	}
+	var doomed, parents []models.ID
+	var gone []*models.ContentNode
+	for k, c := range cs {
+		n, err := a.doomedNode(ctx, c, up, doomed)
+		if err != nil {
+			errs[k] = a.classify(err)
+			if a.fatal != nil {
+				return errs
+			}
+			continue
+		}
+		if n == nil {
+			continue // nothing to delete, and no channel's log to tell
+		}
+		a.outcomes[k].channel = n.ChannelID
+		doomed = append(doomed, n.ID)
+		parents = append(parents, *n.ParentID)
+		gone = append(gone, n)
+	}
+	if len(doomed) == 0 {
+		return errs
+	}
+	err = a.deleteSubtrees(ctx, doomed)
+	if err == nil {
+		for _, n := range gone {
+			a.unplace(*n.ParentID, n.ID)
+		}
+		a.nodes = nil // descendants are gone
+		err = a.markChanged(ctx, parents...)
+	}
+	if err != nil {
+		for k := range errs {
+			if errs[k] == nil {
+				errs[k] = a.classify(err)
+			}
+		}
+	}
+	return errs
+}
+
+// doomedNode checks a DELETED change and returns its node, nil when there is
+// nothing to delete: no such node, or one below a node deleted before it.
+func (a *applier) doomedNode(ctx context.Context, c Change, up map[models.ID]*models.ID, doomed []models.ID) (*models.ContentNode, error) {
 	id, err := keyID(c.Key)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for _, d := range doomed {
+		if inside, _ := isBelow(up, id, d); inside {
+			return nil, nil
+		}
 	}
 	n, err := a.editableNode(ctx, id, c.ChannelID)
 	if models.CodeOf(err) == models.CodeNotFound && !isDisallowed(err) {
-		return nil // nothing to delete, and no channel's log to tell
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.outcomes[0].channel = n.ChannelID
 	if isRoot(n) {
-		return badField("key", "a tree's root cannot be deleted; delete the channel instead")
+		return nil, badField("key", "a tree's root cannot be deleted; delete the channel instead")
 	}
-	if err := a.deleteSubtree(ctx, n.ID); err != nil {
-		return err
-	}
-	a.unplace(*n.ParentID, n.ID)
-	a.nodes = nil // descendants are gone
-	return a.markChanged(ctx, *n.ParentID)
+	return n, nil
 }
 
-// deleteSubtree removes a node, everything below it, and their files,
+// deleteSubtrees removes nodes, everything below them, and their files,
 // questions (with theirs), tags and prerequisites.
-func (a *applier) deleteSubtree(ctx context.Context, id models.ID) error {
+func (a *applier) deleteSubtrees(ctx context.Context, ids []models.ID) error {
 	const doomed = "(SELECT id FROM doomed)"
 	for _, st := range []struct{ what, sql string }{
 		{"find subtree", `CREATE TEMP TABLE doomed AS WITH RECURSIVE sub (id) AS (
-			SELECT CAST(? AS ` + a.d.idType() + `)
+			SELECT id FROM content_nodes WHERE id IN (?)
 			UNION ALL
 			SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
 		) SELECT id FROM sub`},
@@ -580,7 +848,7 @@ func (a *applier) deleteSubtree(ctx context.Context, id models.ID) error {
 	} {
 		var args []any
 		if st.what == "find subtree" {
-			args = []any{id}
+			args = []any{list(ids)}
 		}
 		if _, err := a.tx.NewRaw(st.sql, args...).Exec(ctx); err != nil {
 			return fmt.Errorf("db: delete node: %s: %w", st.what, err)

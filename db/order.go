@@ -48,6 +48,9 @@ func (a *applier) bounds(ctx context.Context, parent models.ID, s *siblings) err
 	if s.loaded || s.haveBounds {
 		return nil
 	}
+	if err := a.flushMoves(ctx); err != nil { // the rows read must be as the moves leave them
+		return err
+	}
 	var row struct {
 		Min *float64 `bun:"lo"`
 		Max *float64 `bun:"hi"`
@@ -77,8 +80,23 @@ func (a *applier) loadSiblings(ctx context.Context, parent models.ID, s *sibling
 		return fmt.Errorf("db: load siblings: %w", err)
 	}
 	s.list = s.list[:0]
+	pending := a.moves.byID()
 	for _, r := range rows {
-		s.list = append(s.list, sibling{r.SortOrder, r.ID})
+		if _, moved := pending[r.ID]; !moved {
+			s.list = append(s.list, sibling{r.SortOrder, r.ID})
+		}
+	}
+	// Moves not written yet are placed as they will be.
+	if len(pending) > 0 {
+		for _, n := range pending {
+			if *n.ParentID == parent {
+				s.list = append(s.list, sibling{n.SortOrder, n.ID})
+			}
+		}
+		sort.Slice(s.list, func(i, j int) bool {
+			x, y := s.list[i], s.list[j]
+			return x.order < y.order || x.order == y.order && x.id.String() < y.id.String()
+		})
 	}
 	s.loaded = true
 	s.first, s.last = nil, nil
