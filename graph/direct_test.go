@@ -1,14 +1,11 @@
 package graph
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"studio/db/dbtest"
 	"studio/demo"
 	"studio/models"
+	"studio/studiotest"
 )
 
 // TestDirectReadsMatchGqlgen asks the same queries of a handler that answers
@@ -155,13 +153,10 @@ func testStore(t *testing.T) *blobs.Store {
 
 // askAs posts an operation to h as u (nil: anonymous) and returns the body.
 func askAs(t *testing.T, h http.Handler, u *models.User, query string, vars map[string]any) string {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req.WithContext(WithCaller(req.Context(), Caller{User: u})))
-	return rec.Body.String()
+	as := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), Caller{User: u})))
+	})
+	return string(studiotest.NewHandler(t, as).Do("", query, vars).Body)
 }
 
 // allFields selects every field direct.go knows of typ, children down to

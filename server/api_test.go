@@ -20,7 +20,7 @@ import (
 func TestTypenameAndHealth(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a := newAPI(t, d, server.Config{})
-		require.Equal(t, map[string]any{"__typename": "Query"}, a.ok("", "{ __typename }", nil))
+		require.Equal(t, map[string]any{"__typename": "Query"}, a.OK("", "{ __typename }", nil))
 		for _, path := range []string{"/healthz", "/readyz"} {
 			resp, err := http.Get(a.url + path)
 			require.NoError(t, err)
@@ -39,14 +39,14 @@ func TestLoginAndMe(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a := newAPI(t, d, server.Config{})
 		dbtest.User(t, d, "ann@example.org", false)
-		data := a.ok("", `mutation { login(email: "ANN@example.org", password: "`+dbtest.Password+`") { token user { email isAdmin } } }`, nil)
+		data := a.OK("", `mutation { login(email: "ANN@example.org", password: "`+dbtest.Password+`") { token user { email isAdmin } } }`, nil)
 		token := get(data, "login", "token").(string)
 		require.True(t, strings.HasPrefix(token, "studio_"))
-		require.Equal(t, "ann@example.org", get(a.ok(token, "{ me { email } }", nil), "me", "email"))
-		require.Nil(t, a.ok("", "{ me { email } }", nil)["me"])
+		require.Equal(t, "ann@example.org", get(a.OK(token, "{ me { email } }", nil), "me", "email"))
+		require.Nil(t, a.OK("", "{ me { email } }", nil)["me"])
 
 		// A channel created through the API has its trees and its editor.
-		ch := a.ok(token, `mutation { createChannel(input: {name: "Maths", language: "en", contentDefaults: {license: "CC BY"}}) {
+		ch := a.OK(token, `mutation { createChannel(input: {name: "Maths", language: "en", contentDefaults: {license: "CC BY"}}) {
 			id name language { id name } contentDefaults canEdit root { title kind childCount } trashRoot { id } editors { email } serverRev } }`, nil)
 		require.Equal(t, "Maths", get(ch, "createChannel", "root", "title"))
 		require.Equal(t, "English", get(ch, "createChannel", "language", "name"))
@@ -55,7 +55,7 @@ func TestLoginAndMe(t *testing.T) {
 		require.Equal(t, "ann@example.org", get(ch, "createChannel", "editors", 0, "email"))
 		require.EqualValues(t, 2, get(ch, "createChannel", "serverRev"), "the creation and the server's reply with its roots")
 
-		lists := a.ok("", "{ licenses { name isCustom } languages { id name } }", nil)
+		lists := a.OK("", "{ licenses { name isCustom } languages { id name } }", nil)
 		require.Len(t, lists["licenses"], len(models.Licenses))
 		require.NotEmpty(t, lists["languages"])
 	})
@@ -94,15 +94,15 @@ func TestBadInput(t *testing.T) {
 			{"syntax error", token, `{ channel(`, "GRAPHQL_PARSE_FAILED", 422},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := a.call(tc.token, tc.query, nil)
+				r := a.Do(tc.token, tc.query, nil)
 				require.NotEmpty(t, r.Errors)
-				require.Equal(t, tc.code, r.code(), "errors: %+v", r.Errors)
+				require.Equal(t, tc.code, r.Code(), "errors: %+v", r.Errors)
 				require.NotEmpty(t, r.Errors[0].Message)
 				require.Equal(t, tc.status, r.Status)
 			})
 		}
 		// An unknown id in a query is null, not an error: it may be hidden.
-		r := a.call(token, `{ contentNode(id: "`+unknown+`") { id } channel(id: "`+unknown+`") { id } }`, nil)
+		r := a.Do(token, `{ contentNode(id: "`+unknown+`") { id } channel(id: "`+unknown+`") { id } }`, nil)
 		require.Empty(t, r.Errors)
 		require.Nil(t, r.Data["contentNode"])
 		require.Nil(t, r.Data["channel"])
@@ -135,7 +135,7 @@ func TestNestedReadStatements(t *testing.T) {
 		// let it expire between the two counts.
 		stopped := time.Now()
 		d.SetTokenClock(func() time.Time { return stopped })
-		a.ok(token, `{ me { id } }`, nil) // looks the token up, once
+		a.OK(token, `{ me { id } }`, nil) // looks the token up, once
 		for _, size := range []struct{ topics, leaves int }{{3, 2}, {9, 110}} {
 			ch := dbtest.Channel(t, d, admin, fmt.Sprintf("%d topics", size.topics))
 			var lit strings.Builder
@@ -147,7 +147,7 @@ func TestNestedReadStatements(t *testing.T) {
 			}
 			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), lit.String())
 			nodes := 1 + size.topics*(1+size.leaves)
-			r := a.call(token, query, map[string]any{"c": ch.ID}, "X-Studio-Debug", "1")
+			r := a.Do(token, query, map[string]any{"c": ch.ID}, "X-Studio-Debug", "1")
 			require.Empty(t, r.Errors)
 			topics := get(r.Data, "channel", "root", "children", "edges").([]any)
 			require.Len(t, topics, size.topics)
@@ -169,20 +169,20 @@ func TestSQLCountIsForAdminsOrDebug(t *testing.T) {
 		a := newAPI(t, d, server.Config{})
 		stopped := time.Now() // the remembered token never expires in this test
 		d.SetTokenClock(func() time.Time { return stopped })
-		require.Nil(t, a.call(user, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
-		require.Nil(t, a.call(admin, "{ me { id } }", nil).Extensions["sqlQueries"])
+		require.Nil(t, a.Do(user, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
+		require.Nil(t, a.Do(admin, "{ me { id } }", nil).Extensions["sqlQueries"])
 		// The token's user is remembered for a moment: no statement at all.
-		require.EqualValues(t, 0, a.call(admin, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
+		require.EqualValues(t, 0, a.Do(admin, "{ me { id } }", nil, "X-Studio-Debug", "1").Extensions["sqlQueries"])
 		debug := newAPI(t, d, server.Config{Debug: true})
-		require.EqualValues(t, 0, debug.call("", "{ __typename }", nil).Extensions["sqlQueries"])
+		require.EqualValues(t, 0, debug.Do("", "{ __typename }", nil).Extensions["sqlQueries"])
 	})
 }
 
 func TestMetrics(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a := newAPI(t, d, server.Config{})
-		a.call("", `query Lookup { channels { totalCount } }`, nil)
-		a.call("", `{ contentNode(id: "x") { id } }`, nil)
+		a.Do("", `query Lookup { channels { totalCount } }`, nil)
+		a.Do("", `{ contentNode(id: "x") { id } }`, nil)
 		resp, err := http.Get(a.url + "/metrics")
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)

@@ -18,6 +18,7 @@ import (
 	"studio/jobs"
 	"studio/models"
 	"studio/server"
+	"studio/studiotest"
 )
 
 // roles of the authorization matrix, in order.
@@ -226,27 +227,27 @@ func outcome(t *testing.T, a *api, token, query string, vars map[string]any) str
 	if query == "upload" {
 		r := a.upload(token, "subtitles.vtt", []byte("WEBVTT\n\n"+time.Now().String()), vars)
 		if len(r.Errors) > 0 {
-			return r.code()
+			return r.Code()
 		}
 		return ok
 	}
 	if len(query) > 12 && query[:12] == "subscription" {
-		ws, err := dialWS(t, a.url, token)
+		ws, err := studiotest.Dial(t, a.url, token)
 		require.NoError(t, err)
-		defer ws.close()
-		ws.subscribe("1", query, vars)
-		m, err := ws.next(5 * time.Second)
+		defer ws.Close()
+		ws.Subscribe("1", query, vars)
+		m, err := ws.Next(5 * time.Second)
 		require.NoError(t, err)
-		var r response
+		var r studiotest.Response
 		require.NoError(t, json.Unmarshal(m.Payload, &r))
 		if len(r.Errors) > 0 {
-			return r.code()
+			return r.Code()
 		}
 		return ok
 	}
-	r := a.call(token, query, vars)
+	r := a.Do(token, query, vars)
 	if len(r.Errors) > 0 {
-		return r.code()
+		return r.Code()
 	}
 	for _, v := range r.Data {
 		switch x := v.(type) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"studio/db/dbtest"
+	"studio/studiotest"
 )
 
 // BenchmarkFeedLatency measures, over HTTP and a graphql-transport-ws
@@ -21,17 +22,17 @@ func BenchmarkFeedLatency(b *testing.B) {
 			d := dbtest.Open(b, kind)
 			e := newEditorAPI(b, d)
 			ids := e.create(b, map[string]any{"parentId": e.root, "kind": "topic", "title": "Bench"})
-			rev := e.ok(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel})
-			ws, err := dialWS(b, e.url, e.token)
+			rev := e.OK(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel})
+			ws, err := studiotest.Dial(b, e.url, e.token)
 			require.NoError(b, err)
-			defer ws.close()
-			ws.subscribe("1", subscribeChanges, map[string]any{"c": e.channel, "since": get(rev, "channel", "serverRev")})
+			defer ws.Close()
+			ws.Subscribe("1", subscribeChanges, map[string]any{"c": e.channel, "since": get(rev, "channel", "serverRev")})
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := range b.N {
 				start := time.Now()
 				e.sync(e.token, false, map[string]any{"type": "UPDATED", "table": "contentnode", "key": ids[0], "mods": map[string]any{"title": fmt.Sprint(i)}})
-				m, err := ws.next(10 * time.Second)
+				m, err := ws.Next(10 * time.Second)
 				require.NoError(b, err)
 				require.Equal(b, "next", m.Type)
 				lat = append(lat, time.Since(start))

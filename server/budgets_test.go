@@ -174,7 +174,7 @@ func TestStatementBudgets(t *testing.T) {
 		// clock so a slow machine does not add a lookup to one count.
 		stopped := time.Now()
 		d.SetTokenClock(func() time.Time { return stopped })
-		a.ok(token, `{ me { id } }`, nil)
+		a.OK(token, `{ me { id } }`, nil)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				counts := map[int]int{}
@@ -183,7 +183,7 @@ func TestStatementBudgets(t *testing.T) {
 					if c.prepare != nil {
 						c.prepare(a, token, f)
 					}
-					r := a.call(token, c.query, c.vars(f))
+					r := a.Do(token, c.query, c.vars(f))
 					require.Empty(t, r.Errors, "%d ids", n)
 					c.check(t, d, f, r.Data)
 					counts[n] = int(r.Extensions["sqlQueries"].(float64))
@@ -242,7 +242,7 @@ func createItems(a *api, token string, f *budgetFixture) {
 	for i, id := range f.leaves {
 		in[i] = map[string]any{"nodeId": id.String(), "type": "input_question", "question": "Q?"}
 	}
-	data := a.ok(token, `mutation($in: [CreateAssessmentItemInput!]!) { createAssessmentItems(input: $in) { nodeId assessmentId } }`, map[string]any{"in": in})
+	data := a.OK(token, `mutation($in: [CreateAssessmentItemInput!]!) { createAssessmentItems(input: $in) { nodeId assessmentId } }`, map[string]any{"in": in})
 	for _, it := range data["createAssessmentItems"].([]any) {
 		f.items = append(f.items, map[string]any{"nodeId": get(it, "nodeId"), "assessmentId": get(it, "assessmentId")})
 	}

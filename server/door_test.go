@@ -7,6 +7,7 @@ import (
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/studiotest"
 )
 
 // TestUploadReachesLiveSubscribers: an upload is a write like any other, so
@@ -17,11 +18,11 @@ func TestUploadReachesLiveSubscribers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEditorAPI(t, d)
 		doc := e.create(t, map[string]any{"parentId": e.root, "kind": "document", "title": "Notes"})[0]
-		ws, err := dialWS(t, e.url, e.token)
+		ws, err := studiotest.Dial(t, e.url, e.token)
 		require.NoError(t, err)
-		defer ws.close()
-		rev := int(get(e.ok(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel}), "channel", "serverRev").(float64))
-		ws.subscribe("1", subscribeChanges, map[string]any{"c": e.channel, "since": rev})
+		defer ws.Close()
+		rev := int(get(e.OK(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel}), "channel", "serverRev").(float64))
+		ws.Subscribe("1", subscribeChanges, map[string]any{"c": e.channel, "since": rev})
 
 		r := e.upload(e.token, "notes.pdf", []byte("%PDF-1.4 live"), map[string]any{"preset": "document", "nodeId": doc})
 		require.Empty(t, r.Errors)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,37 +18,14 @@ import (
 	"studio/db/dbtest"
 	"studio/models"
 	"studio/server"
+	"studio/studiotest"
 )
 
 // upload sends uploadFile as a GraphQL multipart request.
-func (a *api) upload(token, filename string, data []byte, input map[string]any) response {
+func (a *api) upload(token, filename string, data []byte, input map[string]any) studiotest.Response {
 	a.t.Helper()
-	input["file"] = nil
-	ops, _ := json.Marshal(map[string]any{
-		"query":     `mutation($in: UploadFileInput!) { uploadFile(input: $in) { id checksum size extension url preset { id } nodeId } }`,
-		"variables": map[string]any{"in": input}})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	require.NoError(a.t, mw.WriteField("operations", string(ops)))
-	require.NoError(a.t, mw.WriteField("map", `{"0": ["variables.in.file"]}`))
-	part, err := mw.CreateFormFile("0", filename)
-	require.NoError(a.t, err)
-	_, err = part.Write(data)
-	require.NoError(a.t, err)
-	require.NoError(a.t, mw.Close())
-	req, err := http.NewRequest(http.MethodPost, a.url+"/graphql", &body)
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	var r response
-	require.NoError(a.t, json.NewDecoder(resp.Body).Decode(&r))
-	r.Status = resp.StatusCode
-	return r
+	return a.Upload(token, `mutation($in: UploadFileInput!) { uploadFile(input: $in) { id checksum size extension url preset { id } nodeId } }`,
+		map[string]any{"in": input}, studiotest.File{Path: "variables.in.file", Name: filename, Data: data})
 }
 
 func md5hex(b []byte) string {
@@ -119,7 +94,7 @@ func TestUploads(t *testing.T) {
 			if name == "anonymous" {
 				tok = ""
 			}
-			require.Equal(t, tc.code, a.upload(tok, tc.file, tc.data, tc.input).code(), name)
+			require.Equal(t, tc.code, a.upload(tok, tc.file, tc.data, tc.input).Code(), name)
 		}
 		require.Equal(t, 1, blobCount(t, dir), "a refused upload stores nothing")
 
@@ -128,7 +103,7 @@ func TestUploads(t *testing.T) {
 		require.NoError(t, err)
 		big := bytes.Repeat([]byte("x"), 200)
 		r = a.upload(token, "big.pdf", big, map[string]any{"preset": "document"})
-		require.Equal(t, "QUOTA_EXCEEDED", r.code())
+		require.Equal(t, "QUOTA_EXCEEDED", r.Code())
 		require.Equal(t, 1, blobCount(t, dir))
 		require.Equal(t, before, counts(t, d))
 
@@ -166,18 +141,18 @@ func TestUploads(t *testing.T) {
 		_, err = d.ForTest(t).NewDelete().Model((*models.File)(nil)).Where("node_id = ?", more["Other"].ID).Exec(ctx)
 		require.NoError(t, err)
 		fileID := get(a.upload(token, "notes.pdf", pdf, map[string]any{"preset": "document", "nodeId": n["Notes"].ID}).Data, "uploadFile", "id")
-		moved := a.ok(token, `mutation($in: [UpdateFileInput!]!) { updateFiles(input: $in) { nodeId } }`,
+		moved := a.OK(token, `mutation($in: [UpdateFileInput!]!) { updateFiles(input: $in) { nodeId } }`,
 			map[string]any{"in": []any{map[string]any{"id": fileID, "nodeId": more["Other"].ID}}})
 		require.Equal(t, more["Other"].ID.String(), get(moved, "updateFiles", 0, "nodeId"))
 		require.True(t, dbtest.Node(t, d, more["Other"].ID).Complete)
-		a.ok(token, `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`, map[string]any{"ids": []any{fileID}})
+		a.OK(token, `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`, map[string]any{"ids": []any{fileID}})
 		require.False(t, dbtest.Node(t, d, more["Other"].ID).Complete)
 
 		// A thumbnail replaces the previous one.
 		png1, png2 := []byte("\x89PNG one"), []byte("\x89PNG two")
 		a.upload(token, "a.png", png1, map[string]any{"preset": "document_thumbnail", "nodeId": n["Notes"].ID})
 		a.upload(token, "b.png", png2, map[string]any{"preset": "document_thumbnail", "nodeId": n["Notes"].ID})
-		thumbs := a.ok(token, `query($id: ID!) { contentNode(id: $id) { files { checksum preset { id } } } }`, map[string]any{"id": n["Notes"].ID})
+		thumbs := a.OK(token, `query($id: ID!) { contentNode(id: $id) { files { checksum preset { id } } } }`, map[string]any{"id": n["Notes"].ID})
 		var found []string
 		for _, f := range get(thumbs, "contentNode", "files").([]any) {
 			if get(f, "preset", "id") == "document_thumbnail" {

@@ -17,6 +17,7 @@ import (
 	"studio/jobs"
 	"studio/models"
 	"studio/server"
+	"studio/studiotest"
 )
 
 // getDatabase fetches /content/databases/<file> with an Authorization
@@ -76,7 +77,7 @@ func TestFindingDraftDatabaseLeak(t *testing.T) {
 		}
 		status, _ := getDatabase(t, a, draft["deleted"]+"-next.sqlite3", auth["editor"])
 		require.Equal(t, http.StatusOK, status, "before deleteChannel")
-		a.ok(auth["editor"][len("Bearer "):], `mutation($c: ID!) { deleteChannel(id: $c) { id } }`, map[string]any{"c": draft["deleted"]})
+		a.OK(auth["editor"][len("Bearer "):], `mutation($c: ID!) { deleteChannel(id: $c) { id } }`, map[string]any{"c": draft["deleted"]})
 
 		// want[caller]: the status for the private, public and deleted channels' drafts.
 		want := map[string][3]int{
@@ -123,8 +124,8 @@ func TestFindingLoginThrottleOverHTTP(t *testing.T) {
 			mu.Unlock()
 			a := newAPI(t, d, server.Config{BehindProxy: behindProxy})
 			// The proxy appends 203.0.113.<n>; the first entry is the client's to write.
-			login := func(email, password string, n int) response {
-				return a.call("", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+			login := func(email, password string, n int) studiotest.Response {
+				return a.Do("", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
 					map[string]any{"e": email, "p": password}, "X-Forwarded-For", fmt.Sprintf("198.51.100.1, 203.0.113.%d", n))
 			}
 			for i := range 20 {
@@ -132,13 +133,13 @@ func TestFindingLoginThrottleOverHTTP(t *testing.T) {
 				if behindProxy {
 					n = 1 // one client behind the proxy
 				}
-				require.Equal(t, "UNAUTHENTICATED", login(fmt.Sprintf("guess%d@example.org", i), "wrong password", n).code())
+				require.Equal(t, "UNAUTHENTICATED", login(fmt.Sprintf("guess%d@example.org", i), "wrong password", n).Code())
 			}
 			if behindProxy {
 				require.Empty(t, login("ann@example.org", dbtest.Password, 2).Errors, "another client behind the proxy")
 			}
 			r := login("ann@example.org", dbtest.Password, 1)
-			require.Equal(t, "TOO_MANY_REQUESTS", r.code(), "behind a proxy: %v", behindProxy)
+			require.Equal(t, "TOO_MANY_REQUESTS", r.Code(), "behind a proxy: %v", behindProxy)
 			require.Contains(t, r.Errors[0].Message, "too many failed logins for this address")
 
 			mu.Lock()

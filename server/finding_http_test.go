@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,31 +28,14 @@ import (
 	"studio/db/dbtest"
 	"studio/models"
 	"studio/server"
+	"studio/studiotest"
 )
-
-// logBuffer is a logger's output, safe to read while the server writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // newHandler is the server's handler, served to requests directly (no
 // connection), with blobs in a temporary directory and the log kept.
-func newHandler(t testing.TB, d *db.DB, cfg server.Config) (http.Handler, *logBuffer) {
+func newHandler(t testing.TB, d *db.DB, cfg server.Config) (http.Handler, *studiotest.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &studiotest.Buffer{}
 	if cfg.Blobs == nil {
 		store, err := blobs.Open(context.Background(), t.TempDir())
 		require.NoError(t, err)
@@ -76,32 +58,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// padding is n bytes of 'x', produced as read, never held in memory.
-type padding struct{ n int64 }
-
-func (p *padding) Read(b []byte) (int, error) {
-	if p.n <= 0 {
-		return 0, io.EOF
-	}
-	k := min(int64(len(b)), p.n)
-	for i := range b[:k] {
-		b[i] = 'x'
-	}
-	p.n -= k
-	return int(k), nil
-}
-
 // hugeJSON is a GraphQL request whose variables hold n bytes of padding.
 func hugeJSON(n int64) *countingReader {
 	return &countingReader{r: io.MultiReader(strings.NewReader(`{"query":"{ __typename }","variables":{"pad":"`),
-		&padding{n}, strings.NewReader(`"}}`))}
-}
-
-func decodeResponse(t testing.TB, body []byte) response {
-	t.Helper()
-	var r response
-	require.NoError(t, json.Unmarshal(body, &r), "%.300s", body)
-	return r
+		studiotest.Repeat('x', n), strings.NewReader(`"}}`))}
 }
 
 func TestFindingPlaygroundTokenBehindProxy(t *testing.T) {
@@ -220,16 +180,13 @@ func TestFindingPlaygroundCSRF(t *testing.T) {
 // refused after at most 8 MB is read, as a plain POST is.
 func TestFindingSSEBodyLimit(t *testing.T) {
 	h, _ := newHandler(t, dbtest.Open(t, db.SQLite), server.Config{})
+	client := studiotest.NewHandler(t, h)
 	for _, accept := range []string{"text/event-stream", "application/json"} {
 		body := hugeJSON(9 << 20)
-		req := httptest.NewRequest(http.MethodPost, "/graphql", body)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", accept)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code, accept)
-		r := decodeResponse(t, rec.Body.Bytes())
-		require.Equal(t, "BAD_USER_INPUT", r.code(), accept)
+		r := client.Post("", "application/json", body, "Accept", accept)
+		require.Equal(t, http.StatusRequestEntityTooLarge, r.Status, accept)
+		r = studiotest.Parse(t, r.Body)
+		require.Equal(t, "BAD_USER_INPUT", r.Code(), accept)
 		require.Contains(t, r.Errors[0].Message, "over 8388608 bytes", accept)
 		require.LessOrEqual(t, body.n.Load(), int64(8<<20+64<<10), "%s: the server read past the limit", accept)
 	}
@@ -281,12 +238,12 @@ func (s *streamRecorder) String() string {
 }
 
 // sseEvents are the data of the events of an SSE body.
-func sseEvents(t testing.TB, body string) []response {
+func sseEvents(t testing.TB, body string) []studiotest.Response {
 	t.Helper()
-	var out []response
+	var out []studiotest.Response
 	for _, line := range strings.Split(body, "\n") {
 		if data, ok := strings.CutPrefix(line, "data: "); ok {
-			out = append(out, decodeResponse(t, []byte(data)))
+			out = append(out, studiotest.Parse(t, []byte(data)))
 		}
 	}
 	return out
@@ -301,13 +258,9 @@ func TestFindingSSEMutationTimeout(t *testing.T) {
 		u := dbtest.User(t, d, "ed@example.org", false)
 		token := dbtest.Token(t, d, u)
 		ch := dbtest.Channel(t, d, u, "Mine")
+		client := studiotest.NewHandler(t, h)
 		sse := func(ctx context.Context, query string, vars map[string]any) *http.Request {
-			body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "text/event-stream")
-			req.Header.Set("Authorization", "Bearer "+token)
-			return req
+			return client.Request(ctx, token, query, vars, "Accept", "text/event-stream")
 		}
 
 		rec := newStreamRecorder()
@@ -351,29 +304,20 @@ func TestFindingSSESubscriptionOutlivesTimeout(t *testing.T) {
 	u := dbtest.User(t, d, "ed@example.org", false)
 	token := dbtest.Token(t, d, u)
 	ch := dbtest.Channel(t, d, u, "Mine")
-	body, _ := json.Marshal(map[string]any{"query": subscribeChanges, "variables": map[string]any{"c": ch.ID.String(), "since": 0}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	lines := bufio.NewScanner(resp.Body)
+	stream := a.Stream(ctx, token, subscribeChanges, map[string]any{"c": ch.ID.String(), "since": 0})
+	defer stream.Close()
 	next := func() string {
-		for lines.Scan() {
-			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
-				return data
-			}
+		data, ok := stream.Next()
+		if !ok {
+			t.Fatalf("the stream ended: %v", stream.Err())
 		}
-		t.Fatalf("the stream ended: %v", lines.Err())
-		return ""
+		return data
 	}
 	require.Contains(t, next(), `"type":"CREATED"`)
 	time.Sleep(300 * time.Millisecond) // past the request timeout and the body's deadline
-	a.ok(token, `mutation($id: ID!) { updateChannel(id: $id, input: {tagline: "later"}) { id } }`, map[string]any{"id": ch.ID.String()})
+	a.OK(token, `mutation($id: ID!) { updateChannel(id: $id, input: {tagline: "later"}) { id } }`, map[string]any{"id": ch.ID.String()})
 	require.Contains(t, next(), `"type":"UPDATED"`)
 }
 
@@ -424,22 +368,6 @@ func TestFindingSVGStoredXSS(t *testing.T) {
 	})
 }
 
-// multipartBody is a GraphQL multipart request: operations, map, then one
-// file part named "0" whose bytes come from file.
-func multipartBody(t testing.TB, operations, uploadMap string, file io.Reader) (io.Reader, string) {
-	t.Helper()
-	var head bytes.Buffer
-	mw := multipart.NewWriter(&head)
-	require.NoError(t, mw.WriteField("operations", operations))
-	require.NoError(t, mw.WriteField("map", uploadMap))
-	_, err := mw.CreateFormFile("0", "a.pdf")
-	require.NoError(t, err)
-	headBytes := bytes.Clone(head.Bytes())
-	head.Reset()
-	require.NoError(t, mw.Close())
-	return io.MultiReader(bytes.NewReader(headBytes), file, bytes.NewReader(bytes.Clone(head.Bytes()))), mw.FormDataContentType()
-}
-
 const uploadOperation = `{"query":"mutation($in: UploadFileInput!) { uploadFile(input: $in) { id checksum } }","variables":{"in":{"file":null,"preset":"document"}}}`
 
 // TestFindingAnonymousMultipart: an anonymous upload is refused before any
@@ -448,32 +376,16 @@ func TestFindingAnonymousMultipart(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // where gqlgen would spool a file part
 	h, _ := newHandler(t, dbtest.Open(t, db.SQLite), server.Config{})
-	file := &countingReader{r: &padding{8 << 20}}
-	body, contentType := multipartBody(t, uploadOperation, `{"0": ["variables.in.file"]}`, file)
+	file := &countingReader{r: studiotest.Repeat('x', 8<<20)}
+	body, contentType := studiotest.Multipart(t, uploadOperation, `{"0": ["variables.in.file"]}`, "a.pdf", file)
 	counted := &countingReader{r: body}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", counted)
-	req.Header.Set("Content-Type", contentType)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusUnauthorized, rec.Code)
-	require.Equal(t, "UNAUTHENTICATED", decodeResponse(t, rec.Body.Bytes()).code())
+	r := studiotest.NewHandler(t, h).Post("", contentType, counted)
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.Equal(t, "UNAUTHENTICATED", studiotest.Parse(t, r.Body).Code())
 	require.Zero(t, counted.n.Load(), "the body was read")
 	spooled, err := filepath.Glob(filepath.Join(tmp, "gqlgen-*"))
 	require.NoError(t, err)
 	require.Empty(t, spooled)
-}
-
-// postMultipart sends a multipart request to h as token's user.
-func postMultipart(t testing.TB, h http.Handler, token string, body io.Reader, contentType string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/graphql", body)
-	req.Header.Set("Content-Type", contentType)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }
 
 // TestFindingMultipartMapFanout: a map may list a file at a few paths
@@ -482,6 +394,7 @@ func postMultipart(t testing.TB, h http.Handler, token string, body io.Reader, c
 func TestFindingMultipartMapFanout(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h, _ := newHandler(t, d, server.Config{})
+		client := studiotest.NewHandler(t, h)
 		token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
 		paths := func(n int, path string) string {
 			b, _ := json.Marshal(map[string][]string{"0": slicesRepeat(path, n)})
@@ -496,12 +409,12 @@ func TestFindingMultipartMapFanout(t *testing.T) {
 			"one file at 11 paths": paths(11, "variables.in.file"),
 			"101 files":            string(manyKeys),
 		} {
-			file := &countingReader{r: &padding{4 << 20}}
-			body, ct := multipartBody(t, uploadOperation, m, file)
-			rec := postMultipart(t, h, token, body, ct)
-			require.Equal(t, http.StatusUnprocessableEntity, rec.Code, name)
-			r := decodeResponse(t, rec.Body.Bytes())
-			require.Equal(t, "BAD_USER_INPUT", r.code(), name)
+			file := &countingReader{r: studiotest.Repeat('x', 4<<20)}
+			body, ct := studiotest.Multipart(t, uploadOperation, m, "a.pdf", file)
+			r := client.Post(token, ct, body)
+			require.Equal(t, http.StatusUnprocessableEntity, r.Status, name)
+			r = studiotest.Parse(t, r.Body)
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), name)
 			require.Less(t, file.n.Load(), int64(64<<10), "%s: the file was read", name)
 		}
 
@@ -509,9 +422,8 @@ func TestFindingMultipartMapFanout(t *testing.T) {
 		ops := `{"query":"mutation($a: UploadFileInput!, $b: UploadFileInput!) { a: uploadFile(input: $a) { checksum } b: uploadFile(input: $b) { checksum } }",` +
 			`"variables":{"a":{"file":null,"preset":"document"},"b":{"file":null,"preset":"document"}}}`
 		pdf := "%PDF-1.4 twice\n"
-		body, ct := multipartBody(t, ops, `{"0": ["variables.a.file", "variables.b.file"]}`, strings.NewReader(pdf))
-		rec := postMultipart(t, h, token, body, ct)
-		r := decodeResponse(t, rec.Body.Bytes())
+		body, ct := studiotest.Multipart(t, ops, `{"0": ["variables.a.file", "variables.b.file"]}`, "a.pdf", strings.NewReader(pdf))
+		r := studiotest.Parse(t, client.Post(token, ct, body).Body)
 		require.Empty(t, r.Errors)
 		require.Equal(t, md5hex([]byte(pdf)), get(r.Data, "a", "checksum"))
 		require.Equal(t, md5hex([]byte(pdf)), get(r.Data, "b", "checksum"))
@@ -532,6 +444,7 @@ func slicesRepeat(s string, n int) []string {
 func TestFindingMultipartBadMapPath(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	h, logs := newHandler(t, d, server.Config{})
+	client := studiotest.NewHandler(t, h)
 	token := dbtest.Token(t, d, dbtest.User(t, d, "ed@example.org", false))
 	query := `"query":"mutation($f: Upload!) { uploadFile(input: {file: $f, preset: document}) { id } }"`
 	for name, c := range map[string]struct{ variables, path string }{
@@ -548,10 +461,10 @@ func TestFindingMultipartBadMapPath(t *testing.T) {
 	} {
 		ops := `{` + query + `,"variables":` + c.variables + `}`
 		m, _ := json.Marshal(map[string][]string{"0": {c.path}})
-		body, ct := multipartBody(t, ops, string(m), strings.NewReader("%PDF-1.4\n"))
-		rec := postMultipart(t, h, token, body, ct)
-		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, "%s: %s", name, rec.Body.String())
-		require.Equal(t, "BAD_USER_INPUT", decodeResponse(t, rec.Body.Bytes()).code(), name)
+		body, ct := studiotest.Multipart(t, ops, string(m), "a.pdf", strings.NewReader("%PDF-1.4\n"))
+		r := client.Post(token, ct, body)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s: %s", name, r.Body)
+		require.Equal(t, "BAD_USER_INPUT", studiotest.Parse(t, r.Body).Code(), name)
 	}
 	require.NotContains(t, logs.String(), "panic")
 }
@@ -572,9 +485,9 @@ func TestFindingMetricsCardinality(t *testing.T) {
 		return n
 	}
 	run := func(i int) {
-		a.call("", fmt.Sprintf("query Op%d { __typename }", i), nil)
-		a.call("", fmt.Sprintf("query Op%d { nope%d }", i, i), nil)
-		a.call("", fmt.Sprintf("mutation M%d { createChannel(input: {name: \"x\"}) { id } }", i), nil)
+		a.Do("", fmt.Sprintf("query Op%d { __typename }", i), nil)
+		a.Do("", fmt.Sprintf("query Op%d { nope%d }", i, i), nil)
+		a.Do("", fmt.Sprintf("mutation M%d { createChannel(input: {name: \"x\"}) { id } }", i), nil)
 	}
 	run(1000) // the series of each kind exist now
 	before := series()
@@ -609,8 +522,8 @@ func TestFindingDecodeErrorEcho(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			require.Equal(t, http.StatusBadRequest, rec.status, "%s, %s", name, accept)
 			require.Less(t, len(rec.String()), 1<<10, "%s, %s: %.200s", name, accept, rec.String())
-			r := decodeResponse(t, []byte(rec.String()))
-			require.Equal(t, "BAD_USER_INPUT", r.code(), "%s, %s", name, accept)
+			r := studiotest.Parse(t, []byte(rec.String()))
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s, %s", name, accept)
 		}
 	}
 	require.NotContains(t, logs.String(), "xxxxxxxx")
@@ -660,9 +573,9 @@ func FuzzMultipartRequest(f *testing.F) {
 		if len(operations)+len(uploadMap)+len(file) > 16<<10 {
 			t.Skip("kept cheap")
 		}
-		body, ct := multipartBody(t, operations, uploadMap, bytes.NewReader(file))
-		rec := postMultipart(t, h, token, body, ct)
-		require.NotEqual(t, http.StatusInternalServerError, rec.Code, "%s", rec.Body.String())
+		body, ct := studiotest.Multipart(t, operations, uploadMap, "a.pdf", bytes.NewReader(file))
+		r := studiotest.NewHandler(t, h).Post(token, ct, body)
+		require.NotEqual(t, http.StatusInternalServerError, r.Status, "%s", r.Body)
 		require.NotContains(t, logs.String(), "panic")
 	})
 }
@@ -671,16 +584,12 @@ func FuzzMultipartRequest(f *testing.F) {
 // server (it reads 8 MB of it, then answers).
 func BenchmarkFindingSSEHugeBody(b *testing.B) {
 	h, _ := newHandler(b, dbtest.Open(b, db.SQLite), server.Config{})
+	client := studiotest.NewHandler(b, h)
 	var read int64
 	for b.Loop() {
 		body := hugeJSON(300 << 20)
-		req := httptest.NewRequest(http.MethodPost, "/graphql", body)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "text/event-stream")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusRequestEntityTooLarge {
-			b.Fatalf("status %d", rec.Code)
+		if r := client.Post("", "application/json", body, "Accept", "text/event-stream"); r.Status != http.StatusRequestEntityTooLarge {
+			b.Fatalf("status %d", r.Status)
 		}
 		read = body.n.Load()
 	}
@@ -696,12 +605,12 @@ func TestFindingWebsocketMutationTimeout(t *testing.T) {
 		u := dbtest.User(t, d, "ed@example.org", false)
 		token := dbtest.Token(t, d, u)
 		ch := dbtest.Channel(t, d, u, "Mine")
-		ws, err := dialWS(t, a.url, token)
+		ws, err := studiotest.Dial(t, a.url, token)
 		require.NoError(t, err)
-		defer ws.close()
+		defer ws.Close()
 
-		ws.subscribe("m", `mutation { createChannel(input: {name: "Late"}) { id } }`, nil)
-		m, err := ws.next(30 * time.Second)
+		ws.Subscribe("m", `mutation { createChannel(input: {name: "Late"}) { id } }`, nil)
+		m, err := ws.Next(30 * time.Second)
 		require.NoError(t, err)
 		require.Equal(t, "m", m.ID)
 		require.Contains(t, string(m.Payload), "took too long", "the mutation ran past its timeout: %s %s", m.Type, m.Payload)
@@ -709,9 +618,9 @@ func TestFindingWebsocketMutationTimeout(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, n)
 
-		ws.subscribe("s", subscribeChanges, map[string]any{"c": ch.ID.String(), "since": 0})
+		ws.Subscribe("s", subscribeChanges, map[string]any{"c": ch.ID.String(), "since": 0})
 		for {
-			m, err = ws.next(30 * time.Second)
+			m, err = ws.Next(30 * time.Second)
 			require.NoError(t, err)
 			if m.ID == "s" {
 				break

@@ -35,7 +35,7 @@ func TestFindingHugeListArguments(t *testing.T) {
 		root := ch.RootID.String()
 		stopped := time.Now()
 		d.SetTokenClock(func() time.Time { return stopped })
-		a.ok(token, `{ me { id } }`, nil) // looks the token up, once
+		a.OK(token, `{ me { id } }`, nil) // looks the token up, once
 
 		changes := make([]any, 1001)
 		for i := range changes {
@@ -69,22 +69,22 @@ func TestFindingHugeListArguments(t *testing.T) {
 					return out
 				}()}, "TOO_COMPLEX", "$in.excludedDescendants"},
 		} {
-			r := a.call(tc.token, tc.query, tc.vars)
-			require.Equal(t, tc.code, r.code(), "%s: %+v", tc.name, r.Errors)
+			r := a.Do(tc.token, tc.query, tc.vars)
+			require.Equal(t, tc.code, r.Code(), "%s: %+v", tc.name, r.Errors)
 			require.Contains(t, r.Errors[0].Message, tc.names, tc.name)
 			require.EqualValues(t, 0, r.Extensions["sqlQueries"], "%s ran SQL", tc.name)
 		}
 
 		// Anonymous callers are refused before any node is read, whatever
 		// the count.
-		r := a.call("", `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": ids(1000)})
-		require.Equal(t, "UNAUTHENTICATED", r.code())
+		r := a.Do("", `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": ids(1000)})
+		require.Equal(t, "UNAUTHENTICATED", r.Code())
 		require.EqualValues(t, 0, r.Extensions["sqlQueries"])
 		// Within the limits, a delete still works.
 		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "topic T\nvideo V")
-		got := a.ok(token, `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": []any{n["T"].ID, n["V"].ID}})
+		got := a.OK(token, `mutation($ids: [ID!]!) { deleteContentNodes(ids: $ids) }`, map[string]any{"ids": []any{n["T"].ID, n["V"].ID}})
 		require.Len(t, got["deleteContentNodes"], 2)
-		require.EqualValues(t, 0, get(a.ok(token, `query($id: ID!) { contentNode(id: $id) { childCount } }`, map[string]any{"id": root}), "contentNode", "childCount"))
+		require.EqualValues(t, 0, get(a.OK(token, `query($id: ID!) { contentNode(id: $id) { childCount } }`, map[string]any{"id": root}), "contentNode", "childCount"))
 	})
 }
 
@@ -105,7 +105,7 @@ func TestFindingContentNodesStatements(t *testing.T) {
 		hidden := dbtest.Tree(t, d, dbtest.Node(t, d, dbtest.Channel(t, d, other, "P").RootID), "video H")["H"]
 		stopped := time.Now()
 		d.SetTokenClock(func() time.Time { return stopped })
-		a.ok(token, `{ me { id } }`, nil)
+		a.OK(token, `{ me { id } }`, nil)
 
 		statements := map[int]any{}
 		for _, n := range []int{1, 10, 100} {
@@ -114,7 +114,7 @@ func TestFindingContentNodesStatements(t *testing.T) {
 				want[i] = nodes[fmt.Sprintf("V%d", i)].ID.String()
 			}
 			asked := append(append([]any{}, want...), hidden.ID.String(), fmt.Sprintf("%032x", 7))
-			r := a.call(token, `query($ids: [ID!]!) { contentNodes(ids: $ids) { id } }`, map[string]any{"ids": asked})
+			r := a.Do(token, `query($ids: [ID!]!) { contentNodes(ids: $ids) { id } }`, map[string]any{"ids": asked})
 			require.Empty(t, r.Errors)
 			got := r.Data["contentNodes"].([]any)
 			require.Len(t, got, n+2)

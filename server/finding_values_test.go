@@ -19,7 +19,7 @@ func TestFindingJSONNumberPoison(t *testing.T) {
 		e := newEditorAPI(t, d) // the attacker, with channel Maths
 		victim := dbtest.Token(t, d, dbtest.User(t, d, "victim@example.org", false))
 		admin := dbtest.Token(t, d, dbtest.User(t, d, "admin@example.org", true))
-		e.ok(e.token, `mutation($c: ID!) { addChannelViewer(channelId: $c, email: "victim@example.org") { id } }`, map[string]any{"c": e.channel})
+		e.OK(e.token, `mutation($c: ID!) { addChannelViewer(channelId: $c, email: "victim@example.org") { id } }`, map[string]any{"c": e.channel})
 		node := e.create(t, map[string]any{"parentId": e.root, "kind": "topic", "title": "T"})[0]
 		poison := json.RawMessage(`{"author":1e400}`)
 		deep := json.RawMessage(`{"a":[1,{"b":-1e400}]}`)
@@ -41,15 +41,15 @@ func TestFindingJSONNumberPoison(t *testing.T) {
 				map[string]any{"n": node}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.call(e.token, tc.query, tc.vars)
+				r := e.Do(e.token, tc.query, tc.vars)
 				// A literal is refused by validation already (gqlparser reads it as a float64).
-				require.Contains(t, []string{"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}, r.code(), "%+v", r.Errors)
+				require.Contains(t, []string{"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}, r.Code(), "%+v", r.Errors)
 			})
 		}
 
 		// Nothing was poisoned: the victim's and the admin's lists load, and the node reads and updates.
 		for _, tok := range []string{victim, admin} {
-			data := e.ok(tok, `{ channels { edges { node { id contentDefaults } } } }`, nil)
+			data := e.OK(tok, `{ channels { edges { node { id contentDefaults } } } }`, nil)
 			found := false
 			for _, edge := range get(data, "channels", "edges").([]any) {
 				if get(edge, "node", "id") == e.channel {
@@ -58,8 +58,8 @@ func TestFindingJSONNumberPoison(t *testing.T) {
 			}
 			require.True(t, found)
 		}
-		e.ok(e.token, `mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "Still fine", extraFields: {n: 1e300}}]) { id } }`, map[string]any{"n": node})
-		data := e.ok(e.token, `query($n: ID!) { contentNode(id: $n) { title extraFields } }`, map[string]any{"n": node})
+		e.OK(e.token, `mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "Still fine", extraFields: {n: 1e300}}]) { id } }`, map[string]any{"n": node})
+		data := e.OK(e.token, `query($n: ID!) { contentNode(id: $n) { title extraFields } }`, map[string]any{"n": node})
 		require.Equal(t, "Still fine", get(data, "contentNode", "title"))
 		require.Equal(t, 1e300, get(data, "contentNode", "extraFields", "n"))
 	})
@@ -75,10 +75,10 @@ func TestFindingNULRefusedOverHTTP(t *testing.T) {
 			{"parentId": e.root, "kind": "topic", "title": "T", "tags": []string{"x\x00"}},
 			{"parentId": e.root, "kind": "topic", "title": "T", "extraFields": map[string]any{"k\x00": "v"}},
 		} {
-			r := e.call(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { id } }`, map[string]any{"in": []any{in}})
-			require.Equal(t, "BAD_USER_INPUT", r.code(), "%+v", r.Errors)
+			r := e.Do(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { id } }`, map[string]any{"in": []any{in}})
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%+v", r.Errors)
 		}
-		data := e.ok(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
+		data := e.OK(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
 		require.EqualValues(t, 0, get(data, "contentNode", "childCount"))
 
 		// Read arguments too: a filter, a login, an email, in variables and
@@ -93,8 +93,8 @@ func TestFindingNULRefusedOverHTTP(t *testing.T) {
 			{`mutation($e: String!) { login(email: $e, password: "x") { token } }`, map[string]any{"e": "a\u0000@example.org"}},
 			{`mutation($c: ID!, $e: String!) { addChannelViewer(channelId: $c, email: $e) { id } }`, map[string]any{"c": e.channel, "e": "v\u0000@example.org"}},
 		} {
-			r := e.call(e.token, c.query, c.vars, "X-Studio-Debug", "1")
-			require.Equal(t, "BAD_USER_INPUT", r.code(), "%s: %+v", c.query, r.Errors)
+			r := e.Do(e.token, c.query, c.vars, "X-Studio-Debug", "1")
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s: %+v", c.query, r.Errors)
 		}
 	})
 }
@@ -121,14 +121,14 @@ func TestFindingApplyChangesBadMods(t *testing.T) {
 			require.EqualValues(t, rev, get(r, "errors", i, "clientRev"))
 			require.Equal(t, "BAD_USER_INPUT", get(r, "errors", i, "code"))
 		}
-		data := e.ok(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
+		data := e.OK(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
 		require.EqualValues(t, 2, get(data, "contentNode", "childCount"))
 
 		// Atomic: the whole batch is refused.
-		resp := e.call(e.token, applyChanges, map[string]any{"atomic": true,
+		resp := e.Do(e.token, applyChanges, map[string]any{"atomic": true,
 			"c": []any{nodeCreate(5, models.NewID().String(), e.root, topic), bad}})
-		require.Equal(t, "BAD_USER_INPUT", resp.code())
-		data = e.ok(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
+		require.Equal(t, "BAD_USER_INPUT", resp.Code())
+		data = e.OK(e.token, `query($r: ID!) { contentNode(id: $r) { childCount } }`, map[string]any{"r": e.root})
 		require.EqualValues(t, 2, get(data, "contentNode", "childCount"))
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -14,57 +13,36 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
 	"studio/db/dbtest"
 	"studio/jobs"
 	"studio/models"
+	"studio/studiotest"
 )
-
-// dialRaw opens a graphql-transport-ws socket, sends connection_init with
-// the token (if any), and returns the socket and the server's first frame
-// as sent, or the read error (a close carries its code).
-func dialRaw(t *testing.T, baseURL, token string) (*websocket.Conn, []byte, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	url := "ws" + strings.TrimPrefix(baseURL, "http") + "/graphql"
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.CloseNow() })
-	init := map[string]any{}
-	if token != "" {
-		init["Authorization"] = "Bearer " + token
-	}
-	payload, _ := json.Marshal(init)
-	require.NoError(t, wsjson.Write(ctx, conn, wsMessage{Type: "connection_init", Payload: payload}))
-	_, frame, err := conn.Read(ctx)
-	return conn, frame, err
-}
 
 func TestFindingAckEchoesToken(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEditorAPI(t, d)
-	_, frame, err := dialRaw(t, e.url, e.token)
+	ws, err := studiotest.Dial(t, e.url, e.token)
 	require.NoError(t, err)
-	var ack wsMessage
-	require.NoError(t, json.Unmarshal(frame, &ack))
+	var ack studiotest.Message
+	require.NoError(t, json.Unmarshal(ws.Ack, &ack))
 	require.Equal(t, "connection_ack", ack.Type)
 	require.Empty(t, ack.Payload, "the ack carries no payload")
-	require.NotContains(t, string(frame), e.token)
+	require.NotContains(t, string(ws.Ack), e.token)
 }
 
 func TestFindingWebsocketRefusedInitCloseCode(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEditorAPI(t, d)
-	_, _, err := dialRaw(t, e.url, "studio_not-a-token")
+	_, err := studiotest.Dial(t, e.url, "studio_not-a-token")
 	require.Error(t, err)
 	require.Equal(t, websocket.StatusCode(4403), websocket.CloseStatus(err), "graphql-transport-ws: Forbidden")
 
 	// A good token still gets its ack.
-	_, _, err = dialRaw(t, e.url, e.token)
+	_, err = studiotest.Dial(t, e.url, e.token)
 	require.NoError(t, err)
 }
 
@@ -99,14 +77,14 @@ func residentMemory(t *testing.T) (int64, string) {
 // subscriptionReplies reads a socket's messages in the background and
 // reports, by id, the subscriptions refused with code; other messages go
 // to rest.
-func subscriptionReplies(ws *wsClient, code string) (refused <-chan string, rest <-chan wsMessage) {
-	ref, other := make(chan string, 1<<15), make(chan wsMessage, 1<<10)
+func subscriptionReplies(ws *studiotest.WS, code string) (refused <-chan string, rest <-chan studiotest.Message) {
+	ref, other := make(chan string, 1<<15), make(chan studiotest.Message, 1<<10)
 	go func() {
 		defer close(ref)
 		defer close(other)
 		seen := map[string]bool{}
 		for {
-			m, err := ws.next(30 * time.Second) // idle: the server answers each subscribe at once
+			m, err := ws.Next(30 * time.Second) // idle: the server answers each subscribe at once
 			if err != nil {
 				return
 			}
@@ -134,19 +112,17 @@ func TestFindingSubscriptionFlood(t *testing.T) {
 
 	t.Run("one socket", func(t *testing.T) {
 		const attempts = 20000
-		ws, err := dialWS(t, e.url, e.token)
+		ws, err := studiotest.Dial(t, e.url, e.token)
 		require.NoError(t, err)
-		defer ws.close()
+		defer ws.Close()
 		refused, rest := subscriptionReplies(ws, "TOO_COMPLEX")
 		runtime.GC()
 		mem0, what := residentMemory(t)
 		goroutines0 := runtime.NumGoroutine()
 
 		payload, _ := json.Marshal(map[string]any{"query": subscribeChanges, "variables": map[string]any{"c": e.channel}})
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
 		for i := range attempts {
-			require.NoError(t, wsjson.Write(ctx, ws.conn, wsMessage{ID: fmt.Sprintf("s%d", i), Type: "subscribe", Payload: payload}))
+			ws.Send(studiotest.Message{ID: fmt.Sprintf("s%d", i), Type: "subscribe", Payload: payload})
 		}
 		active := map[string]bool{}
 		for i := range attempts {
@@ -172,10 +148,10 @@ func TestFindingSubscriptionFlood(t *testing.T) {
 			running = id
 			break
 		}
-		require.NoError(t, wsjson.Write(ctx, ws.conn, wsMessage{ID: running, Type: "complete"}))
+		ws.Complete(running)
 		m := <-rest
-		require.Equal(t, wsMessage{ID: running, Type: "complete"}, m)
-		ws.subscribe("again", subscribeChanges, map[string]any{"c": e.channel, "since": 0})
+		require.Equal(t, studiotest.Message{ID: running, Type: "complete"}, m)
+		ws.Subscribe("again", subscribeChanges, map[string]any{"c": e.channel, "since": 0})
 		m = <-rest
 		require.Equal(t, "next", m.Type, string(m.Payload))
 		require.Equal(t, "again", m.ID)
@@ -190,36 +166,36 @@ func TestFindingSubscriptionFlood(t *testing.T) {
 	t.Run("one user over several sockets", func(t *testing.T) {
 		// A user of their own, whom the socket above does not count against.
 		token := dbtest.Token(t, d, dbtest.User(t, d, "many@example.org", false))
-		channel := get(e.ok(token, `mutation { createChannel(input: {name: "Many"}) { id } }`, nil), "createChannel", "id")
+		channel := get(e.OK(token, `mutation { createChannel(input: {name: "Many"}) { id } }`, nil), "createChannel", "id")
 		// Fill the user's cap from five sockets: of each socket's 101
 		// subscriptions one is refused, and only once the 100 others run.
 		for range perUser / perSocket {
-			ws, err := dialWS(t, e.url, token)
+			ws, err := studiotest.Dial(t, e.url, token)
 			require.NoError(t, err)
-			defer ws.close()
+			defer ws.Close()
 			refused, _ := subscriptionReplies(ws, "TOO_COMPLEX")
 			for i := range perSocket + 1 {
-				ws.subscribe(fmt.Sprint(i), subscribeChanges, map[string]any{"c": channel})
+				ws.Subscribe(fmt.Sprint(i), subscribeChanges, map[string]any{"c": channel})
 			}
 			_, ok := <-refused
 			require.True(t, ok)
 		}
-		ws, err := dialWS(t, e.url, token)
+		ws, err := studiotest.Dial(t, e.url, token)
 		require.NoError(t, err)
-		defer ws.close()
-		ws.subscribe("1", subscribeChanges, map[string]any{"c": channel})
-		m, err := ws.next(10 * time.Second)
+		defer ws.Close()
+		ws.Subscribe("1", subscribeChanges, map[string]any{"c": channel})
+		m, err := ws.Next(10 * time.Second)
 		require.NoError(t, err)
 		require.Contains(t, string(m.Payload), "TOO_COMPLEX")
 		require.Contains(t, string(m.Payload), "the most a user may have")
 
 		// Another user is not affected.
 		other := dbtest.Token(t, d, dbtest.User(t, d, "other@example.org", false))
-		ws2, err := dialWS(t, e.url, other)
+		ws2, err := studiotest.Dial(t, e.url, other)
 		require.NoError(t, err)
-		defer ws2.close()
-		ws2.subscribe("1", subscribeChanges, map[string]any{"c": channel})
-		m, err = ws2.next(10 * time.Second)
+		defer ws2.Close()
+		ws2.Subscribe("1", subscribeChanges, map[string]any{"c": channel})
+		m, err = ws2.Next(10 * time.Second)
 		require.NoError(t, err)
 		require.Contains(t, string(m.Payload), "NOT_FOUND")
 	})
@@ -235,30 +211,30 @@ func TestFindingRemovedMemberStillStreams(t *testing.T) {
 		dbtest.Tree(t, d, dbtest.Node(t, d, models.MustParseID(e.root)), "video A") // something to publish
 		viewer := dbtest.User(t, d, "viewer@example.org", false)
 		viewerToken := dbtest.Token(t, d, viewer)
-		e.ok(e.token, `mutation($c: ID!) { addChannelViewer(channelId: $c, email: "viewer@example.org") { id } }`, map[string]any{"c": e.channel})
+		e.OK(e.token, `mutation($c: ID!) { addChannelViewer(channelId: $c, email: "viewer@example.org") { id } }`, map[string]any{"c": e.channel})
 		job, err := jobs.RequestPublish(context.Background(), d, e.jobs, userOf(t, d, e.token), models.MustParseID(e.channel), "", false)
 		require.NoError(t, err)
-		rev := int(get(e.ok(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel}), "channel", "serverRev").(float64))
+		rev := int(get(e.OK(e.token, `query($c: ID!) { channel(id: $c) { serverRev } }`, map[string]any{"c": e.channel}), "channel", "serverRev").(float64))
 
-		ws, err := dialWS(t, e.url, viewerToken)
+		ws, err := studiotest.Dial(t, e.url, viewerToken)
 		require.NoError(t, err)
-		defer ws.close()
-		ws.subscribe("changes", subscribeChanges, map[string]any{"c": e.channel, "since": rev - 1})
+		defer ws.Close()
+		ws.Subscribe("changes", subscribeChanges, map[string]any{"c": e.channel, "since": rev - 1})
 		require.Equal(t, rev, nextChange(t, ws).ServerRev, "the subscription runs")
-		ws.subscribe("job", `subscription($j: ID!) { jobUpdated(id: $j) { state } }`, map[string]any{"j": models.JobID(job).String()})
-		m, err := ws.next(10 * time.Second)
+		ws.Subscribe("job", `subscription($j: ID!) { jobUpdated(id: $j) { state } }`, map[string]any{"j": models.JobID(job).String()})
+		m, err := ws.Next(10 * time.Second)
 		require.NoError(t, err)
 		require.Equal(t, "job", m.ID)
 		require.Equal(t, "next", m.Type, string(m.Payload))
 
-		e.ok(e.token, `mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
+		e.OK(e.token, `mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
 			map[string]any{"c": e.channel, "u": viewer.ID.String()})
-		e.ok(e.token, `mutation($id: ID!) { updateContentNodes(input: [{id: $id, title: "After"}]) { id } }`, map[string]any{"id": node})
+		e.OK(e.token, `mutation($id: ID!) { updateContentNodes(input: [{id: $id, title: "After"}]) { id } }`, map[string]any{"id": node})
 		require.NoError(t, d.AddJobEvent(context.Background(), &models.JobEvent{JobID: job, State: models.JobRunning, Progress: 1})) // without an event the job's subscription checks every few seconds
 
 		ended := map[string]bool{}
 		for len(ended) < 2 {
-			m, err := ws.next(20 * time.Second)
+			m, err := ws.Next(20 * time.Second)
 			require.NoError(t, err)
 			require.Equal(t, "error", m.Type, "nothing after the removal but the end: %s", m.Payload)
 			require.Contains(t, string(m.Payload), "NOT_FOUND")
@@ -266,7 +242,7 @@ func TestFindingRemovedMemberStillStreams(t *testing.T) {
 			ended[m.ID] = true
 		}
 		require.Equal(t, map[string]bool{"changes": true, "job": true}, ended)
-		_, err = ws.next(300 * time.Millisecond)
+		_, err = ws.Next(300 * time.Millisecond)
 		require.Error(t, err, "nothing more was sent")
 	})
 }
@@ -292,8 +268,8 @@ func TestFindingJobsFirstUnbounded(t *testing.T) {
 		{first: nil, jobs: 1},
 	} {
 		t.Run(fmt.Sprint(tc.first), func(t *testing.T) {
-			r := e.call(e.token, q, map[string]any{"c": e.channel, "n": tc.first})
-			require.Equal(t, tc.code, r.code())
+			r := e.Do(e.token, q, map[string]any{"c": e.channel, "n": tc.first})
+			require.Equal(t, tc.code, r.Code())
 			if tc.code == "" {
 				require.Len(t, get(r.Data, "channel", "jobs"), tc.jobs)
 			}

@@ -1,12 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -16,10 +13,12 @@ import (
 	"studio/db"
 	"studio/jobs"
 	"studio/server"
+	"studio/studiotest"
 )
 
-// api is a running server under test and a client for it.
+// api is a running server under test and a GraphQL client of it.
 type api struct {
+	*studiotest.Client
 	t    testing.TB
 	url  string
 	d    *db.DB
@@ -44,60 +43,7 @@ func newAPI(t testing.TB, d *db.DB, cfg server.Config) *api {
 	}
 	ts := httptest.NewServer(server.New(d, cfg).Handler())
 	t.Cleanup(ts.Close)
-	return &api{t: t, url: ts.URL, d: d, jobs: cfg.Jobs}
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type response struct {
-	Status     int
-	Data       map[string]any `json:"data"`
-	Errors     []gqlError     `json:"errors"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-// code is the first error's extensions.code, "" when there is none.
-func (r response) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
-
-// call posts a GraphQL request; token "" is anonymous.
-func (a *api) call(token, query string, vars map[string]any, header ...string) response {
-	a.t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(a.t, err)
-	req, err := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	var r response
-	require.NoError(a.t, json.NewDecoder(resp.Body).Decode(&r))
-	r.Status = resp.StatusCode
-	return r
-}
-
-// ok calls and requires no errors.
-func (a *api) ok(token, query string, vars map[string]any) map[string]any {
-	a.t.Helper()
-	r := a.call(token, query, vars)
-	require.Empty(a.t, r.Errors, "query: %s", query)
-	return r.Data
+	return &api{Client: studiotest.New(t, ts.URL), t: t, url: ts.URL, d: d, jobs: cfg.Jobs}
 }
 
 // get walks a decoded JSON value by keys and indexes.

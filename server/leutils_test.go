@@ -26,7 +26,7 @@ func TestLabelsValidated(t *testing.T) {
 		update := `mutation($in: [UpdateContentNodeInput!]!) { updateContentNodes(input: $in) { id categories gradeLevels } }`
 
 		// Typed mutations: known ids are stored as given.
-		data := e.ok(e.token, create, map[string]any{"in": []any{map[string]any{"parentId": e.root, "kind": "topic", "title": "T",
+		data := e.OK(e.token, create, map[string]any{"in": []any{map[string]any{"parentId": e.root, "kind": "topic", "title": "T",
 			"categories": []any{mathematics}, "gradeLevels": []any{lowerPrim}}}})
 		id := get(data, "createContentNodes", 0, "id").(string)
 		require.Equal(t, map[string]any{mathematics: true}, get(data, "createContentNodes", 0, "categories"))
@@ -41,8 +41,8 @@ func TestLabelsValidated(t *testing.T) {
 			{"update mods", update, map[string]any{"id": id, "mods": map[string]any{"categories.d&WXdXWF.qs0Xlax": true}}, "subjects", mathematics},
 			{"another set's id", create, map[string]any{"parentId": e.root, "kind": "topic", "title": "W", "learnerNeeds": []any{mathematics}}, "needs", ""},
 		} {
-			r := e.call(e.token, tc.query, map[string]any{"in": []any{tc.in}})
-			require.Equal(t, string(models.CodeBadUserInput), r.code(), tc.name)
+			r := e.Do(e.token, tc.query, map[string]any{"in": []any{tc.in}})
+			require.Equal(t, string(models.CodeBadUserInput), r.Code(), tc.name)
 			require.Contains(t, r.Errors[0].Message, "le-utils' "+tc.set, tc.name)
 			if tc.hint != "" {
 				require.Contains(t, r.Errors[0].Message, `did you mean "`+tc.hint+`"`, tc.name)
@@ -70,7 +70,7 @@ func TestLabelsValidated(t *testing.T) {
 		require.Equal(t, map[string]any{"UD5UGM0z": true}, n.LearningActivities)
 		_, err := d.ForTest(t).NewRaw(`UPDATE content_nodes SET categories = '{"stale": true}' WHERE id = ?`, n.ID).Exec(t.Context())
 		require.NoError(t, err)
-		e.ok(e.token, update, map[string]any{"in": []any{map[string]any{"id": id, "mods": map[string]any{"categories.stale": nil}}}})
+		e.OK(e.token, update, map[string]any{"in": []any{map[string]any{"id": id, "mods": map[string]any{"categories.stale": nil}}}})
 		require.Empty(t, dbtest.Node(t, d, n.ID).Categories)
 	})
 }
@@ -88,18 +88,18 @@ func TestLanguageCodesKeptAsGiven(t *testing.T) {
 			{"aka", "aka", "Akan"},
 			{"sr_latn", "sr-LATN", "Serbian, Latin"}, // case and "_" forgiven, le-utils' spelling kept
 		} {
-			ch := e.ok(e.token, `mutation($l: String) { createChannel(input: {name: "L", language: $l}) { language { id name } } }`, map[string]any{"l": tc.in})
+			ch := e.OK(e.token, `mutation($l: String) { createChannel(input: {name: "L", language: $l}) { language { id name } } }`, map[string]any{"l": tc.in})
 			require.Equal(t, tc.want, get(ch, "createChannel", "language", "id"), tc.in)
 			require.Equal(t, tc.name, get(ch, "createChannel", "language", "name"), tc.in)
 
-			n := e.ok(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { language { id } } }`,
+			n := e.OK(e.token, `mutation($in: [CreateContentNodeInput!]!) { createContentNodes(input: $in) { language { id } } }`,
 				map[string]any{"in": []any{map[string]any{"parentId": e.root, "kind": "topic", "title": "T", "language": tc.in}}})
 			require.Equal(t, tc.want, get(n, "createContentNodes", 0, "language", "id"), tc.in)
 		}
 
 		for _, code := range []string{"zu", "es-419"} {
-			r := e.call(e.token, `mutation($l: String) { createChannel(input: {name: "L", language: $l}) { id } }`, map[string]any{"l": code})
-			require.Equal(t, string(models.CodeBadUserInput), r.code(), code)
+			r := e.Do(e.token, `mutation($l: String) { createChannel(input: {name: "L", language: $l}) { id } }`, map[string]any{"l": code})
+			require.Equal(t, string(models.CodeBadUserInput), r.Code(), code)
 			require.Contains(t, r.Errors[0].Message, "did you mean", code)
 		}
 		r := e.sync(e.token, false, map[string]any{"type": "UPDATED", "table": "contentnode", "key": e.root, "clientRev": 1,
@@ -108,7 +108,7 @@ func TestLanguageCodesKeptAsGiven(t *testing.T) {
 		require.Contains(t, get(r, "errors", 0, "message"), `did you mean "zul"`)
 
 		// The languages query lists exactly le-utils' codes.
-		data := e.ok(e.token, `{ languages { id } }`, nil)
+		data := e.OK(e.token, `{ languages { id } }`, nil)
 		var ids []string
 		for _, l := range get(data, "languages").([]any) {
 			ids = append(ids, get(l, "id").(string))

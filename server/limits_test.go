@@ -37,15 +37,15 @@ func TestQueryLimits(t *testing.T) {
 			"children nested four": wide,
 		}
 		for name, q := range cases {
-			r := a.call(token, q, nil)
-			require.Equal(t, "TOO_COMPLEX", r.code(), "%s: %+v", name, r.Errors)
+			r := a.Do(token, q, nil)
+			require.Equal(t, "TOO_COMPLEX", r.Code(), "%s: %+v", name, r.Errors)
 			require.LessOrEqual(t, r.Extensions["sqlQueries"], float64(1), "%s ran SQL beyond authenticating the caller", name)
 		}
-		r := a.call(token, wide, nil)
+		r := a.Do(token, wide, nil)
 		require.Greater(t, r.Errors[0].Extensions["cost"], float64(1e12))
 
 		// A real tree read is well within the limits.
-		ok := a.call(token, `{ channel(id: "`+id+`") { root { children(first: 1000) { edges { node { title files { url }
+		ok := a.Do(token, `{ channel(id: "`+id+`") { root { children(first: 1000) { edges { node { title files { url }
 			children(first: 1000) { edges { node { title files { url } } } } } } } } } }`, nil)
 		require.Empty(t, ok.Errors)
 	})
@@ -62,16 +62,16 @@ func itoa(i int) string {
 func TestIntrospectionSwitchAndBodyLimit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		on := newAPI(t, d, server.Config{})
-		require.Empty(t, on.call("", `{ __schema { queryType { name } } }`, nil).Errors)
+		require.Empty(t, on.Do("", `{ __schema { queryType { name } } }`, nil).Errors)
 		off := newAPI(t, d, server.Config{NoIntrospection: true})
 		for _, q := range []string{`{ __schema { queryType { name } } }`, `{ ...F } fragment F on Query { __type(name: "File") { name } }`} {
-			errs := off.call("", q, nil).Errors
+			errs := off.Do("", q, nil).Errors
 			require.Len(t, errs, 1, q)
 			require.Equal(t, "FORBIDDEN", errs[0].Extensions["code"], q)
 		}
-		require.Empty(t, off.call("", `{ __typename }`, nil).Errors)
+		require.Empty(t, off.Do("", `{ __typename }`, nil).Errors)
 		// A body over 8 MB is refused, not read.
-		huge := off.call("", `{ __typename }`, map[string]any{"pad": strings.Repeat("x", 9<<20)})
+		huge := off.Do("", `{ __typename }`, map[string]any{"pad": strings.Repeat("x", 9<<20)})
 		require.NotEmpty(t, huge.Errors)
 		require.Nil(t, huge.Data)
 	})

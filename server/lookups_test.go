@@ -43,7 +43,7 @@ func lookupIDs(v any) []string {
 func TestLookups(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a := newAPI(t, d, server.Config{})
-		data := a.ok("", lookupsQuery, nil)
+		data := a.OK("", lookupsQuery, nil)
 
 		// Licenses and languages: every one, with le-utils' fields.
 		require.Len(t, data["licenses"], len(models.Licenses))
@@ -148,9 +148,9 @@ func TestLookups(t *testing.T) {
 
 		// A kind le-utils lacks is refused, naming the kinds.
 		// Kinds are an enum: an unknown one is refused before anything runs.
-		r := a.call("", `{ formatPresets(kind: movie) { id } }`, nil)
-		require.Equal(t, "GRAPHQL_VALIDATION_FAILED", r.code())
-		topic := a.ok("", `{ formatPresets(kind: topic) { id } }`, nil)
+		r := a.Do("", `{ formatPresets(kind: movie) { id } }`, nil)
+		require.Equal(t, "GRAPHQL_VALIDATION_FAILED", r.Code())
+		topic := a.OK("", `{ formatPresets(kind: topic) { id } }`, nil)
 		require.Equal(t, []string{"topic_thumbnail"}, lookupIDs(topic["formatPresets"]))
 	})
 }

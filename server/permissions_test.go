@@ -69,7 +69,7 @@ func TestPermissions(t *testing.T) {
 			for name, acc := range row {
 				f := fixtures[name]
 				t.Run(caller+" on "+name, func(t *testing.T) {
-					r := a.call(tokens[caller], read, map[string]any{"c": f.ch.ID, "n": f.node.ID, "t": f.trash.ID})
+					r := a.Do(tokens[caller], read, map[string]any{"c": f.ch.ID, "n": f.node.ID, "t": f.trash.ID})
 					require.Empty(t, r.Errors)
 					canView, member := acc != 'n', acc == 'v' || acc == 'e'
 					if !canView {
@@ -104,7 +104,7 @@ func TestPermissions(t *testing.T) {
 					// The listing shows the same channels as lookups do.
 					listed := false
 					for _, deleted := range []bool{false, true} {
-						l := a.ok(tokens[caller], `query($d: Boolean) { channels(filter: {deleted: $d}, first: 100) { edges { node { id } } } }`, map[string]any{"d": deleted})
+						l := a.OK(tokens[caller], `query($d: Boolean) { channels(filter: {deleted: $d}, first: 100) { edges { node { id } } } }`, map[string]any{"d": deleted})
 						for _, e := range get(l, "channels", "edges").([]any) {
 							listed = listed || get(e, "node", "id") == f.ch.ID.String()
 						}
@@ -112,25 +112,25 @@ func TestPermissions(t *testing.T) {
 					require.Equal(t, canView, listed)
 
 					// Only members list a channel's nodes.
-					nr := a.call(tokens[caller], `query($c: ID!) { channel(id: $c) { nodes { totalCount } } }`, map[string]any{"c": f.ch.ID})
+					nr := a.Do(tokens[caller], `query($c: ID!) { channel(id: $c) { nodes { totalCount } } }`, map[string]any{"c": f.ch.ID})
 					if member {
 						require.Empty(t, nr.Errors)
 						require.EqualValues(t, 4, get(nr.Data, "channel", "nodes", "totalCount"))
 					} else if canView {
-						require.Equal(t, "FORBIDDEN", nr.code())
+						require.Equal(t, "FORBIDDEN", nr.Code())
 					}
 
 					// Only editors (and admins) write.
-					w := a.call(tokens[caller], `mutation($c: ID!) { updateChannel(id: $c, input: {tagline: "edited"}) { id } }`, map[string]any{"c": f.ch.ID})
+					w := a.Do(tokens[caller], `mutation($c: ID!) { updateChannel(id: $c, input: {tagline: "edited"}) { id } }`, map[string]any{"c": f.ch.ID})
 					switch {
 					case caller == "anonymous":
-						require.Equal(t, "UNAUTHENTICATED", w.code())
+						require.Equal(t, "UNAUTHENTICATED", w.Code())
 					case acc == 'e':
 						require.Empty(t, w.Errors)
 					case acc == 'n':
-						require.Equal(t, "NOT_FOUND", w.code())
+						require.Equal(t, "NOT_FOUND", w.Code())
 					default:
-						require.Equal(t, "FORBIDDEN", w.code())
+						require.Equal(t, "FORBIDDEN", w.Code())
 					}
 				})
 			}

@@ -285,7 +285,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 		"variables": {`{"id": "` + ch.ID.String() + `"}`},
 	})
 	waitFor("the subscription starts", `document.getElementById("status").textContent.startsWith("Subscribed")`)
-	a.ok(token, `mutation($id: ID!) { updateChannel(id: $id, input: {tagline: "Numbers"}) { id } }`, map[string]any{"id": ch.ID.String()})
+	a.OK(token, `mutation($id: ID!) { updateChannel(id: $id, input: {tagline: "Numbers"}) { id } }`, map[string]any{"id": ch.ID.String()})
 	waitFor("an event arrives", `document.getElementById("result").textContent.includes("# event 1")`)
 	assert.Equal(t, "Stop", text("run"))
 	require.NoError(t, chromedp.Do(tctx, chromedp.Click(chromedp.ID("run"))))

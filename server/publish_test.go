@@ -18,6 +18,7 @@ import (
 	"studio/jobs"
 	"studio/models"
 	"studio/server"
+	"studio/studiotest"
 )
 
 // TestPublishOverHTTP publishes through the API, watches the job over a
@@ -37,17 +38,17 @@ func TestPublishOverHTTP(t *testing.T) {
 		ch := dbtest.Channel(t, d, ed, "Wide")
 		dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(10, 100))
 
-		r := a.ok(token, `mutation($c: ID!) { publishChannel(channelId: $c, versionNotes: "First") { id state progress channel { id } } }`,
+		r := a.OK(token, `mutation($c: ID!) { publishChannel(channelId: $c, versionNotes: "First") { id state progress channel { id } } }`,
 			map[string]any{"c": ch.ID.String()})
 		job := get(r, "publishChannel", "id").(string)
 		require.Equal(t, "QUEUED", get(r, "publishChannel", "state"))
 		require.Equal(t, ch.ID.String(), get(r, "publishChannel", "channel", "id"))
 
 		// Subscribe before the worker starts, so that every step is seen.
-		ws, err := dialWS(t, a.url, token)
+		ws, err := studiotest.Dial(t, a.url, token)
 		require.NoError(t, err)
-		defer ws.close()
-		ws.subscribe("1", `subscription($j: ID!) { jobUpdated(id: $j) { state progress error } }`, map[string]any{"j": job})
+		defer ws.Close()
+		ws.Subscribe("1", `subscription($j: ID!) { jobUpdated(id: $j) { state progress error } }`, map[string]any{"j": job})
 		var states, errs []string
 		var progress []int
 		for started := false; ; {
@@ -56,7 +57,7 @@ func TestPublishOverHTTP(t *testing.T) {
 				defer func() { _ = c.Stop(ctx) }()
 				started = true
 			}
-			m, err := ws.next(60 * time.Second)
+			m, err := ws.Next(60 * time.Second)
 			require.NoError(t, err)
 			if m.Type == "complete" {
 				break
@@ -91,7 +92,7 @@ func TestPublishOverHTTP(t *testing.T) {
 		}
 		require.GreaterOrEqual(t, len(distinct), 20, "progress in 20 steps or more: %v", progress)
 
-		r = a.ok(token, `query($c: ID!) { channel(id: $c) { version primaryToken totalResourceCount jobs { id state progress version } } }`,
+		r = a.OK(token, `query($c: ID!) { channel(id: $c) { version primaryToken totalResourceCount jobs { id state progress version } } }`,
 			map[string]any{"c": ch.ID.String()})
 		require.EqualValues(t, 1, get(r, "channel", "version"))
 		require.EqualValues(t, 1000, get(r, "channel", "totalResourceCount"))
@@ -146,14 +147,14 @@ func TestPublishOverHTTP(t *testing.T) {
 
 		// A second request while nothing runs makes a new job; the API
 		// refuses what cannot be published, with a code.
-		r2 := a.call(token, `mutation($c: ID!) { publishChannel(channelId: $c, draft: true) { id } }`, map[string]any{"c": ch.ID.String()})
+		r2 := a.Do(token, `mutation($c: ID!) { publishChannel(channelId: $c, draft: true) { id } }`, map[string]any{"c": ch.ID.String()})
 		require.Empty(t, r2.Errors)
 		require.NotEqual(t, job, get(r2.Data, "publishChannel", "id"))
 		empty := dbtest.Channel(t, d, ed, "Empty")
-		r3 := a.call(token, `mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": empty.ID.String()})
-		require.Equal(t, "BAD_USER_INPUT", r3.code())
+		r3 := a.Do(token, `mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": empty.ID.String()})
+		require.Equal(t, "BAD_USER_INPUT", r3.Code())
 		require.Contains(t, r3.Errors[0].Message, "nothing to publish")
-		r4 := a.ok(token, `{ job(id: "0123456789abcdef0123456789abcdef") { id } }`, nil)
+		r4 := a.OK(token, `{ job(id: "0123456789abcdef0123456789abcdef") { id } }`, nil)
 		require.Nil(t, r4["job"])
 	})
 }

@@ -26,7 +26,7 @@ import (
 // complete.
 func publishAndWait(t *testing.T, a *api, token string, ch models.ID, notes string, draft bool) {
 	t.Helper()
-	r := a.ok(token, `mutation($c: ID!, $n: String, $d: Boolean) { publishChannel(channelId: $c, versionNotes: $n, draft: $d) { id } }`,
+	r := a.OK(token, `mutation($c: ID!, $n: String, $d: Boolean) { publishChannel(channelId: $c, versionNotes: $n, draft: $d) { id } }`,
 		map[string]any{"c": ch.String(), "n": notes, "d": draft})
 	id, err := models.ParseID(get(r, "publishChannel", "id").(string))
 	require.NoError(t, err)
@@ -140,14 +140,14 @@ func TestChannelVersionsOverHTTP(t *testing.T) {
 		n := dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), "video A\nvideo B")
 
 		publishAndWait(t, a, token, ch.ID, "One", false)
-		a.ok(token, `mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "A, second"}]) { id } }`, map[string]any{"n": n["A"].ID.String()})
+		a.OK(token, `mutation($n: ID!) { updateContentNodes(input: [{id: $n, title: "A, second"}]) { id } }`, map[string]any{"n": n["A"].ID.String()})
 		publishAndWait(t, a, token, ch.ID, "Two", false)
 		publishAndWait(t, a, token, ch.ID, "Trying", true)
 
 		const q = `query($c: ID!) { channel(id: $c) { primaryToken versions { version notes publishedAt size resourceCount token } } }`
 		vars := map[string]any{"c": ch.ID.String()}
-		r := a.ok(token, q, vars)
-		require.Equal(t, r, a.ok(viewer, q, vars), "viewers see what editors see")
+		r := a.OK(token, q, vars)
+		require.Equal(t, r, a.OK(viewer, q, vars), "viewers see what editors see")
 		versions := get(r, "channel", "versions").([]any)
 		require.Len(t, versions, 3)
 		var numbers []any
@@ -173,7 +173,7 @@ func TestChannelVersionsOverHTTP(t *testing.T) {
 		_, err = d.UpdateChannel(ctx, admin, ch.ID, db.ChannelInput{Public: ptr(true)})
 		require.NoError(t, err)
 		for _, caller := range []string{"", stranger} {
-			r := a.ok(caller, q, vars)
+			r := a.OK(caller, q, vars)
 			require.Nil(t, get(r, "channel", "primaryToken"))
 			require.Empty(t, get(r, "channel", "versions"))
 		}
@@ -249,7 +249,7 @@ func TestChannelVersionsOverHTTP(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, status)
 		status, _ = getDatabase(t, a, ch.ID.String()+"-next.sqlite3", "Bearer "+token)
 		require.Equal(t, http.StatusNotFound, status, "the draft database is gone")
-		r = a.ok(token, q, vars)
+		r = a.OK(token, q, vars)
 		require.Len(t, get(r, "channel", "versions"), 3)
 		require.EqualValues(t, 3, get(r, "channel", "versions", 0, "version"))
 		require.Equal(t, v2Token, get(r, "channel", "versions", 1, "token"), "versions keep their tokens")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"studio/demo"
+	"studio/studiotest"
 )
 
 // The guide's examples are run as a reader runs them, in order, against a
@@ -48,7 +48,7 @@ func TestGuide(t *testing.T) {
 	require.NotEmpty(t, p.token, "the first start prints the first admin's token")
 
 	// The demo is there, whole: every node complete.
-	api := &client{t: t, base: p.base, token: p.token}
+	api := newClient(t, p.base, p.token)
 	var got struct {
 		Channels struct {
 			TotalCount int
@@ -96,7 +96,7 @@ func TestDemoServe(t *testing.T) {
 	first := startStudio(t, bin, "--data-dir", dir, "--demo")
 	count := func(p *studioProc, token string) int {
 		var got struct{ Channels struct{ TotalCount int } }
-		(&client{t: t, base: p.base, token: token}).do(`query($k: String) { channels(filter: {keyword: $k}) { totalCount } }`,
+		newClient(t, p.base, token).do(`query($k: String) { channels(filter: {keyword: $k}) { totalCount } }`,
 			map[string]any{"k": demo.Name}, &got)
 		return got.Channels.TotalCount
 	}
@@ -241,52 +241,34 @@ func (g *guideRun) run(ex guideExample) {
 // for a subscription, which is read (over SSE) until it ends.
 func (g *guideRun) graphql(ex guideExample) any {
 	t := g.t
-	body := map[string]any{"query": ex.code}
+	var vars map[string]any
 	if ex.vars != "" {
-		vars := g.substitute(ex.where, ex.vars, true)
-		if !json.Valid([]byte(vars)) {
-			t.Fatalf("%s: the variables are not JSON:\n%s", ex.where, vars)
+		text := g.substitute(ex.where, ex.vars, true)
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.UseNumber() // numbers are sent as written
+		if !json.Valid([]byte(text)) || dec.Decode(&vars) != nil {
+			t.Fatalf("%s: the variables are not a JSON object:\n%s", ex.where, text)
 		}
-		body["variables"] = json.RawMessage(vars)
 	}
-	b, err := json.Marshal(body)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	client := studiotest.New(t, g.p.base)
+	client.Timeout = 2 * time.Minute
+	if !isSubscription(ex.code) {
+		r := client.Do(g.p.token, ex.code, vars)
+		if r.Status/100 != 2 {
+			t.Fatalf("%s: HTTP %d: %s", ex.where, r.Status, r.Body)
+		}
+		return g.checkPayload(ex, r.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), client.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.p.base+"/graphql", bytes.NewReader(b))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+g.p.token)
-	subscription := isSubscription(ex.code)
-	if subscription {
-		req.Header.Set("Accept", "text/event-stream")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err, ex.where)
-	defer resp.Body.Close()
-	if !subscription {
-		var r map[string]any
-		dec := json.NewDecoder(resp.Body)
-		dec.UseNumber()
-		require.NoError(t, dec.Decode(&r), "%s: HTTP %d", ex.where, resp.StatusCode)
-		if resp.StatusCode/100 != 2 || r["errors"] != nil {
-			t.Fatalf("%s: HTTP %d: %s", ex.where, resp.StatusCode, compact(r))
-		}
-		return r["data"]
-	}
-	require.Equal(t, http.StatusOK, resp.StatusCode, ex.where)
+	stream := client.Stream(ctx, g.p.token, ex.code, vars)
+	defer stream.Close()
+	require.Equal(t, http.StatusOK, stream.Response.StatusCode, ex.where)
 	var last any
-	lines := bufio.NewScanner(resp.Body)
-	lines.Buffer(nil, 1<<24)
-	for lines.Scan() {
-		if lines.Text() == "event: complete" {
-			break
-		}
-		if d, ok := strings.CutPrefix(lines.Text(), "data:"); ok {
-			last = g.checkPayload(ex, []byte(d))
-		}
+	for data, ok := stream.Next(); ok; data, ok = stream.Next() {
+		last = g.checkPayload(ex, []byte(data))
 	}
-	require.NoError(t, lines.Err(), ex.where)
+	require.NoError(t, stream.Err(), ex.where)
 	return last
 }
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,14 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
 	"studio/db/dbtest"
 	"studio/jobs"
 	"studio/models"
+	"studio/studiotest"
 )
 
 // studioProc is a studio process under test.
@@ -76,65 +73,45 @@ func buildStudio(t *testing.T) string {
 
 // feed is a graphql-transport-ws subscription to a channel's changes.
 type feed struct {
-	conn *websocket.Conn
+	ws *studiotest.WS
 }
 
 func subscribeFeed(t *testing.T, base, token string, channel models.ID, since int64) *feed {
 	t.Helper()
-	return &feed{conn: subscribe(t, base, token, `subscription($c: ID!, $since: Int) { channelChanges(channelId: $c, since: $since) { serverRev } }`,
+	return &feed{ws: subscribe(t, base, token, `subscription($c: ID!, $since: Int) { channelChanges(channelId: $c, since: $since) { serverRev } }`,
 		map[string]any{"c": channel, "since": since})}
 }
 
 // subscribe opens a graphql-transport-ws connection and starts one
 // subscription on it, with id "1".
-func subscribe(t *testing.T, base, token, query string, vars map[string]any) *websocket.Conn {
+func subscribe(t *testing.T, base, token, query string, vars map[string]any) *studiotest.WS {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	ws, err := studiotest.Dial(t, base, token)
 	require.NoError(t, err)
-	conn.SetReadLimit(1 << 24)
-	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}))
-	var ack map[string]any
-	require.NoError(t, wsjson.Read(ctx, conn, &ack))
-	require.Equal(t, "connection_ack", ack["type"])
-	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe",
-		"payload": map[string]any{"query": query, "variables": vars}}))
-	return conn
+	ws.Subscribe("1", query, vars)
+	return ws
 }
 
 // next returns the next change's rev, or 0 when none comes within d.
 func (f *feed) next(t *testing.T, d time.Duration) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	for {
-		var m struct {
-			Type    string `json:"type"`
-			Payload struct {
-				Data struct {
-					ChannelChanges struct{ ServerRev int64 } `json:"channelChanges"`
-				} `json:"data"`
-				Errors []any `json:"errors"`
-			} `json:"payload"`
-		}
-		if err := wsjson.Read(ctx, f.conn, &m); err != nil {
-			return 0
-		}
-		switch m.Type {
-		case "ping":
-			_ = wsjson.Write(ctx, f.conn, map[string]any{"type": "pong"})
-		case "next":
-			require.Empty(t, m.Payload.Errors)
-			return m.Payload.Data.ChannelChanges.ServerRev
-		default:
-			t.Fatalf("unexpected %s", m.Type)
-		}
+	m, err := f.ws.Next(d)
+	if err != nil {
+		return 0
 	}
+	require.Equal(t, "next", m.Type, "unexpected %s", m.Type)
+	var p struct {
+		Data struct {
+			ChannelChanges struct{ ServerRev int64 } `json:"channelChanges"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(m.Payload, &p))
+	require.Empty(t, p.Errors)
+	return p.Data.ChannelChanges.ServerRev
 }
 
-func (f *feed) close() { _ = f.conn.Close(websocket.StatusNormalClosure, "") }
+func (f *feed) close() { f.ws.Close() }
 
 // sharedChannel is a fresh PostgreSQL database for two studio processes,
 // an editor's token and a channel of theirs; the test is skipped without
@@ -174,6 +151,7 @@ func TestTwoInstancesOneFeed(t *testing.T) {
 	dropping := subscribeFeed(t, first, token, ch.ID, start)
 
 	// 1,000 changes through the second instance, in batches of 100.
+	api := studiotest.New(t, second)
 	var written []int64
 	for batch := range 10 {
 		changes := make([]map[string]any, 100)
@@ -182,25 +160,16 @@ func TestTwoInstancesOneFeed(t *testing.T) {
 			changes[i] = map[string]any{"type": "UPDATED", "table": "contentnode", "key": n.ID.String(),
 				"mods": map[string]any{"title": fmt.Sprintf("V%d edit %d", i, batch)}}
 		}
-		body, _ := json.Marshal(map[string]any{"query": `mutation($c: [ChangeInput!]!) { applyChanges(changes: $c) { allowed { serverRev } errors { message } } }`,
-			"variables": map[string]any{"c": changes}})
-		req, _ := http.NewRequest(http.MethodPost, second+"/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
 		var r struct {
-			Data struct {
-				ApplyChanges struct {
-					Allowed []struct{ ServerRev int64 }
-					Errors  []any
-				}
+			ApplyChanges struct {
+				Allowed []struct{ ServerRev int64 }
+				Errors  []any
 			}
 		}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
-		resp.Body.Close()
-		require.Empty(t, r.Data.ApplyChanges.Errors)
-		for _, a := range r.Data.ApplyChanges.Allowed {
+		require.NoError(t, api.Do(token, `mutation($c: [ChangeInput!]!) { applyChanges(changes: $c) { allowed { serverRev } errors { message } } }`,
+			map[string]any{"c": changes}).Decode(&r))
+		require.Empty(t, r.ApplyChanges.Errors)
+		for _, a := range r.ApplyChanges.Allowed {
 			written = append(written, a.ServerRev)
 		}
 	}
@@ -243,38 +212,34 @@ func TestTwoInstancesOnePublish(t *testing.T) {
 	blobDir := t.TempDir()
 	first := startStudio(t, bin, "--database-url", url, "--blobs-url", blobDir)
 	second := startStudio(t, bin, "--database-url", url, "--blobs-url", blobDir)
-	api := &client{t: t, base: first.base, token: token}
+	api := newClient(t, first.base, token)
 	var pub struct{ PublishChannel struct{ ID string } }
 	api.do(`mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": ch.ID.String()}, &pub)
 	jobID := pub.PublishChannel.ID
 
-	conn := subscribe(t, second.base, token, `subscription($j: ID!) { jobUpdated(id: $j) { state progress attempt } }`, map[string]any{"j": jobID})
-	defer conn.Close(websocket.StatusNormalClosure, "")
+	ws := subscribe(t, second.base, token, `subscription($j: ID!) { jobUpdated(id: $j) { state progress attempt } }`, map[string]any{"j": jobID})
+	defer ws.Close()
 	type step struct {
 		State    string
 		Progress int
 		Attempt  int
 	}
 	var seen []step
-	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	deadline := time.Now().Add(2 * time.Minute)
 	for done := false; !done; {
-		var m struct {
-			Type    string `json:"type"`
-			Payload struct {
-				Data   struct{ JobUpdated step } `json:"data"`
-				Errors []any                     `json:"errors"`
-			} `json:"payload"`
-		}
-		require.NoError(t, wsjson.Read(rctx, conn, &m))
+		m, err := ws.Next(time.Until(deadline))
+		require.NoError(t, err)
 		switch m.Type {
 		case "next":
-			require.Empty(t, m.Payload.Errors)
-			seen = append(seen, m.Payload.Data.JobUpdated)
+			var p struct {
+				Data   struct{ JobUpdated step } `json:"data"`
+				Errors []any                     `json:"errors"`
+			}
+			require.NoError(t, json.Unmarshal(m.Payload, &p))
+			require.Empty(t, p.Errors)
+			seen = append(seen, p.Data.JobUpdated)
 		case "complete":
 			done = true
-		case "ping":
-			_ = wsjson.Write(rctx, conn, map[string]any{"type": "pong"})
 		}
 	}
 	require.Equal(t, "COMPLETED", seen[len(seen)-1].State)

@@ -33,7 +33,7 @@ func TestKolibriPeerBrowsing(t *testing.T) {
 
 	p := startStudio(t, buildStudio(t))
 	require.NotEmpty(t, p.token, "the first start prints the first admin's token")
-	api := &client{t: t, base: p.base, token: p.token}
+	api := newClient(t, p.base, p.token)
 
 	// A channel: a topic with two documents.
 	const channelName = "Kolibri peer test"

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,76 +25,45 @@ import (
 	"studio/db/dbtest"
 	"studio/demo"
 	"studio/models"
+	"studio/studiotest"
 )
 
 // client sends GraphQL requests to a studio process with a token.
 type client struct {
+	*studiotest.Client
 	t     *testing.T
-	base  string
 	token string
+}
+
+func newClient(t *testing.T, base, token string) *client {
+	return &client{Client: studiotest.New(t, base), t: t, token: token}
 }
 
 // do runs query with vars and decodes its data into out; any GraphQL error
 // fails the test, with the errors in the message.
 func (a *client) do(query string, vars map[string]any, out any) {
 	a.t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(a.t, err)
-	req, err := http.NewRequest(http.MethodPost, a.base+"/graphql", bytes.NewReader(body))
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	a.send(req, out)
+	a.Into(a.token, query, vars, out)
 }
 
 // upload sends uploadFile as a GraphQL multipart request and returns the
 // stored file's checksum.
 func (a *client) upload(filename string, data []byte, input map[string]any) string {
 	a.t.Helper()
-	input["file"] = nil
-	ops, err := json.Marshal(map[string]any{
-		"query":     `mutation($in: UploadFileInput!) { uploadFile(input: $in) { checksum size } }`,
-		"variables": map[string]any{"in": input}})
-	require.NoError(a.t, err)
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	require.NoError(a.t, mw.WriteField("operations", string(ops)))
-	require.NoError(a.t, mw.WriteField("map", `{"0": ["variables.in.file"]}`))
-	part, err := mw.CreateFormFile("0", filename)
-	require.NoError(a.t, err)
-	_, err = part.Write(data)
-	require.NoError(a.t, err)
-	require.NoError(a.t, mw.Close())
-	req, err := http.NewRequest(http.MethodPost, a.base+"/graphql", &body)
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	r := a.Upload(a.token, `mutation($in: UploadFileInput!) { uploadFile(input: $in) { checksum size } }`,
+		map[string]any{"in": input}, studiotest.File{Path: "variables.in.file", Name: filename, Data: data})
+	require.Empty(a.t, r.Errors, "GraphQL errors (HTTP %d): %s", r.Status, r.Body)
 	var out struct {
 		UploadFile struct {
 			Checksum string
 			Size     int
 		}
 	}
-	a.send(req, &out)
+	require.NoError(a.t, r.Decode(&out), "%s", r.Body)
 	sum := md5.Sum(data)
 	require.Equal(a.t, hex.EncodeToString(sum[:]), out.UploadFile.Checksum, "%s: the checksum is the md5 of the bytes", filename)
 	require.Equal(a.t, len(data), out.UploadFile.Size)
 	return out.UploadFile.Checksum
-}
-
-func (a *client) send(req *http.Request, out any) {
-	a.t.Helper()
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	var r struct {
-		Data   json.RawMessage
-		Errors []any
-	}
-	require.NoError(a.t, json.Unmarshal(raw, &r), "HTTP %d: %s", resp.StatusCode, raw)
-	require.Empty(a.t, r.Errors, "GraphQL errors (HTTP %d): %s", resp.StatusCode, raw)
-	require.NoError(a.t, json.Unmarshal(r.Data, out), "%s", raw)
 }
 
 // kolibriNode is what the test asks of each node it creates.
@@ -231,7 +198,7 @@ func kolibriImport(t *testing.T, kolibri, bin string, args ...string) {
 	started := time.Now()
 	p := startStudio(t, bin, args...)
 	require.NotEmpty(t, p.token, "the first start prints the first admin's token")
-	api := &client{t: t, base: p.base, token: p.token}
+	api := newClient(t, p.base, p.token)
 	t.Logf("studio is up at %s after %v", p.base, time.Since(started).Round(100*time.Millisecond))
 
 	// The channel and its tree.

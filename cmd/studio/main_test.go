@@ -5,37 +5,16 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
 	"studio/db"
 	"studio/db/dbtest"
 	"studio/models"
+	"studio/studiotest"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while the server writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // each runs fn on each test database, with the flags that select it.
 func each(t *testing.T, fn func(t *testing.T, dbArgs []string)) {
@@ -119,33 +98,24 @@ func TestServe(t *testing.T) {
 	each(t, func(t *testing.T, dbArgs []string) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		var out syncBuffer
+		var out studiotest.Buffer
 		done := make(chan int, 1)
 		go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, dbArgs...), &out, &out) }()
 		addr := regexp.MustCompile(`at http://(\S+)/graphql`)
 		require.Eventually(t, func() bool { return addr.MatchString(out.String()) }, 20*time.Second, 10*time.Millisecond, out.String())
-		url := "http://" + addr.FindStringSubmatch(out.String())[1] + "/graphql"
+		base := "http://" + addr.FindStringSubmatch(out.String())[1]
 		token := regexp.MustCompile(`studio_\S+`).FindString(out.String())
 		require.NotEmpty(t, token, out.String())
 
-		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"query":"{ __typename me { email isAdmin } }"}`))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		var body bytes.Buffer
-		_, _ = body.ReadFrom(resp.Body)
-		resp.Body.Close()
-		require.JSONEq(t, `{"data":{"__typename":"Query","me":{"email":"admin@localhost","isAdmin":true}}}`, body.String())
+		r := studiotest.New(t, base).Do(token, "{ __typename me { email isAdmin } }", nil)
+		require.JSONEq(t, `{"data":{"__typename":"Query","me":{"email":"admin@localhost","isAdmin":true}}}`, string(r.Body))
 
 		// River's UI is for admins only.
-		base := strings.TrimSuffix(url, "/graphql")
-		resp, err = http.Get(base + "/riverui/")
+		resp, err := http.Get(base + "/riverui/")
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusForbidden, resp.StatusCode)
-		req, _ = http.NewRequest(http.MethodGet, base+"/riverui/", nil)
+		req, _ := http.NewRequest(http.MethodGet, base+"/riverui/", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err = http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -153,15 +123,8 @@ func TestServe(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 
 		// A subscriber is disconnected cleanly when the server stops.
-		wsURL := "ws" + strings.TrimPrefix(url, "http")
-		wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer wcancel()
-		conn, _, err := websocket.Dial(wctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		ws, err := studiotest.Dial(t, base, token)
 		require.NoError(t, err)
-		require.NoError(t, wsjson.Write(wctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}))
-		var ack map[string]any
-		require.NoError(t, wsjson.Read(wctx, conn, &ack))
-		require.Equal(t, "connection_ack", ack["type"])
 
 		cancel()
 		select {
@@ -170,12 +133,12 @@ func TestServe(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("serve did not stop")
 		}
-		var msg map[string]any
-		require.Error(t, wsjson.Read(wctx, conn, &msg), "the websocket is closed")
+		_, err = ws.Next(20 * time.Second)
+		require.Error(t, err, "the websocket is closed")
 
 		// A second start finds the admin and prints no token.
 		ctx2, cancel2 := context.WithCancel(context.Background())
-		var out2 syncBuffer
+		var out2 studiotest.Buffer
 		go func() { done <- run(ctx2, append([]string{"serve", "--addr", "127.0.0.1:0"}, dbArgs...), &out2, &out2) }()
 		require.Eventually(t, func() bool { return addr.MatchString(out2.String()) }, 20*time.Second, 10*time.Millisecond)
 		cancel2()

@@ -42,7 +42,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 			}
 			d := dbtest.OpenURL(t, url)
 			u := dbtest.User(t, d, "ed@example.org", false)
-			api := &client{t: t, token: dbtest.Token(t, d, u)}
+			token := dbtest.Token(t, d, u)
 			ch := dbtest.Channel(t, d, u, "Big")
 			dbtest.Tree(t, d, dbtest.Node(t, d, ch.RootID), dbtest.Topics(50, 199))
 			args := []string{"--data-dir", dir, "--blobs-url", dir, "--publish-timeout", "10s"}
@@ -51,7 +51,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 			}
 
 			first := startStudio(t, bin, args...)
-			api.base = first.base
+			api := newClient(t, first.base, token)
 			var pub struct{ PublishChannel struct{ ID string } }
 			api.do(`mutation($c: ID!) { publishChannel(channelId: $c) { id } }`, map[string]any{"c": ch.ID.String()}, &pub)
 			job := pub.PublishChannel.ID
@@ -72,7 +72,7 @@ func TestPublishWorkerKilled(t *testing.T) {
 			_, err = os.Stat(filepath.Join(dir, "databases", ch.ID.String()+".sqlite3"))
 			require.True(t, os.IsNotExist(err))
 			second := startStudio(t, bin, args...)
-			api.base = second.base
+			api = newClient(t, second.base, token)
 			for _, name := range []string{".sqlite3", "-1.sqlite3"} {
 				resp, err := http.Head(second.base + "/content/databases/" + ch.ID.String() + name)
 				require.NoError(t, err)

@@ -3,10 +3,8 @@ package main
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"studio/studiotest"
 )
 
 // rssKB reads a process's resident memory (VmRSS) or its peak (VmHWM).
@@ -45,43 +45,21 @@ func TestUploadIsStreamed(t *testing.T) {
 	resp.Body.Close()
 	before := rssKB(t, cmd.Process.Pid, "VmRSS")
 
-	// Stream a multipart body of 200 MB of zeros.
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
+	// Stream a multipart body of 200 MB of zeros, of no stated length.
 	sum := md5.New()
-	go func() {
-		ops := `{"query":"mutation($in: UploadFileInput!) { uploadFile(input: $in) { checksum size } }","variables":{"in":{"file":null,"preset":"high_res_video","duration":60}}}`
-		_ = mw.WriteField("operations", ops)
-		_ = mw.WriteField("map", `{"0": ["variables.in.file"]}`)
-		part, _ := mw.CreateFormFile("0", "big.mp4")
-		chunk := make([]byte, 1<<20)
-		for range size >> 20 {
-			_, _ = part.Write(chunk)
-			sum.Write(chunk)
-		}
-		_ = mw.Close()
-		_ = pw.Close()
-	}()
-	req, err := http.NewRequest(http.MethodPost, base+"/graphql", pr)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var r struct {
-		Data struct {
-			UploadFile struct {
-				Checksum string
-				Size     int64
-			}
-		}
-		Errors []any
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
-	resp.Body.Close()
+	ops := `{"query":"mutation($in: UploadFileInput!) { uploadFile(input: $in) { checksum size } }","variables":{"in":{"file":null,"preset":"high_res_video","duration":60}}}`
+	body, contentType := studiotest.Multipart(t, ops, `{"0": ["variables.in.file"]}`, "big.mp4", io.TeeReader(studiotest.Repeat(0, size), sum))
+	r := studiotest.New(t, base).Post(token, contentType, body)
 	require.Empty(t, r.Errors)
-	require.EqualValues(t, size, r.Data.UploadFile.Size)
-	require.Equal(t, hex.EncodeToString(sum.Sum(nil)), r.Data.UploadFile.Checksum)
+	var out struct {
+		UploadFile struct {
+			Checksum string
+			Size     int64
+		}
+	}
+	require.NoError(t, r.Decode(&out), "HTTP %d: %.300s", r.Status, r.Body)
+	require.EqualValues(t, size, out.UploadFile.Size)
+	require.Equal(t, hex.EncodeToString(sum.Sum(nil)), out.UploadFile.Checksum)
 
 	peak := rssKB(t, cmd.Process.Pid, "VmHWM")
 	grew := (peak - before) / 1024
