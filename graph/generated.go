@@ -2398,7 +2398,12 @@ studio's API: channels of educational content, their content trees, and the
 people who curate them. Ids are 32-character lowercase hex UUIDs.
 
 Errors carry ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, TOO_COMPLEX, INTERNAL_SERVER_ERROR.
+BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, TOO_COMPLEX, TOO_MANY_REQUESTS,
+INTERNAL_SERVER_ERROR.
+
+A list argument holds at most 1,000 items (BAD_USER_INPUT beyond), lists
+inside input objects included, and the lists of one request at most 50,000
+items in all (TOO_COMPLEX beyond).
 """
 schema {
   query: Query
@@ -2415,17 +2420,37 @@ scalar Time
 "A file sent with the GraphQL multipart request spec."
 scalar Upload
 
+"""
+Reads. Anyone may query, anonymous callers too, and sees what Studio's
+permissions allow; a channel, node or job the caller may not see reads as null.
+"""
 type Query {
   "The caller, or null when anonymous."
   me: User
   "A channel the caller may view, or null."
-  channel(id: ID!): Channel
+  channel(
+    "The channel's id."
+    id: ID!
+  ): Channel
   "Channels the caller may view, newest first. At most 100 a page."
-  channels(filter: ChannelFilter, first: Int = 25, after: String): ChannelConnection!
+  channels(
+    "Which channels; when absent, every channel the caller may view that is not deleted."
+    filter: ChannelFilter
+    "How many channels a page: 0 to 100."
+    first: Int = 25
+    "Where the page starts: the endCursor of the page before (or a ChannelEdge's cursor)."
+    after: String
+  ): ChannelConnection!
   "A node the caller may view, or null."
-  contentNode(id: ID!): ContentNode
+  contentNode(
+    "The node's id."
+    id: ID!
+  ): ContentNode
   "Nodes in the order asked; null where a node does not exist or is not visible. At most 1,000 ids."
-  contentNodes(ids: [ID!]!): [ContentNode]!
+  contentNodes(
+    "The nodes' ids: at most 1,000."
+    ids: [ID!]!
+  ): [ContentNode]!
 
   # The lookups below are le-utils' vocabulary (the list Kolibri, ricecooker
   # and Studio share), from the pinned release, for a frontend to build its
@@ -2470,11 +2495,22 @@ type Query {
   A channel's change log after rev since, oldest first, at most 200 a page
   (first). Members and admins only.
   """
-  changes(channelId: ID!, since: Int!, first: Int = 200): ChangePage!
+  changes(
+    "The channel whose log to read."
+    channelId: ID!
+    "The rev to read after: 0 for the whole log, or the maxRev of the page before."
+    since: Int!
+    "How many changes a page: 1 to 200."
+    first: Int = 200
+  ): ChangePage!
   "A job: a publish (its channel's members and admins) or upkeep (admins only); null when not visible."
-  job(id: ID!): Job
+  job(
+    "The job's id, as publishChannel returns it."
+    id: ID!
+  ): Job
 }
 
+"Live updates, over graphql-transport-ws or SSE."
 type Subscription {
   """
   Every change to a channel, from every writer, as it commits: first those
@@ -2483,66 +2519,163 @@ type Subscription {
   misses nothing. Members and admins only. Over graphql-transport-ws (token in
   connection_init as {"Authorization": "Bearer <token>"}, or the header) or SSE.
   """
-  channelChanges(channelId: ID!, since: Int): Change!
+  channelChanges(
+    "The channel whose changes to send."
+    channelId: ID!
+    "The last rev the client saw (0 or more); null for new changes only."
+    since: Int
+  ): Change!
   """
   A job as it runs, from whichever instance runs it: first its state now,
   then every step (progress at least every 5% on large channels), ending
   after its final state (COMPLETED, FAILED or CANCELLED). Who may see the job
   (Query.job) may subscribe.
   """
-  jobUpdated(id: ID!): Job!
+  jobUpdated(
+    "The job's id."
+    id: ID!
+  ): Job!
 }
 
+"""
+Writes. All but login need a logged-in caller (UNAUTHENTICATED otherwise).
+The bulk mutations take up to 1,000 items and are all or none (applyChanges
+only with atomic: true): a refused call lists every bad item in
+extensions.items ([{index, field, message}]) and changes nothing.
+"""
 type Mutation {
-  "Exchanges an email and a password for a new API token."
-  login(email: String!, password: String!): AuthPayload!
+  "Exchanges an email and a password for a new API token. Repeated failures are refused for a while (TOO_MANY_REQUESTS)."
+  login(
+    "The account's email; case does not matter."
+    email: String!
+    "The account's password."
+    password: String!
+  ): AuthPayload!
   "Creates a channel with its main and trash trees; the caller becomes its editor."
-  createChannel(input: CreateChannelInput!): Channel!
-  updateChannel(id: ID!, input: UpdateChannelInput!): Channel!
-  "Marks a channel deleted. Its members still see it; admins may restore it."
-  deleteChannel(id: ID!): Channel!
-  "Makes the user with this email an editor (removing any viewer role)."
-  addChannelEditor(channelId: ID!, email: String!): Channel!
-  "Makes the user with this email a viewer (removing any editor role)."
-  addChannelViewer(channelId: ID!, email: String!): Channel!
-  removeChannelMember(channelId: ID!, userId: ID!): Channel!
+  createChannel(
+    "The new channel's fields."
+    input: CreateChannelInput!
+  ): Channel!
+  "Changes a channel's fields. Editors and admins; only admins make a channel public or restore it."
+  updateChannel(
+    "The channel's id."
+    id: ID!
+    "The fields to change."
+    input: UpdateChannelInput!
+  ): Channel!
+  "Marks a channel deleted. Editors and admins. Its members still see it; admins may restore it."
+  deleteChannel(
+    "The channel's id."
+    id: ID!
+  ): Channel!
+  "Makes the user with this email an editor (removing any viewer role). Editors and admins."
+  addChannelEditor(
+    "The channel's id."
+    channelId: ID!
+    "The email of a user who has an account (NOT_FOUND otherwise); case does not matter."
+    email: String!
+  ): Channel!
+  "Makes the user with this email a viewer (removing any editor role). Editors and admins; a channel keeps at least one editor."
+  addChannelViewer(
+    "The channel's id."
+    channelId: ID!
+    "The email of a user who has an account (NOT_FOUND otherwise); case does not matter."
+    email: String!
+  ): Channel!
+  """
+  Removes a user from a channel, whatever their role. Editors and admins
+  remove anyone; a viewer may remove only themselves. A channel keeps at
+  least one editor.
+  """
+  removeChannelMember(
+    "The channel's id."
+    channelId: ID!
+    "The member's user id."
+    userId: ID!
+  ): Channel!
   """
   Makes the channel's staging tree (a chef's upload, Channel.stagingRoot) its
   main tree, as Studio's deploy button does; the main tree it replaces is
-  deleted. Editors only.
+  discarded, and deleted later. Editors and admins.
   """
-  deployStagingTree(channelId: ID!): Channel!
+  deployStagingTree(
+    "The channel's id."
+    channelId: ID!
+  ): Channel!
 
   """
   Creates up to 1,000 nodes, in order; a node may be the parent of a later one.
   All are created or none: the error lists every bad item (extensions.items).
   """
-  createContentNodes(input: [CreateContentNodeInput!]!): [ContentNode!]!
+  createContentNodes(
+    "The nodes: at most 1,000."
+    input: [CreateContentNodeInput!]!
+  ): [ContentNode!]!
   "Updates up to 1,000 nodes; all or none."
-  updateContentNodes(input: [UpdateContentNodeInput!]!): [ContentNode!]!
+  updateContentNodes(
+    "The updates, one for each node: at most 1,000."
+    input: [UpdateContentNodeInput!]!
+  ): [ContentNode!]!
   """
   Moves nodes, with their subtrees, to position relative to target (LAST_CHILD
   by default), keeping their order; across channels too. All or none.
   """
-  moveContentNodes(ids: [ID!]!, target: ID!, position: Position): [ContentNode!]!
+  moveContentNodes(
+    "The nodes to move, in the order they are to have: at most 1,000."
+    ids: [ID!]!
+    "The node they go relative to: their new parent (FIRST_CHILD, LAST_CHILD) or their new sibling (LEFT, RIGHT)."
+    target: ID!
+    "Where they go relative to target; LAST_CHILD when absent."
+    position: Position
+  ): [ContentNode!]!
   "Copies subtrees from any channel you may view into one you may edit; all or none."
-  copyContentNodes(input: [CopyContentNodeInput!]!): [ContentNode!]!
+  copyContentNodes(
+    "The copies to make: at most 1,000."
+    input: [CopyContentNodeInput!]!
+  ): [ContentNode!]!
   """
   Moves nodes to their channel's trash, or with permanent: true deletes them for
-  good with their files, questions and links. Returns the ids. All or none.
+  good with their files, questions, tags and prerequisites. Returns the ids.
+  All or none.
   """
-  deleteContentNodes(ids: [ID!]!, permanent: Boolean): [ID!]!
+  deleteContentNodes(
+    "The nodes: at most 1,000."
+    ids: [ID!]!
+    "true deletes the nodes for good; otherwise they go to the trash."
+    permanent: Boolean
+  ): [ID!]!
   "Applies mods (as in UpdateContentNodeInput) to a topic and every node below it."
-  updateDescendants(id: ID!, mods: JSON!): ContentNode!
+  updateDescendants(
+    "The topic."
+    id: ID!
+    "The fields to set, as UpdateContentNodeInput.mods: Studio's snake_case names and dot paths."
+    mods: JSON!
+  ): ContentNode!
   "Adds questions to exercises; all or none."
-  createAssessmentItems(input: [CreateAssessmentItemInput!]!): [AssessmentItem!]!
+  createAssessmentItems(
+    "The questions: at most 1,000."
+    input: [CreateAssessmentItemInput!]!
+  ): [AssessmentItem!]!
   "Updates questions; all or none."
-  updateAssessmentItems(input: [UpdateAssessmentItemInput!]!): [AssessmentItem!]!
+  updateAssessmentItems(
+    "The updates: at most 1,000."
+    input: [UpdateAssessmentItemInput!]!
+  ): [AssessmentItem!]!
   "Deletes questions; returns their keys. All or none."
-  deleteAssessmentItems(input: [AssessmentItemKey!]!): [AssessmentItemRef!]!
+  deleteAssessmentItems(
+    "The questions' keys: at most 1,000."
+    input: [AssessmentItemKey!]!
+  ): [AssessmentItemRef!]!
   "Makes each prerequisiteId a prerequisite of nodeId (same tree, not itself, not both ways). Returns the nodes."
-  addPrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
-  removePrerequisites(input: [PrerequisiteInput!]!): [ContentNode!]!
+  addPrerequisites(
+    "The pairs: at most 1,000."
+    input: [PrerequisiteInput!]!
+  ): [ContentNode!]!
+  "Makes each prerequisiteId no longer a prerequisite of nodeId; all or none. Returns the nodes."
+  removePrerequisites(
+    "The pairs: at most 1,000."
+    input: [PrerequisiteInput!]!
+  ): [ContentNode!]!
 
   """
   Uploads a file (GraphQL multipart request), stored once by its md5 and served
@@ -2552,11 +2685,20 @@ type Mutation {
   over the caller's quota QUOTA_EXCEEDED; either way nothing is stored. A
   thumbnail replaces the node's previous one.
   """
-  uploadFile(input: UploadFileInput!): File!
+  uploadFile(
+    "The file, and where it goes."
+    input: UploadFileInput!
+  ): File!
   "Moves files between nodes and questions, or describes them anew; all or none."
-  updateFiles(input: [UpdateFileInput!]!): [File!]!
+  updateFiles(
+    "The updates: at most 1,000."
+    input: [UpdateFileInput!]!
+  ): [File!]!
   "Deletes files; returns the ids. All or none."
-  deleteFiles(ids: [ID!]!): [ID!]!
+  deleteFiles(
+    "The files: at most 1,000. A file already deleted is no error."
+    ids: [ID!]!
+  ): [ID!]!
 
   """
   Studio's sync protocol: applies a batch of change events in order. Each
@@ -2564,7 +2706,12 @@ type Mutation {
   allowed one runs on its own, so that one failing is reported (errors) and
   the others apply. atomic: true applies all or none. At most 1,000 changes.
   """
-  applyChanges(changes: [ChangeInput!]!, atomic: Boolean): SyncResult!
+  applyChanges(
+    "The changes, applied in order: at most 1,000."
+    changes: [ChangeInput!]!
+    "true: all or none; otherwise each change applies, or fails, on its own."
+    atomic: Boolean
+  ): SyncResult!
 
   """
   Publishes the channel's main tree to Kolibri, in the background: returns the
@@ -2574,7 +2721,14 @@ type Mutation {
   job. A draft writes <id>-next.sqlite3 and leaves the version alone; Kolibri
   imports it by the draft's token (Channel.versions).
   """
-  publishChannel(channelId: ID!, versionNotes: String, draft: Boolean): Job!
+  publishChannel(
+    "The channel's id."
+    channelId: ID!
+    "What is new in this version, kept as ChannelVersion.notes: at most 10,000 characters."
+    versionNotes: String
+    "true publishes a draft rather than a new version."
+    draft: Boolean
+  ): Job!
 }
 
 "Studio's change types; the numbers are Studio's (cc/viewsets/sync/constants.py)."
@@ -2589,7 +2743,7 @@ enum ChangeType {
   MOVED
   "5: contentnode only"
   COPIED
-  "6: channel (not available yet)"
+  "6: channel: a publish, which the server logs; applyChanges refuses it (publish with publishChannel)"
   PUBLISHED
   "9: contentnode topics: mods applied to the topic and every node below it"
   UPDATED_DESCENDANTS
@@ -2603,8 +2757,11 @@ that its payloads carry over. Tables and keys: contentnode (node id), channel
 file (file id).
 """
 input ChangeInput {
+  "What the change does; each table takes some types only."
   type: ChangeType!
+  "What it changes: contentnode, channel, assessmentitem, file, contentnode_prerequisite, editor_m2m or viewer_m2m."
   table: String!
+  "The object's key, as the table takes it (above): an id, or a list of two."
   key: JSON!
   "The channel the change is for; when given it must be the object's."
   channelId: ID
@@ -2616,60 +2773,92 @@ input ChangeInput {
   mods: JSON
   "MOVED, COPIED (and CREATED): the node to place relative to."
   target: ID
+  "MOVED, COPIED (and CREATED): where, relative to target; LAST_CHILD when absent."
   position: Position
   "COPIED: the node to copy."
   fromKey: ID
-  "COPIED: nodes (by id or node_id) to leave out."
+  "COPIED: nodes (by id or node_id) to leave out. At most 1,000."
   excludedDescendants: [ID!]
 }
 
+"What applyChanges did with each change of the batch."
 type SyncResult {
+  "The changes that applied, in batch order."
   allowed: [AllowedChange!]!
   "Changes on channels the caller may not edit; nothing of them applied."
   disallowed: [ChangeError!]!
+  "Changes that were allowed but failed; nothing of them applied."
   errors: [ChangeError!]!
   "What the server generated in reply: new nodes' node_id and content_id, complete: false for a false claim."
   changes: [Change!]!
 }
 
+"A change of the batch that applied."
 type AllowedChange {
   "The change's position in the batch."
   index: Int!
+  "The change's clientRev, as sent."
   clientRev: Int
   "Its rev in the channel's log (0 when it changed nothing, such as deleting what is gone)."
   serverRev: Int!
 }
 
+"A change of the batch that did not apply, and why."
 type ChangeError {
+  "The change's position in the batch, from 0."
   index: Int!
+  "The change's clientRev, as sent."
   clientRev: Int
+  "Why, as extensions.code spells it: FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, ..."
   code: String!
   "The field at fault, when one is."
   field: String
+  "What went wrong, in words."
   message: String!
 }
 
+"""
+An entry of a channel's change log: a change as it applied, with the fields
+of ChangeInput (Studio's names), its rev, and who made it when.
+"""
 type Change {
+  "Its rev: revs only grow, so a client resumes after the last it saw."
   serverRev: Int!
+  "What the change did."
   type: ChangeType!
+  "What it changed, as ChangeInput.table."
   table: String!
+  "The object's key, as ChangeInput.key."
   key: JSON!
+  "The channel whose log holds it."
   channelId: ID
+  "The number its writer gave it (ChangeInput.clientRev); null when none was given."
   clientRev: Int
+  "CREATED: the new object's fields."
   obj: JSON
+  "UPDATED, UPDATED_DESCENDANTS, COPIED: the fields or dot paths set."
   mods: JSON
+  "MOVED, COPIED, CREATED: the node it was placed relative to."
   target: ID
+  "MOVED, COPIED, CREATED: where, relative to target."
   position: Position
+  "COPIED: the node copied."
   fromKey: ID
+  "COPIED: the nodes left out."
   excludedDescendants: [ID!]
+  "Who made the change."
   createdBy: User
+  "When it was logged."
   createdAt: Time!
 }
 
+"A page of a channel's change log."
 type ChangePage {
+  "The changes after since, oldest first."
   changes: [Change!]!
   "The rev to ask after next: the last change's, or since when there were none."
   maxRev: Int!
+  "Whether more changes follow: ask again with since: maxRev."
   hasMore: Boolean!
 }
 
@@ -2685,6 +2874,11 @@ enum Position {
   RIGHT
 }
 
+"""
+A node to create. Its values are checked as Studio checks them: text within
+the lengths given below, a license, language and label ids that le-utils
+lists, and an exercise's extraFields.randomize.
+"""
 input CreateContentNodeInput {
   "A client-chosen id (32 hex characters); generated when absent."
   id: ID
@@ -2693,9 +2887,11 @@ input CreateContentNodeInput {
   keeps the ids Kolibri knows); generated when absent.
   """
   nodeId: ID
+  "Kolibri's id of the content, kept as given (see nodeId); generated when absent."
   contentId: ID
-  "Where the node comes from, as a chef names it."
+  "Where the node comes from, as a chef names it. At most 200 characters."
   sourceId: String
+  "The domain of the node's source, as a chef names it. At most 200 characters."
   sourceDomain: String
   "The topic to create the node in."
   parentId: ID!
@@ -2703,20 +2899,27 @@ input CreateContentNodeInput {
   position: Position
   "The node's content kind; contentKinds lists each with its presets."
   kind: ContentKindID!
+  "At most 200 characters."
   title: String!
+  "At most 100,000 characters."
   description: String
+  "Who made the content. At most 200 characters."
   author: String
+  "Who gathered the content (a website or an organisation). At most 200 characters."
   aggregator: String
+  "Who distributes the content. At most 200 characters."
   provider: String
+  "Who holds the copyright. At most 200 characters."
   copyrightHolder: String
   "A le-utils license name, listed by the licenses query (License.name), such as \"CC BY\"."
   license: String
+  "What the license allows, for a license that needs it (License.isCustom). At most 400 characters."
   licenseDescription: String
   "A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR."
   language: String
   "Who sees the node in Kolibri: learner (the default) or coach."
   roleVisibility: RoleID
-  "Tags of at most 30 characters."
+  "Tags of at most 30 characters; a node has at most 100."
   tags: [String!]
   """
   An object; exercises need randomize (true or false). options.modality is a
@@ -2725,6 +2928,7 @@ input CreateContentNodeInput {
   threshold.mastery_model a mastery model (masteryModels).
   """
   extraFields: JSON
+  "Studio's thumbnail_encoding: an object, kept as given."
   thumbnailEncoding: JSON
   "Label ids from labelSets (field grade_levels)."
   gradeLevels: [String!]
@@ -2738,7 +2942,7 @@ input CreateContentNodeInput {
   categories: [String!]
   "Label ids from labelSets (field learner_needs)."
   learnerNeeds: [String!]
-  "Seconds."
+  "Seconds, 0 or more."
   suggestedDuration: Int
 }
 
@@ -2751,85 +2955,122 @@ changes, and a node changes parent only by a move. Values are checked as in
 CreateContentNodeInput.
 """
 input UpdateContentNodeInput {
+  "The node to update."
   id: ID!
+  "At most 200 characters."
   title: String
+  "At most 100,000 characters."
   description: String
+  "At most 200 characters."
   author: String
+  "At most 200 characters."
   aggregator: String
+  "At most 200 characters."
   provider: String
+  "At most 200 characters."
   copyrightHolder: String
   "A le-utils license name, listed by the licenses query (License.name)."
   license: String
+  "At most 400 characters."
   licenseDescription: String
   "A le-utils language code, listed by the languages query (Language.id)."
   language: String
   "Who sees the node in Kolibri: learner or coach."
   roleVisibility: RoleID
+  "Seconds, 0 or more."
   suggestedDuration: Int
   "Merged into the node's extra_fields (see CreateContentNodeInput.extraFields)."
   extraFields: JSON
+  "Tags to add, of at most 30 characters each; a node has at most 100."
   addTags: [String!]
+  "Tags to remove."
   removeTags: [String!]
   "Claims the node complete; the server checks the claim and says if it is not."
   complete: Boolean
+  """
+  Fields by Studio's snake_case names, and dot paths (above). Where mods and
+  a field of this input set the same key, the field wins.
+  """
   mods: JSON
 }
 
+"A copy to make of a node and everything below it."
 input CopyContentNodeInput {
   "The node to copy, from any channel you may view."
   sourceId: ID!
-  "Where the copy goes, relative to position (LAST_CHILD by default)."
+  "The node the copy goes relative to: its parent (FIRST_CHILD, LAST_CHILD) or its sibling (LEFT, RIGHT)."
   target: ID!
+  "Where the copy goes relative to target; LAST_CHILD when absent."
   position: Position
   "A client-chosen id for the copy of sourceId; the copies below it get new ids."
   id: ID
   "Fields to change on the copy's root, as UpdateContentNodeInput.mods."
   mods: JSON
-  "Nodes (by id or node_id) to leave out, with everything below them."
+  "Nodes (by id or node_id) to leave out, with everything below them. At most 1,000."
   excludedDescendants: [ID!]
 }
 
+"A question to add to an exercise."
 input CreateAssessmentItemInput {
   "The exercise."
   nodeId: ID!
-  "Generated when absent."
+  "The question's id within its exercise (32 hex characters); generated when absent."
   assessmentId: ID
   "The question's type; questionTypes lists them."
   type: QuestionTypeID!
+  "The question's text."
   question: String!
   "[{answer, correct, order}]"
   answers: JSON
   "[{hint, order}]"
   hints: JSON
+  "Its place among the exercise's questions, 0 or more; 1 when absent."
   order: Int
+  "Whether its answers are shown in random order; false when absent."
   randomize: Boolean
   "Perseus JSON or QTI XML, for those types only."
   rawData: String
 }
 
+"Fields left out are unchanged. A QTI question's question, answers and hints change only through rawData."
 input UpdateAssessmentItemInput {
+  "The exercise."
   nodeId: ID!
+  "The question's assessmentId."
   assessmentId: ID!
   "The question's type; questionTypes lists them."
   type: QuestionTypeID
+  "The question's text."
   question: String
+  "[{answer, correct, order}]"
   answers: JSON
+  "[{hint, order}]"
   hints: JSON
+  "Its place among the exercise's questions, 0 or more."
   order: Int
+  "Whether its answers are shown in random order."
   randomize: Boolean
+  "Perseus JSON or QTI XML, for those types only."
   rawData: String
 }
 
+"A question, by its exercise and its assessmentId."
 input AssessmentItemKey {
+  "The exercise."
   nodeId: ID!
+  "The question's assessmentId."
   assessmentId: ID!
 }
 
+"A question's key: its exercise and its assessmentId."
 type AssessmentItemRef {
+  "The exercise."
   nodeId: ID!
+  "The question's assessmentId."
   assessmentId: ID!
 }
 
+"A prerequisite: a learner should complete prerequisiteId before nodeId."
 input PrerequisiteInput {
   "The node that has the prerequisite."
   nodeId: ID!
@@ -2837,20 +3078,29 @@ input PrerequisiteInput {
   prerequisiteId: ID!
 }
 
+"What login returns."
 type AuthPayload {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `. Shown once."
   token: String!
+  "The user logged in."
   user: User!
 }
 
+"A person with an account."
 type User {
+  "The user's id."
   id: ID!
+  "The email they log in with."
   email: String!
+  "Their first name."
   firstName: String!
+  "Their last name."
   lastName: String!
+  "Whether they are an admin: admins view and edit every channel."
   isAdmin: Boolean!
   "Upload quota in bytes."
   diskSpace: Int!
+  "When the account was made."
   createdAt: Time!
 }
 
@@ -2880,24 +3130,44 @@ type Language {
   rtl: Boolean!
 }
 
+"""
+A channel: its main tree (root), which is what gets published to Kolibri,
+its trash, and the people who curate it.
+"""
 type Channel {
+  "The channel's id."
   id: ID!
+  "Its name, which its main tree's root takes as title."
   name: String!
+  "Its description."
   description: String!
+  "Its tagline, a short description."
   tagline: String!
+  "Its language; null when it has none."
   language: Language
+  "The thumbnail a chef uploaded, as <md5>.<ext> of a stored file; empty when none."
   thumbnail: String!
+  "Whether everyone, anonymous callers too, may view its main tree (while it is not deleted). Admins set it."
   public: Boolean!
+  "Whether it is deleted. Its members still see it; admins may restore it."
   deleted: Boolean!
+  "The number of its latest published version; 0 before the first publish."
   version: Int!
+  "When it was last published; null before the first publish."
   lastPublished: Time
+  "Bytes of the distinct files of its latest published version."
   publishedSize: Int!
+  "How many resources (non-topic nodes) its latest published version has."
   totalResourceCount: Int!
+  "Its latest published version's nodes counted by kind, topics (the root too) included: [{kind_id, count}]."
   publishedKindCount: JSON!
   "The le-utils language codes (languages) of the published channel's resources."
   includedLanguages: [String!]!
+  "Studio's defaults for new nodes (author, license, ...): an object kept for clients; the server applies none of it."
   contentDefaults: JSON!
+  "When it was created."
   createdAt: Time!
+  "When its fields or trees last changed (an update, a chef's upload, a deploy); edits to its nodes do not count."
   modifiedAt: Time!
   "The main tree: what gets published."
   root: ContentNode!
@@ -2914,7 +3184,9 @@ type Channel {
   stagingRoot: ContentNode
   "Where a chef (ricecooker) says the channel comes from, and the ricecooker that uploaded it."
   sourceId: String!
+  "The domain a chef says the channel comes from; empty when none."
   sourceDomain: String!
+  "The version of ricecooker that last uploaded it; empty for a channel no chef uploaded."
   ricecookerVersion: String!
   "Empty unless you are a member (or an admin)."
   editors: [User!]!
@@ -2925,7 +3197,10 @@ type Channel {
   "The highest rev in this channel's change log."
   serverRev: Int!
   "Publishing jobs, newest first (at most 100). Empty unless you are a member (or an admin)."
-  jobs(first: Int = 10): [Job!]!
+  jobs(
+    "How many jobs: 0 to 100."
+    first: Int = 10
+  ): [Job!]!
   "The secret token Kolibri imports the channel by (xxxxx-xxxxx), made on the first publish. Members and admins only."
   primaryToken: String
   """
@@ -2935,8 +3210,19 @@ type Channel {
   admin).
   """
   versions: [ChannelVersion!]!
-  "A flat listing of the channel's nodes (both trees), oldest first. Members and admins only. At most 1,000 a page."
-  nodes(filter: NodeFilter, first: Int = 100, after: String): ContentNodeConnection!
+  """
+  A flat listing of the channel's nodes, oldest first: those of every tree it
+  has (main, trash, a chef's staging or unfinished upload, and a replaced tree
+  until it is collected). Members and admins only. At most 1,000 a page.
+  """
+  nodes(
+    "Which nodes; all of them when absent."
+    filter: NodeFilter
+    "How many nodes a page: 0 to 1,000."
+    first: Int = 100
+    "Where the page starts: the endCursor of the page before (or a ContentNodeEdge's cursor)."
+    after: String
+  ): ContentNodeConnection!
 }
 
 "A published version of a channel, or its draft (publishChannel with draft: true)."
@@ -2960,63 +3246,90 @@ type ChannelVersion {
   token: String
 }
 
+"Which channels Query.channels lists: every condition given must hold."
 input ChannelFilter {
-  "Only channels the caller may edit."
+  "true: only channels the caller may edit; false: only those the caller is not an editor of."
   edit: Boolean
-  "Only channels the caller is a member of (editor or viewer)."
+  "true: only channels the caller is a member of (editor or viewer); false: only those the caller is not."
   view: Boolean
   "Only public (true) or non-public (false) channels."
   public: Boolean
   "Deleted channels (true) or live ones (false, the default)."
   deleted: Boolean
-  "Words that must all appear in the name, description or tagline (case-insensitive)."
+  "Words that must all appear in the name, description or tagline, ignoring case (on SQLite, ASCII letters' case only)."
   keyword: String
 }
 
+"Which nodes Channel.nodes lists: every condition given must hold."
 input NodeFilter {
   "Any of these kinds."
   kinds: [ContentKindID!]
+  "Complete (true) or incomplete (false) nodes."
   complete: Boolean
+  "Nodes that have been published (true) or not (false)."
   published: Boolean
+  "Nodes changed since their channel was last published (true) or not (false)."
   changed: Boolean
-  "Nodes with (true) or without (false) files."
+  "Nodes with (true) or without (false) files of their own (not their questions')."
   hasFiles: Boolean
   "Modified at or after this instant."
   modifiedSince: Time
-  "Modified more than this many seconds after they were created."
+  "Modified more than this many seconds (0 or more) after they were created."
   modifiedAfterCreatedSeconds: Int
-  "Text the title contains (case-insensitive)."
+  "Text the title contains, ignoring case (on SQLite, ASCII letters' case only)."
   titleContains: String
 }
 
+"A page of channels."
 type ChannelConnection {
+  "The page's channels, each with its cursor."
   edges: [ChannelEdge!]!
+  "Where the page ends, and whether more follow."
   pageInfo: PageInfo!
+  "How many channels match, over all pages."
   totalCount: Int!
 }
 
+"A channel in a page of channels."
 type ChannelEdge {
+  "Its place in the listing: pass it as after for the channels that follow it."
   cursor: String!
+  "The channel."
   node: Channel!
 }
 
+"Where a page ends."
 type PageInfo {
+  "Whether more follow: ask again with after: endCursor."
   hasNextPage: Boolean!
+  "The last edge's cursor; null when the page is empty."
   endCursor: String
 }
 
+"A page of nodes."
 type ContentNodeConnection {
+  "The page's nodes, each with its cursor."
   edges: [ContentNodeEdge!]!
+  "Where the page ends, and whether more follow."
   pageInfo: PageInfo!
+  "How many nodes there are, over all pages."
   totalCount: Int!
 }
 
+"A node in a page of nodes."
 type ContentNodeEdge {
+  "Its place in the listing: pass it as after for the nodes that follow it."
   cursor: String!
+  "The node."
   node: ContentNode!
 }
 
+"""
+A node of a channel's tree: a topic, which holds other nodes, or a resource
+(a video, an exercise, a document, ...).
+"""
 type ContentNode {
+  "The node's id, which queries and mutations take."
   id: ID!
   "Kolibri's primary key for this placement of the content. New on every copy."
   nodeId: ID!
@@ -3024,19 +3337,29 @@ type ContentNode {
   contentId: ID!
   "The node's content kind; contentKinds lists each with its presets."
   kind: ContentKindID!
+  "Its title."
   title: String!
+  "Its description."
   description: String!
+  "Who made the content."
   author: String!
+  "Who gathered the content (a website or an organisation)."
   aggregator: String!
+  "Who distributes the content."
   provider: String!
+  "Who holds the copyright."
   copyrightHolder: String!
+  "Its license; null when it has none."
   license: License
+  "What the license allows, for a license that needs it (License.isCustom)."
   licenseDescription: String!
+  "Its language; null when it has none."
   language: Language
   "Who sees the node in Kolibri: learner or coach."
   roleVisibility: RoleID!
   "See CreateContentNodeInput.extraFields."
   extraFields: JSON!
+  "Studio's thumbnail_encoding: an object, as a client set it."
   thumbnailEncoding: JSON!
   "{label id: true}; keys are label ids from labelSets (field grade_levels)."
   gradeLevels: JSON!
@@ -3050,44 +3373,70 @@ type ContentNode {
   categories: JSON!
   "{label id: true}; keys are label ids from labelSets (field learner_needs)."
   learnerNeeds: JSON!
+  "How long it should take, in seconds; null when not set."
   suggestedDuration: Int
+  "Its place among its siblings, which are listed by it, lowest first."
   sortOrder: Float!
+  "Whether it is complete by Studio's rules, as the server computes them; only complete nodes are published."
   complete: Boolean!
   "Why the node is not complete, and so will not be published: empty when it is."
   incompleteReasons: [String!]!
+  "Whether it changed since its channel was last published (a new node has)."
   changed: Boolean!
+  "Whether it has been published."
   published: Boolean!
+  "Whether its authoring data (author, copyright holder, license and its description) is frozen: it was copied from a channel its copier could not edit."
   freezeAuthoringData: Boolean!
+  "On a copy, the channel it was copied from."
   sourceChannelId: ID
+  "On a copy, the nodeId of the node it was copied from."
   sourceNodeId: ID
+  "On a copy, the channel of the node it is first a copy of, through copies of copies."
   originalChannelId: ID
+  "On a copy, the nodeId of the node it is first a copy of, through copies of copies."
   originalSourceNodeId: ID
   "Where a chef (ricecooker) found the node: its source_id and source_domain."
   sourceId: String!
+  "The domain of the node's source, as a chef names it; empty when none."
   sourceDomain: String!
+  "When it was created (a copy: when it was copied)."
   createdAt: Time!
+  "When it last changed."
   modifiedAt: Time!
   "Null unless you are a member of the node's channel (or an admin)."
   createdBy: User
   "Null unless you are a member of the node's channel (or an admin)."
   modifiedBy: User
+  "Its tags, sorted."
   tags: [String!]!
+  "The topic it is in; null for a tree's root."
   parent: ContentNode
   "From the tree's root down to this node's parent."
   ancestors: [ContentNode!]!
   "Children in sibling order. At most 1,000 a page."
-  children(first: Int = 100, after: String): ContentNodeConnection!
+  children(
+    "How many children a page: 0 to 1,000."
+    first: Int = 100
+    "Where the page starts: the endCursor of the page before (or a ContentNodeEdge's cursor)."
+    after: String
+  ): ContentNodeConnection!
+  "How many children it has."
   childCount: Int!
   "Descendants that are not topics."
   resourceCount: Int!
+  "Its own files (not its questions'), by preset."
   files: [File!]!
+  "An exercise's questions, by order; empty for other kinds."
   assessmentItems: [AssessmentItem!]!
   "Nodes a learner should complete before this one."
   prerequisites: [ContentNode!]!
+  "The channel whose tree holds it."
   channel: Channel!
 }
 
+"A stored file of a node or of a question. Files with the same bytes share one stored copy."
 type File {
+  "The file's id."
   id: ID!
   "The node the file belongs to, if any."
   nodeId: ID
@@ -3095,16 +3444,21 @@ type File {
   assessmentItemId: ID
   "The md5 of the bytes, lowercase hex."
   checksum: String!
+  "Its size in bytes."
   size: Int!
   "A le-utils file format (FormatPreset.allowedFormats): mp4, pdf, png, ..."
   extension: String!
   "Its le-utils format preset, one of those the formatPresets query lists."
   preset: FormatPreset!
+  "Its language, for subtitles and other per-language files; null when none."
   language: Language
+  "Seconds, for audio and video; null for other files."
   duration: Int
+  "The name it was uploaded with (without its directories)."
   originalFilename: String!
   "Where the bytes are served."
   url: String!
+  "When it was uploaded (a copy's: when it was copied)."
   createdAt: Time!
 }
 
@@ -3222,25 +3576,35 @@ type Modality {
   id: String!
 }
 
+"A question of an exercise."
 type AssessmentItem {
+  "The question's own id, by which files name it (File.assessmentItemId)."
   id: ID!
   "The exercise."
   nodeId: ID!
+  "Its id within its exercise (Studio's assessment_id): with nodeId, the key the question mutations take."
   assessmentId: ID!
   "The question's type; questionTypes lists them."
   type: QuestionTypeID!
+  "The question's text."
   question: String!
   "[{answer, correct, order}]"
   answers: JSON!
   "[{hint, order}]"
   hints: JSON!
+  "Perseus JSON or QTI XML, for those types; empty for others."
   rawData: String!
+  "Its place among the exercise's questions, which are listed by it."
   order: Int!
+  "Whether its answers are shown in random order."
   randomize: Boolean!
+  "The question's files (images), oldest first."
   files: [File!]!
 }
 
+"A file to upload, and where it goes."
 input UploadFileInput {
+  "The file's bytes; the extension of its name is its format. At most 500 MB unless the server sets another limit (--max-upload-size)."
   file: Upload!
   "What the file is to its node or question; formatPresets lists each preset's kind and formats."
   preset: FormatPresetID!
@@ -3250,7 +3614,7 @@ input UploadFileInput {
   assessmentItemId: ID
   "A le-utils language code (languages), for subtitles and other per-language files."
   language: String
-  "Seconds; required for audio and video."
+  "Seconds, more than 0; required for audio and video, refused for other files."
   duration: Int
   "The md5 of the file, lowercase hex; checked when given."
   checksum: String
@@ -3258,6 +3622,7 @@ input UploadFileInput {
 
 "Fields left out are unchanged."
 input UpdateFileInput {
+  "The file to update."
   id: ID!
   "Attach the file to this node."
   nodeId: ID
@@ -3267,26 +3632,37 @@ input UpdateFileInput {
   preset: FormatPresetID
   "A le-utils language code, listed by the languages query."
   language: String
+  "Seconds, more than 0; audio and video only."
   duration: Int
 }
 
+"A new channel."
 input CreateChannelInput {
   "A client-chosen id (32 hex characters); generated when absent."
   id: ID
+  "Not blank; at most 200 characters."
   name: String!
+  "At most 400 characters."
   description: String
+  "At most 150 characters."
   tagline: String
   "A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR."
   language: String
+  "An object (see Channel.contentDefaults)."
   contentDefaults: JSON
 }
 
+"Fields left out are unchanged."
 input UpdateChannelInput {
+  "Not blank; at most 200 characters."
   name: String
+  "At most 400 characters."
   description: String
+  "At most 150 characters."
   tagline: String
   "A le-utils language code, listed by the languages query; an empty string clears it."
   language: String
+  "An object (see Channel.contentDefaults); it replaces the one stored."
   contentDefaults: JSON
   "Admins only."
   public: Boolean
@@ -3296,8 +3672,11 @@ input UpdateChannelInput {
 
 "A background job: publishing a channel (kind publish_channel), or upkeep."
 type Job {
+  "The job's id."
   id: ID!
+  "What it does: publish_channel, or an upkeep job's kind (such as collect_blobs)."
   kind: String!
+  "Where it is now."
   state: JobState!
   "0 to 100."
   progress: Int!
@@ -3311,18 +3690,27 @@ type Job {
   version: Int
   "Attempts so far: a publish whose worker died is retried."
   attempt: Int!
+  "When it was queued."
   createdAt: Time!
+  "When its latest attempt started; null before the first."
   startedAt: Time
+  "When it ended (COMPLETED, FAILED or CANCELLED); null until then."
   finishedAt: Time
 }
 
+"Where a job is."
 enum JobState {
+  "Waiting to run."
   QUEUED
+  "Running."
   RUNNING
   "Failed; it will run again."
   RETRYING
+  "Done."
   COMPLETED
+  "Failed for good: at once for a mistake in the channel, else after its last attempt."
   FAILED
+  "Cancelled in the job queue; it will not run again."
   CANCELLED
 }
 

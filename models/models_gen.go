@@ -8,37 +8,52 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// A change of the batch that applied.
 type AllowedChange struct {
 	// The change's position in the batch.
-	Index     int  `json:"index"`
+	Index int `json:"index"`
+	// The change's clientRev, as sent.
 	ClientRev *int `json:"clientRev,omitempty"`
 	// Its rev in the channel's log (0 when it changed nothing, such as deleting what is gone).
 	ServerRev int `json:"serverRev"`
 }
 
+// A question, by its exercise and its assessmentId.
 type AssessmentItemKey struct {
-	NodeID       ID `json:"nodeId"`
+	// The exercise.
+	NodeID ID `json:"nodeId"`
+	// The question's assessmentId.
 	AssessmentID ID `json:"assessmentId"`
 }
 
+// A question's key: its exercise and its assessmentId.
 type AssessmentItemRef struct {
-	NodeID       ID `json:"nodeId"`
+	// The exercise.
+	NodeID ID `json:"nodeId"`
+	// The question's assessmentId.
 	AssessmentID ID `json:"assessmentId"`
 }
 
+// What login returns.
 type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`. Shown once.
 	Token string `json:"token"`
-	User  *User  `json:"user"`
+	// The user logged in.
+	User *User `json:"user"`
 }
 
+// A change of the batch that did not apply, and why.
 type ChangeError struct {
-	Index     int    `json:"index"`
-	ClientRev *int   `json:"clientRev,omitempty"`
-	Code      string `json:"code"`
+	// The change's position in the batch, from 0.
+	Index int `json:"index"`
+	// The change's clientRev, as sent.
+	ClientRev *int `json:"clientRev,omitempty"`
+	// Why, as extensions.code spells it: FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, ...
+	Code string `json:"code"`
 	// The field at fault, when one is.
-	Field   *string `json:"field,omitempty"`
-	Message string  `json:"message"`
+	Field *string `json:"field,omitempty"`
+	// What went wrong, in words.
+	Message string `json:"message"`
 }
 
 // One change event, with Studio's field names in obj and mods (snake_case), so
@@ -47,9 +62,12 @@ type ChangeError struct {
 // ([node id, prerequisite id]), editor_m2m and viewer_m2m ([user id, channel id]),
 // file (file id).
 type ChangeInput struct {
-	Type  ChangeType `json:"type"`
-	Table string     `json:"table"`
-	Key   any        `json:"key"`
+	// What the change does; each table takes some types only.
+	Type ChangeType `json:"type"`
+	// What it changes: contentnode, channel, assessmentitem, file, contentnode_prerequisite, editor_m2m or viewer_m2m.
+	Table string `json:"table"`
+	// The object's key, as the table takes it (above): an id, or a list of two.
+	Key any `json:"key"`
 	// The channel the change is for; when given it must be the object's.
 	ChannelID *ID `json:"channelId,omitempty"`
 	// The client's own number for the change, echoed in the result.
@@ -59,36 +77,44 @@ type ChangeInput struct {
 	// UPDATED, UPDATED_DESCENDANTS, COPIED: fields or dot paths; null removes.
 	Mods any `json:"mods,omitempty"`
 	// MOVED, COPIED (and CREATED): the node to place relative to.
-	Target   *ID       `json:"target,omitempty"`
+	Target *ID `json:"target,omitempty"`
+	// MOVED, COPIED (and CREATED): where, relative to target; LAST_CHILD when absent.
 	Position *Position `json:"position,omitempty"`
 	// COPIED: the node to copy.
 	FromKey *ID `json:"fromKey,omitempty"`
-	// COPIED: nodes (by id or node_id) to leave out.
+	// COPIED: nodes (by id or node_id) to leave out. At most 1,000.
 	ExcludedDescendants []ID `json:"excludedDescendants,omitempty"`
 }
 
+// A page of a channel's change log.
 type ChangePage struct {
+	// The changes after since, oldest first.
 	Changes []*Change `json:"changes"`
 	// The rev to ask after next: the last change's, or since when there were none.
-	MaxRev  int  `json:"maxRev"`
+	MaxRev int `json:"maxRev"`
+	// Whether more changes follow: ask again with since: maxRev.
 	HasMore bool `json:"hasMore"`
 }
 
+// A channel in a page of channels.
 type ChannelEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *Channel `json:"node"`
+	// Its place in the listing: pass it as after for the channels that follow it.
+	Cursor string `json:"cursor"`
+	// The channel.
+	Node *Channel `json:"node"`
 }
 
+// Which channels Query.channels lists: every condition given must hold.
 type ChannelFilter struct {
-	// Only channels the caller may edit.
+	// true: only channels the caller may edit; false: only those the caller is not an editor of.
 	Edit *bool `json:"edit,omitempty"`
-	// Only channels the caller is a member of (editor or viewer).
+	// true: only channels the caller is a member of (editor or viewer); false: only those the caller is not.
 	View *bool `json:"view,omitempty"`
 	// Only public (true) or non-public (false) channels.
 	Public *bool `json:"public,omitempty"`
 	// Deleted channels (true) or live ones (false, the default).
 	Deleted *bool `json:"deleted,omitempty"`
-	// Words that must all appear in the name, description or tagline (case-insensitive).
+	// Words that must all appear in the name, description or tagline, ignoring case (on SQLite, ASCII letters' case only).
 	Keyword *string `json:"keyword,omitempty"`
 }
 
@@ -111,90 +137,117 @@ type ContentKind struct {
 	CompletionCriteria []string `json:"completionCriteria"`
 }
 
+// A node in a page of nodes.
 type ContentNodeEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *ContentNode `json:"node"`
+	// Its place in the listing: pass it as after for the nodes that follow it.
+	Cursor string `json:"cursor"`
+	// The node.
+	Node *ContentNode `json:"node"`
 }
 
+// A copy to make of a node and everything below it.
 type CopyContentNodeInput struct {
 	// The node to copy, from any channel you may view.
 	SourceID ID `json:"sourceId"`
-	// Where the copy goes, relative to position (LAST_CHILD by default).
-	Target   ID        `json:"target"`
+	// The node the copy goes relative to: its parent (FIRST_CHILD, LAST_CHILD) or its sibling (LEFT, RIGHT).
+	Target ID `json:"target"`
+	// Where the copy goes relative to target; LAST_CHILD when absent.
 	Position *Position `json:"position,omitempty"`
 	// A client-chosen id for the copy of sourceId; the copies below it get new ids.
 	ID *ID `json:"id,omitempty"`
 	// Fields to change on the copy's root, as UpdateContentNodeInput.mods.
 	Mods any `json:"mods,omitempty"`
-	// Nodes (by id or node_id) to leave out, with everything below them.
+	// Nodes (by id or node_id) to leave out, with everything below them. At most 1,000.
 	ExcludedDescendants []ID `json:"excludedDescendants,omitempty"`
 }
 
+// A question to add to an exercise.
 type CreateAssessmentItemInput struct {
 	// The exercise.
 	NodeID ID `json:"nodeId"`
-	// Generated when absent.
+	// The question's id within its exercise (32 hex characters); generated when absent.
 	AssessmentID *ID `json:"assessmentId,omitempty"`
 	// The question's type; questionTypes lists them.
-	Type     string `json:"type"`
+	Type string `json:"type"`
+	// The question's text.
 	Question string `json:"question"`
 	// [{answer, correct, order}]
 	Answers any `json:"answers,omitempty"`
 	// [{hint, order}]
-	Hints     any   `json:"hints,omitempty"`
-	Order     *int  `json:"order,omitempty"`
+	Hints any `json:"hints,omitempty"`
+	// Its place among the exercise's questions, 0 or more; 1 when absent.
+	Order *int `json:"order,omitempty"`
+	// Whether its answers are shown in random order; false when absent.
 	Randomize *bool `json:"randomize,omitempty"`
 	// Perseus JSON or QTI XML, for those types only.
 	RawData *string `json:"rawData,omitempty"`
 }
 
+// A new channel.
 type CreateChannelInput struct {
 	// A client-chosen id (32 hex characters); generated when absent.
-	ID          *ID     `json:"id,omitempty"`
-	Name        string  `json:"name"`
+	ID *ID `json:"id,omitempty"`
+	// Not blank; at most 200 characters.
+	Name string `json:"name"`
+	// At most 400 characters.
 	Description *string `json:"description,omitempty"`
-	Tagline     *string `json:"tagline,omitempty"`
+	// At most 150 characters.
+	Tagline *string `json:"tagline,omitempty"`
 	// A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR.
-	Language        *string `json:"language,omitempty"`
-	ContentDefaults any     `json:"contentDefaults,omitempty"`
+	Language *string `json:"language,omitempty"`
+	// An object (see Channel.contentDefaults).
+	ContentDefaults any `json:"contentDefaults,omitempty"`
 }
 
+// A node to create. Its values are checked as Studio checks them: text within
+// the lengths given below, a license, language and label ids that le-utils
+// lists, and an exercise's extraFields.randomize.
 type CreateContentNodeInput struct {
 	// A client-chosen id (32 hex characters); generated when absent.
 	ID *ID `json:"id,omitempty"`
 	// Kolibri's ids for the node, kept as given (an import, or a script re-run,
 	// keeps the ids Kolibri knows); generated when absent.
-	NodeID    *ID `json:"nodeId,omitempty"`
+	NodeID *ID `json:"nodeId,omitempty"`
+	// Kolibri's id of the content, kept as given (see nodeId); generated when absent.
 	ContentID *ID `json:"contentId,omitempty"`
-	// Where the node comes from, as a chef names it.
-	SourceID     *string `json:"sourceId,omitempty"`
+	// Where the node comes from, as a chef names it. At most 200 characters.
+	SourceID *string `json:"sourceId,omitempty"`
+	// The domain of the node's source, as a chef names it. At most 200 characters.
 	SourceDomain *string `json:"sourceDomain,omitempty"`
 	// The topic to create the node in.
 	ParentID ID `json:"parentId"`
 	// FIRST_CHILD or LAST_CHILD (the default) of the parent.
 	Position *Position `json:"position,omitempty"`
 	// The node's content kind; contentKinds lists each with its presets.
-	Kind            string  `json:"kind"`
-	Title           string  `json:"title"`
-	Description     *string `json:"description,omitempty"`
-	Author          *string `json:"author,omitempty"`
-	Aggregator      *string `json:"aggregator,omitempty"`
-	Provider        *string `json:"provider,omitempty"`
+	Kind string `json:"kind"`
+	// At most 200 characters.
+	Title string `json:"title"`
+	// At most 100,000 characters.
+	Description *string `json:"description,omitempty"`
+	// Who made the content. At most 200 characters.
+	Author *string `json:"author,omitempty"`
+	// Who gathered the content (a website or an organisation). At most 200 characters.
+	Aggregator *string `json:"aggregator,omitempty"`
+	// Who distributes the content. At most 200 characters.
+	Provider *string `json:"provider,omitempty"`
+	// Who holds the copyright. At most 200 characters.
 	CopyrightHolder *string `json:"copyrightHolder,omitempty"`
 	// A le-utils license name, listed by the licenses query (License.name), such as "CC BY".
-	License            *string `json:"license,omitempty"`
+	License *string `json:"license,omitempty"`
+	// What the license allows, for a license that needs it (License.isCustom). At most 400 characters.
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
 	// A le-utils language code, listed by the languages query (Language.id), such as en or pt-BR.
 	Language *string `json:"language,omitempty"`
 	// Who sees the node in Kolibri: learner (the default) or coach.
 	RoleVisibility *string `json:"roleVisibility,omitempty"`
-	// Tags of at most 30 characters.
+	// Tags of at most 30 characters; a node has at most 100.
 	Tags []string `json:"tags,omitempty"`
 	// An object; exercises need randomize (true or false). options.modality is a
 	// le-utils modality (modalities), options.completion_criteria.model a
 	// completion criteria model (completionCriteria) and its
 	// threshold.mastery_model a mastery model (masteryModels).
-	ExtraFields       any `json:"extraFields,omitempty"`
+	ExtraFields any `json:"extraFields,omitempty"`
+	// Studio's thumbnail_encoding: an object, kept as given.
 	ThumbnailEncoding any `json:"thumbnailEncoding,omitempty"`
 	// Label ids from labelSets (field grade_levels).
 	GradeLevels []string `json:"gradeLevels,omitempty"`
@@ -208,7 +261,7 @@ type CreateContentNodeInput struct {
 	Categories []string `json:"categories,omitempty"`
 	// Label ids from labelSets (field learner_needs).
 	LearnerNeeds []string `json:"learnerNeeds,omitempty"`
-	// Seconds.
+	// Seconds, 0 or more.
 	SuggestedDuration *int `json:"suggestedDuration,omitempty"`
 }
 
@@ -224,27 +277,35 @@ type Modality struct {
 	ID string `json:"id"`
 }
 
+// Which nodes Channel.nodes lists: every condition given must hold.
 type NodeFilter struct {
 	// Any of these kinds.
-	Kinds     []string `json:"kinds,omitempty"`
-	Complete  *bool    `json:"complete,omitempty"`
-	Published *bool    `json:"published,omitempty"`
-	Changed   *bool    `json:"changed,omitempty"`
-	// Nodes with (true) or without (false) files.
+	Kinds []string `json:"kinds,omitempty"`
+	// Complete (true) or incomplete (false) nodes.
+	Complete *bool `json:"complete,omitempty"`
+	// Nodes that have been published (true) or not (false).
+	Published *bool `json:"published,omitempty"`
+	// Nodes changed since their channel was last published (true) or not (false).
+	Changed *bool `json:"changed,omitempty"`
+	// Nodes with (true) or without (false) files of their own (not their questions').
 	HasFiles *bool `json:"hasFiles,omitempty"`
 	// Modified at or after this instant.
 	ModifiedSince *time.Time `json:"modifiedSince,omitempty"`
-	// Modified more than this many seconds after they were created.
+	// Modified more than this many seconds (0 or more) after they were created.
 	ModifiedAfterCreatedSeconds *int `json:"modifiedAfterCreatedSeconds,omitempty"`
-	// Text the title contains (case-insensitive).
+	// Text the title contains, ignoring case (on SQLite, ASCII letters' case only).
 	TitleContains *string `json:"titleContains,omitempty"`
 }
 
+// Where a page ends.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// Whether more follow: ask again with after: endCursor.
+	HasNextPage bool `json:"hasNextPage"`
+	// The last edge's cursor; null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A prerequisite: a learner should complete prerequisiteId before nodeId.
 type PrerequisiteInput struct {
 	// The node that has the prerequisite.
 	NodeID ID `json:"nodeId"`
@@ -262,35 +323,52 @@ type QuestionType struct {
 	Legacy bool `json:"legacy"`
 }
 
+// What applyChanges did with each change of the batch.
 type SyncResult struct {
+	// The changes that applied, in batch order.
 	Allowed []*AllowedChange `json:"allowed"`
 	// Changes on channels the caller may not edit; nothing of them applied.
 	Disallowed []*ChangeError `json:"disallowed"`
-	Errors     []*ChangeError `json:"errors"`
+	// Changes that were allowed but failed; nothing of them applied.
+	Errors []*ChangeError `json:"errors"`
 	// What the server generated in reply: new nodes' node_id and content_id, complete: false for a false claim.
 	Changes []*Change `json:"changes"`
 }
 
+// Fields left out are unchanged. A QTI question's question, answers and hints change only through rawData.
 type UpdateAssessmentItemInput struct {
-	NodeID       ID `json:"nodeId"`
+	// The exercise.
+	NodeID ID `json:"nodeId"`
+	// The question's assessmentId.
 	AssessmentID ID `json:"assessmentId"`
 	// The question's type; questionTypes lists them.
-	Type      *string `json:"type,omitempty"`
-	Question  *string `json:"question,omitempty"`
-	Answers   any     `json:"answers,omitempty"`
-	Hints     any     `json:"hints,omitempty"`
-	Order     *int    `json:"order,omitempty"`
-	Randomize *bool   `json:"randomize,omitempty"`
-	RawData   *string `json:"rawData,omitempty"`
+	Type *string `json:"type,omitempty"`
+	// The question's text.
+	Question *string `json:"question,omitempty"`
+	// [{answer, correct, order}]
+	Answers any `json:"answers,omitempty"`
+	// [{hint, order}]
+	Hints any `json:"hints,omitempty"`
+	// Its place among the exercise's questions, 0 or more.
+	Order *int `json:"order,omitempty"`
+	// Whether its answers are shown in random order.
+	Randomize *bool `json:"randomize,omitempty"`
+	// Perseus JSON or QTI XML, for those types only.
+	RawData *string `json:"rawData,omitempty"`
 }
 
+// Fields left out are unchanged.
 type UpdateChannelInput struct {
-	Name        *string `json:"name,omitempty"`
+	// Not blank; at most 200 characters.
+	Name *string `json:"name,omitempty"`
+	// At most 400 characters.
 	Description *string `json:"description,omitempty"`
-	Tagline     *string `json:"tagline,omitempty"`
+	// At most 150 characters.
+	Tagline *string `json:"tagline,omitempty"`
 	// A le-utils language code, listed by the languages query; an empty string clears it.
-	Language        *string `json:"language,omitempty"`
-	ContentDefaults any     `json:"contentDefaults,omitempty"`
+	Language *string `json:"language,omitempty"`
+	// An object (see Channel.contentDefaults); it replaces the one stored.
+	ContentDefaults any `json:"contentDefaults,omitempty"`
 	// Admins only.
 	Public *bool `json:"public,omitempty"`
 	// Admins only: false restores a deleted channel.
@@ -304,32 +382,46 @@ type UpdateChannelInput struct {
 // changes, and a node changes parent only by a move. Values are checked as in
 // CreateContentNodeInput.
 type UpdateContentNodeInput struct {
-	ID              ID      `json:"id"`
-	Title           *string `json:"title,omitempty"`
-	Description     *string `json:"description,omitempty"`
-	Author          *string `json:"author,omitempty"`
-	Aggregator      *string `json:"aggregator,omitempty"`
-	Provider        *string `json:"provider,omitempty"`
+	// The node to update.
+	ID ID `json:"id"`
+	// At most 200 characters.
+	Title *string `json:"title,omitempty"`
+	// At most 100,000 characters.
+	Description *string `json:"description,omitempty"`
+	// At most 200 characters.
+	Author *string `json:"author,omitempty"`
+	// At most 200 characters.
+	Aggregator *string `json:"aggregator,omitempty"`
+	// At most 200 characters.
+	Provider *string `json:"provider,omitempty"`
+	// At most 200 characters.
 	CopyrightHolder *string `json:"copyrightHolder,omitempty"`
 	// A le-utils license name, listed by the licenses query (License.name).
-	License            *string `json:"license,omitempty"`
+	License *string `json:"license,omitempty"`
+	// At most 400 characters.
 	LicenseDescription *string `json:"licenseDescription,omitempty"`
 	// A le-utils language code, listed by the languages query (Language.id).
 	Language *string `json:"language,omitempty"`
 	// Who sees the node in Kolibri: learner or coach.
-	RoleVisibility    *string `json:"roleVisibility,omitempty"`
-	SuggestedDuration *int    `json:"suggestedDuration,omitempty"`
+	RoleVisibility *string `json:"roleVisibility,omitempty"`
+	// Seconds, 0 or more.
+	SuggestedDuration *int `json:"suggestedDuration,omitempty"`
 	// Merged into the node's extra_fields (see CreateContentNodeInput.extraFields).
-	ExtraFields any      `json:"extraFields,omitempty"`
-	AddTags     []string `json:"addTags,omitempty"`
-	RemoveTags  []string `json:"removeTags,omitempty"`
+	ExtraFields any `json:"extraFields,omitempty"`
+	// Tags to add, of at most 30 characters each; a node has at most 100.
+	AddTags []string `json:"addTags,omitempty"`
+	// Tags to remove.
+	RemoveTags []string `json:"removeTags,omitempty"`
 	// Claims the node complete; the server checks the claim and says if it is not.
 	Complete *bool `json:"complete,omitempty"`
-	Mods     any   `json:"mods,omitempty"`
+	// Fields by Studio's snake_case names, and dot paths (above). Where mods and
+	// a field of this input set the same key, the field wins.
+	Mods any `json:"mods,omitempty"`
 }
 
 // Fields left out are unchanged.
 type UpdateFileInput struct {
+	// The file to update.
 	ID ID `json:"id"`
 	// Attach the file to this node.
 	NodeID *ID `json:"nodeId,omitempty"`
@@ -339,10 +431,13 @@ type UpdateFileInput struct {
 	Preset *string `json:"preset,omitempty"`
 	// A le-utils language code, listed by the languages query.
 	Language *string `json:"language,omitempty"`
-	Duration *int    `json:"duration,omitempty"`
+	// Seconds, more than 0; audio and video only.
+	Duration *int `json:"duration,omitempty"`
 }
 
+// A file to upload, and where it goes.
 type UploadFileInput struct {
+	// The file's bytes; the extension of its name is its format. At most 500 MB unless the server sets another limit (--max-upload-size).
 	File graphql.Upload `json:"file"`
 	// What the file is to its node or question; formatPresets lists each preset's kind and formats.
 	Preset string `json:"preset"`
@@ -352,7 +447,7 @@ type UploadFileInput struct {
 	AssessmentItemID *ID `json:"assessmentItemId,omitempty"`
 	// A le-utils language code (languages), for subtitles and other per-language files.
 	Language *string `json:"language,omitempty"`
-	// Seconds; required for audio and video.
+	// Seconds, more than 0; required for audio and video, refused for other files.
 	Duration *int `json:"duration,omitempty"`
 	// The md5 of the file, lowercase hex; checked when given.
 	Checksum *string `json:"checksum,omitempty"`
