@@ -87,7 +87,7 @@ func (a *applier) editChannel(ctx context.Context, id models.ID) (*ChannelAccess
 		return nil, err
 	}
 	a.nodes, a.siblings = nil, nil
-	if a.d.Kind == Postgres {
+	if a.d.dialect.rowLocks {
 		if ca, err = a.editAccess(ctx, id, true); err != nil {
 			return nil, err
 		}

@@ -111,12 +111,7 @@ func userID(u *models.User) models.ID {
 
 // containsExpr is a case-insensitive LIKE on expr; PostgreSQL's trigram
 // indexes serve ILIKE, SQLite's LIKE ignores ASCII case already.
-func (d *DB) containsExpr(expr string) string {
-	if d.Kind == Postgres {
-		return expr + " ILIKE ?"
-	}
-	return expr + ` LIKE ? ESCAPE '\'`
-}
+func (d *DB) containsExpr(expr string) string { return fmt.Sprintf(d.dialect.like, expr) }
 
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -268,10 +263,10 @@ func (d *DB) OldestChannelNamed(ctx context.Context, name string) (*models.Chann
 // ANALYZE), as autovacuum would soon after a bulk load; on SQLite, which
 // keeps none unless asked, it does nothing.
 func (d *DB) Analyze(ctx context.Context) error {
-	if d.Kind != Postgres {
+	if d.dialect.analyze == "" {
 		return nil
 	}
-	if _, err := d.sql.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+	if _, err := d.sql.ExecContext(ctx, d.dialect.analyze); err != nil {
 		return fmt.Errorf("db: analyze: %w", err)
 	}
 	return nil

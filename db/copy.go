@@ -276,12 +276,7 @@ func (a *applier) copyTrees(ctx context.Context, plans []*copyPlan) error {
 	if err := a.makeCopyMaps(ctx); err != nil {
 		return err
 	}
-	id := a.d.idType()
-	float := "double precision"
-	newIDExpr := "gen_random_uuid()"
-	if a.d.Kind == SQLite {
-		float, newIDExpr = "real", "lower(hex(randomblob(16)))"
-	}
+	id, float, newIDExpr := a.d.dialect.idType, a.d.dialect.floatType, a.d.dialect.newID
 	first, last := plans[0].no, plans[len(plans)-1].no
 	var mapRows, rootRows []string
 	var mapArgs, rootArgs, skipArgs []any
@@ -368,10 +363,7 @@ func (a *applier) makeCopyMaps(ctx context.Context) error {
 	if a.copyMaps {
 		return nil
 	}
-	id, onCommit := a.d.idType(), " ON COMMIT DROP"
-	if a.d.Kind == SQLite {
-		onCommit = ""
-	}
+	id, onCommit := a.d.dialect.idType, a.d.dialect.tempOnCommit
 	for _, st := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS copy_nodes (copy_no integer NOT NULL, old_id ` + id + ` NOT NULL,
 			depth integer NOT NULL, new_id ` + id + ` NOT NULL, new_node_id ` + id + ` NOT NULL,

@@ -34,8 +34,9 @@ const (
 type DB struct {
 	// sql is the Bun handle. It is private: every statement studio runs is
 	// in this package, and every write goes through the door (door.go).
-	sql  *bun.DB
-	Kind Kind
+	sql     *bun.DB
+	Kind    Kind
+	dialect dialect // the SQL the two databases write differently
 	// pool is the pgx pool under PostgreSQL's handle (nil on SQLite); River's
 	// listener borrows connections from it for LISTEN.
 	pool *pgxpool.Pool
@@ -141,7 +142,10 @@ func openSQLite(path string) (*DB, error) {
 // newDB wraps a Bun handle with the hooks every statement passes: the
 // statement counter and the door's check (door.go).
 func newDB(b *bun.DB, kind Kind) *DB {
-	d := &DB{Kind: kind, strays: new(strays)}
+	d := &DB{Kind: kind, strays: new(strays), dialect: sqliteSQL}
+	if kind == Postgres {
+		d.dialect = postgresSQL
+	}
 	d.sql = b.WithQueryHook(countHook{}).WithQueryHook(strayHook{d.strays})
 	d.closing, d.close = context.WithCancel(context.Background())
 	return d

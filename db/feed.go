@@ -30,7 +30,7 @@ type feed struct {
 // Subscribe returns a channel that receives a value when changes to
 // channelID may have committed, and a function that ends the subscription.
 func (d *DB) Subscribe(channelID models.ID) (<-chan struct{}, func()) {
-	if d.Kind == Postgres {
+	if d.dialect.notify {
 		d.feed.listen.Do(func() { go d.listenLoop() })
 	}
 	f := &d.feed
@@ -83,7 +83,7 @@ func (f *feed) wake(channels ...models.ID) {
 // when, and only if, that commits; on SQLite (one process) it does nothing,
 // and the writer wakes this process's subscribers after the commit.
 func (d *DB) announce(ctx context.Context, idb bun.IDB, keys ...models.ID) error {
-	if d.Kind != Postgres {
+	if !d.dialect.notify {
 		return nil
 	}
 	for _, id := range keys {

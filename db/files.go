@@ -363,7 +363,7 @@ func (d *DB) lockBlob(ctx context.Context, tx bun.IDB, checksum string) error {
 // lockBlobs takes the locks of several blobs in one statement, in a fixed
 // order, so that two writers of the same blobs cannot deadlock.
 func (d *DB) lockBlobs(ctx context.Context, tx bun.IDB, checksums []string) error {
-	if d.Kind != Postgres || len(checksums) == 0 {
+	if !d.dialect.advisoryLocks || len(checksums) == 0 {
 		return nil
 	}
 	keys := make([]int64, 0, len(checksums))

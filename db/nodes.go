@@ -220,6 +220,8 @@ func (d *DB) ResourceCounts(ctx context.Context, ids []models.ID) (map[models.ID
 		Top models.ID `bun:"top"`
 		N   int       `bun:"n"`
 	}
+	// subtreeSQL's walk, carrying each node's top and kind, so that counting
+	// needs no join back to the nodes.
 	err := d.sql.NewRaw(`WITH RECURSIVE d (top, id, kind) AS (
 		SELECT cn.id, cn.id, cn.kind FROM content_nodes AS cn WHERE cn.id IN (?)
 		UNION ALL
@@ -243,13 +245,8 @@ func (d *DB) Ancestors(ctx context.Context, ids []models.ID) (map[models.ID][]*m
 		models.ContentNode `bun:",extend"`
 		Start              models.ID `bun:"start"`
 	}
-	err := d.sql.NewRaw(`WITH RECURSIVE a (start, id, parent_id, depth) AS (
-		SELECT cn.id, cn.id, cn.parent_id, 0 FROM content_nodes AS cn WHERE cn.id IN (?)
-		UNION ALL
-		SELECT a.start, p.id, p.parent_id, a.depth + 1 FROM content_nodes AS p JOIN a ON p.id = a.parent_id WHERE a.depth < 1000
-	)
-	SELECT cn.*, a.start FROM a JOIN content_nodes AS cn ON cn.id = a.id
-	WHERE a.depth > 0 ORDER BY a.start, a.depth DESC`, list(ids)).Scan(ctx, &rows)
+	err := d.sql.NewRaw(ancestorsSQL+`SELECT cn.*, up.start FROM up JOIN content_nodes AS cn ON cn.id = up.id
+	WHERE up.depth > 0 ORDER BY up.start, up.depth DESC`, list(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("db: ancestors: %w", err)
 	}
@@ -380,11 +377,7 @@ func (d *DB) nodeFilter(q *bun.SelectQuery, channelID models.ID, f NodeQuery) *b
 	}
 	if s := f.ModifiedAfterCreatedSeconds; s != nil {
 		// The same expressions as the content_nodes_channel_edit_lag indexes.
-		if d.Kind == Postgres {
-			q = q.Where("(cn.modified_at - cn.created_at) > ? * interval '1 second'", *s)
-		} else {
-			q = q.Where("(julianday(cn.modified_at) - julianday(cn.created_at)) > ? / 86400.0", *s)
-		}
+		q = q.Where(d.dialect.editedAfter, *s)
 	}
 	if f.TitleContains != "" {
 		q = q.Where(d.containsExpr("cn.title"), likePattern(f.TitleContains))

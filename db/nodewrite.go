@@ -561,12 +561,7 @@ func (a *applier) ancestors(ctx context.Context, ids []models.ID) (map[models.ID
 		ID       models.ID  `bun:"id"`
 		ParentID *models.ID `bun:"parent_id"`
 	}
-	// The depth bound keeps a corrupt tree (a cycle) from looping forever.
-	err := a.tx.NewRaw(`WITH RECURSIVE up (id, parent_id, depth) AS (
-		SELECT id, parent_id, 0 FROM content_nodes WHERE id IN (?)
-		UNION ALL
-		SELECT p.id, p.parent_id, up.depth + 1 FROM content_nodes AS p JOIN up ON p.id = up.parent_id WHERE up.depth < ?
-	) SELECT DISTINCT id, parent_id FROM up`, list(ids), maxDepth).Scan(ctx, &rows)
+	err := a.tx.NewRaw(ancestorsSQL+`SELECT DISTINCT id, parent_id FROM up`, list(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("db: ancestors: %w", err)
 	}
@@ -676,11 +671,7 @@ func (a *applier) flushMoves(ctx context.Context) error {
 		left = append(left, n.ID)
 	}
 	for _, t := range trees {
-		_, err := a.tx.NewRaw(`WITH RECURSIVE sub (id) AS (
-			SELECT id FROM content_nodes WHERE id IN (?)
-			UNION ALL
-			SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-		) UPDATE content_nodes SET root_id = ?, channel_id = ? WHERE id IN (SELECT id FROM sub)`,
+		_, err := a.tx.NewRaw(subtreeSQL+`UPDATE content_nodes SET root_id = ?, channel_id = ? WHERE id IN (SELECT id FROM sub)`,
 			list(byTree[t]), t.root, t.channel).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("db: move subtree: %w", err)
@@ -714,28 +705,14 @@ func (a *applier) markMoved(ctx context.Context) error {
 // isDescendant says whether node is below (or is) ancestor.
 func (a *applier) isDescendant(ctx context.Context, node, ancestor models.ID) (bool, error) {
 	var n int
-	// The depth bound keeps a corrupt tree (a cycle) from looping forever.
-	err := a.tx.NewRaw(`WITH RECURSIVE up (id, parent_id, depth) AS (
-		SELECT id, parent_id, 0 FROM content_nodes WHERE id = ?
-		UNION ALL
-		SELECT p.id, p.parent_id, up.depth + 1 FROM content_nodes AS p JOIN up ON p.id = up.parent_id WHERE up.depth < ?
-	) SELECT count(*) FROM up WHERE id = ?`, node, maxDepth, ancestor).Scan(ctx, &n)
+	err := a.tx.NewRaw(ancestorsSQL+`SELECT count(*) FROM up WHERE id = ?`, list([]models.ID{node}), ancestor).Scan(ctx, &n)
 	if err != nil {
 		return false, fmt.Errorf("db: ancestors: %w", err)
 	}
 	return n > 0, nil
 }
 
-// maxDepth bounds walks up a tree; real trees are a few levels deep.
-const maxDepth = 1000
-
 // idType is the SQL type of ids, for casts.
-func (d *DB) idType() string {
-	if d.Kind == Postgres {
-		return "uuid"
-	}
-	return "text"
-}
 
 func isNodeDelete(c Change) bool {
 	return c.Table == TableContentNode && c.Type == models.ChangeDeleted
@@ -833,11 +810,7 @@ func (a *applier) doomedNode(ctx context.Context, c Change, up map[models.ID]*mo
 func (a *applier) deleteSubtrees(ctx context.Context, ids []models.ID) error {
 	const doomed = "(SELECT id FROM doomed)"
 	for _, st := range []struct{ what, sql string }{
-		{"find subtree", `CREATE TEMP TABLE doomed AS WITH RECURSIVE sub (id) AS (
-			SELECT id FROM content_nodes WHERE id IN (?)
-			UNION ALL
-			SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-		) SELECT id FROM sub`},
+		{"find subtree", `CREATE TEMP TABLE doomed AS ` + subtreeSQL + `SELECT id FROM sub`},
 		{"delete question files", "DELETE FROM files WHERE assessment_item_id IN (SELECT ai.id FROM assessment_items AS ai WHERE ai.node_id IN " + doomed + ")"},
 		{"delete files", "DELETE FROM files WHERE node_id IN " + doomed},
 		{"delete questions", "DELETE FROM assessment_items WHERE node_id IN " + doomed},
@@ -875,11 +848,7 @@ func (a *applier) updateDescendants(ctx context.Context, c Change) error {
 		return badField("mods", "an update needs mods: the fields to change")
 	}
 	var sub []*models.ContentNode
-	err = a.tx.NewRaw(`WITH RECURSIVE sub (id) AS (
-		SELECT CAST(? AS `+a.d.idType()+`)
-		UNION ALL
-		SELECT c.id FROM content_nodes AS c JOIN sub ON c.parent_id = sub.id
-	) SELECT cn.* FROM content_nodes AS cn WHERE cn.id IN (SELECT id FROM sub)`, n.ID).Scan(ctx, &sub)
+	err = a.tx.NewRaw(subtreeSQL+`SELECT cn.* FROM content_nodes AS cn WHERE cn.id IN (SELECT id FROM sub)`, list([]models.ID{n.ID})).Scan(ctx, &sub)
 	if err != nil {
 		return fmt.Errorf("db: load descendants: %w", err)
 	}

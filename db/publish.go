@@ -191,7 +191,7 @@ func (d *DB) MarkPublished(ctx context.Context, p Published) error {
 	return d.door(ctx, func(ctx context.Context, tx *writeTx) error {
 		var ch models.Channel
 		q := tx.NewSelect().Model(&ch).Where("c.id = ?", p.ChannelID)
-		if d.Kind == Postgres {
+		if d.dialect.rowLocks {
 			q = q.For("UPDATE")
 		}
 		if err := q.Scan(ctx); err != nil {
