@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -209,7 +210,7 @@ func (d *DB) WithBlob(ctx context.Context, checksum string, fn func(ctx context.
 }
 
 // DeleteUnusedBlob runs del, holding the blob's lock (see lockBlob), unless
-// a file names checksum. del deletes the blob, or declines (a writer stored
+// a file names checksum or an upload URL keeps it (keptUploads). del deletes the blob, or declines (a writer stored
 // it again meanwhile); DeleteUnusedBlob says whether it was deleted.
 func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx context.Context) (bool, error)) (bool, error) {
 	deleted := false
@@ -219,6 +220,13 @@ func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx
 		}
 		used, err := w.NewSelect().Model((*models.File)(nil)).Where("f.checksum = ?", checksum).Exists(ctx)
 		if err != nil {
+			return fmt.Errorf("db: checksum in use: %w", err)
+		}
+		if used {
+			return nil
+		}
+		kept, keptArgs := keptUploads("uu", time.Now())
+		if used, err = w.NewSelect().Model((*UploadURL)(nil)).Where("uu.checksum = ?", checksum).Where(kept, keptArgs...).Exists(ctx); err != nil {
 			return fmt.Errorf("db: checksum in use: %w", err)
 		}
 		if used {

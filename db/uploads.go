@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -11,36 +12,47 @@ import (
 )
 
 // DiskUsage is what counts against a user's quota: the sizes of the
-// distinct blobs in the main trees of the channels they edit, and of their
-// uploads not attached to anything yet. A blob counts once, however often
-// it is used.
+// distinct blobs in the main trees of the channels they edit, of their
+// uploads not attached to anything yet, and of the files they are
+// uploading, or uploaded lately, through upload URLs (keptUploads). A blob
+// counts once, however often it is used.
 func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
+	kept, keptArgs := keptUploads("uu", time.Now())
 	var used int64
 	err := d.sql.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
-		SELECT f.checksum, max(f.size) AS size FROM files AS f
-		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
-		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
-		LEFT JOIN channels AS c ON c.id = cn.channel_id AND c.root_id = cn.root_id
-		WHERE (c.id IS NOT NULL AND EXISTS (
-				SELECT 1 FROM channel_members AS m WHERE m.channel_id = c.id AND m.user_id = ? AND m.role = 'editor'))
-			OR (f.node_id IS NULL AND f.assessment_item_id IS NULL AND f.uploaded_by_id = ?)
-		GROUP BY f.checksum
-	) AS used`, userID, userID).Scan(ctx, &used)
+		SELECT checksum, max(size) AS size FROM (
+			SELECT f.checksum, f.size FROM files AS f
+			LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
+			LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
+			LEFT JOIN channels AS c ON c.id = cn.channel_id AND c.root_id = cn.root_id
+			WHERE (c.id IS NOT NULL AND EXISTS (
+					SELECT 1 FROM channel_members AS m WHERE m.channel_id = c.id AND m.user_id = ? AND m.role = 'editor'))
+				OR (f.node_id IS NULL AND f.assessment_item_id IS NULL AND f.uploaded_by_id = ?)
+			UNION ALL
+			SELECT uu.checksum, uu.size FROM upload_urls AS uu WHERE uu.user_id = ? AND `+kept+`
+		) AS counted
+		GROUP BY checksum
+	) AS used`, append([]any{userID, userID, userID}, keptArgs...)...).Scan(ctx, &used)
 	if err != nil {
 		return 0, fmt.Errorf("db: disk usage: %w", err)
 	}
 	return used, nil
 }
 
-// HasBlob says whether a file with checksum already counts for the user.
+// usesChecksum says whether a file with checksum already counts for the user.
 func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, checksum string) (bool, error) {
+	kept, keptArgs := keptUploads("uu", time.Now())
 	var n int
 	err := tx.NewRaw(`SELECT count(*) FROM files AS f
 		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
 		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
 		LEFT JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
 		WHERE f.checksum = ? AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, checksum, userID).Scan(ctx, &n)
-	return n > 0, err
+	if err != nil || n > 0 {
+		return n > 0, err
+	}
+	return tx.NewSelect().Model((*UploadURL)(nil)).Where("uu.user_id = ? AND uu.checksum = ?", userID, checksum).
+		Where(kept, keptArgs...).Exists(ctx)
 }
 
 // AddFile records an uploaded file, attached to a node, to a question, or
@@ -100,23 +112,8 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 		return badField("preset", "preset %s is for %s nodes, and %s is a %s", p.ID, p.Kind, n.ID, n.Kind)
 	}
 	if !a.u.IsAdmin {
-		counted, err := a.d.usesChecksum(ctx, a.tx, a.u.ID, f.Checksum)
-		if err != nil {
-			return fmt.Errorf("db: quota: %w", err)
-		}
-		if !counted {
-			used, err := a.d.DiskUsage(ctx, a.u.ID)
-			if err != nil {
-				return err
-			}
-			// The quota as it is now, not as the caller's (remembered) user says.
-			var quota int64
-			if err := a.tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", a.u.ID).Scan(ctx, &quota); err != nil {
-				return fmt.Errorf("db: quota: %w", err)
-			}
-			if used+f.Size > quota {
-				return models.Errorf(models.CodeQuotaExceeded, "this file (%d bytes) would take you over your storage quota: %d of %d bytes are used; delete files or ask an admin for more space", f.Size, used, quota)
-			}
+		if err := a.d.checkQuota(ctx, a.tx, a.u.ID, f.Checksum, f.Size); err != nil {
+			return err
 		}
 	}
 	if n != nil && f.NodeID != nil && p.Thumbnail {
@@ -152,11 +149,15 @@ func unwrapDisallowed(err error) error {
 	return err
 }
 
-// ChecksumsInUse says which of checksums some file row still names.
+// ChecksumsInUse says which of checksums some file row still names, or an
+// upload URL keeps (keptUploads): a chef names its files only after it has
+// uploaded them all.
 func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string]bool, error) {
+	kept, keptArgs := keptUploads("uu", time.Now())
 	var used []string
-	err := d.sql.NewSelect().Model((*models.File)(nil)).ColumnExpr("DISTINCT f.checksum").
-		Where("f.checksum IN (?)", bun.List(checksums)).Scan(ctx, &used)
+	err := d.sql.NewRaw(`SELECT DISTINCT f.checksum FROM files AS f WHERE f.checksum IN (?)
+		UNION SELECT uu.checksum FROM upload_urls AS uu WHERE uu.checksum IN (?) AND `+kept,
+		append([]any{bun.List(checksums), bun.List(checksums)}, keptArgs...)...).Scan(ctx, &used)
 	if err != nil {
 		return nil, fmt.Errorf("db: checksums in use: %w", err)
 	}
