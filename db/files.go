@@ -225,7 +225,7 @@ func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx
 		if used {
 			return nil
 		}
-		kept, keptArgs := keptUploads("uu", time.Now())
+		kept, keptArgs := keptUploads(time.Now())
 		if used, err = w.NewSelect().Model((*UploadURL)(nil)).Where("uu.checksum = ?", checksum).Where(kept, keptArgs...).Exists(ctx); err != nil {
 			return fmt.Errorf("db: checksum in use: %w", err)
 		}

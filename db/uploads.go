@@ -17,7 +17,7 @@ import (
 // uploading, or uploaded lately, through upload URLs (keptUploads). A blob
 // counts once, however often it is used.
 func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
-	kept, keptArgs := keptUploads("uu", time.Now())
+	kept, keptArgs := keptUploads(time.Now())
 	var used int64
 	err := d.sql.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
 		SELECT checksum, max(size) AS size FROM (
@@ -41,7 +41,7 @@ func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
 
 // usesChecksum says whether a file with checksum already counts for the user.
 func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, checksum string) (bool, error) {
-	kept, keptArgs := keptUploads("uu", time.Now())
+	kept, keptArgs := keptUploads(time.Now())
 	var n int
 	err := tx.NewRaw(`SELECT count(*) FROM files AS f
 		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
@@ -153,7 +153,7 @@ func unwrapDisallowed(err error) error {
 // upload URL keeps (keptUploads): a chef names its files only after it has
 // uploaded them all.
 func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string]bool, error) {
-	kept, keptArgs := keptUploads("uu", time.Now())
+	kept, keptArgs := keptUploads(time.Now())
 	var used []string
 	err := d.sql.NewRaw(`SELECT DISTINCT f.checksum FROM files AS f WHERE f.checksum IN (?)
 		UNION SELECT uu.checksum FROM upload_urls AS uu WHERE uu.checksum IN (?) AND `+kept,

@@ -164,11 +164,10 @@ func errUnknownUploadURL() error {
 	return models.Errorf(models.CodeNotFound, "no such upload URL, or it has expired; ask /api/file/upload_url for another")
 }
 
-// keptUploads is the condition (over upload_urls aliased alias) of the
+// keptUploads is the condition (over upload_urls aliased uu) of the
 // records that count against quota and keep their blobs at at: made since
 // at-UploadKeep, and used, or not expired yet.
-func keptUploads(alias string, at time.Time) (string, []any) {
+func keptUploads(at time.Time) (string, []any) {
 	at = at.UTC()
-	return alias + ".created_at > ? AND (" + alias + ".used_at IS NOT NULL OR " + alias + ".expires_at > ?)",
-		[]any{at.Add(-UploadKeep), at}
+	return "uu.created_at > ? AND (uu.used_at IS NOT NULL OR uu.expires_at > ?)", []any{at.Add(-UploadKeep), at}
 }
