@@ -282,7 +282,9 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages name "<md5>.<ext>"; chefs log the body as it is
+	_ = enc.Encode(map[string]any{"errors": []any{map[string]any{
 		"message": me.Message, "extensions": map[string]any{"code": me.Code},
 	}}})
 }
