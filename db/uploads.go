@@ -39,20 +39,19 @@ func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
 	return used, nil
 }
 
-// usesChecksum says whether a file with checksum already counts for the user.
+// usesChecksum says whether a file with checksum already counts for the
+// user: a file of theirs, or an upload URL's (keptUploads).
 func (d *DB) usesChecksum(ctx context.Context, tx bun.IDB, userID models.ID, checksum string) (bool, error) {
 	kept, keptArgs := keptUploads(time.Now())
 	var n int
-	err := tx.NewRaw(`SELECT count(*) FROM files AS f
+	err := tx.NewRaw(`SELECT (SELECT count(*) FROM files AS f
 		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
 		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
 		LEFT JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
-		WHERE f.checksum = ? AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?)`, userID, checksum, userID).Scan(ctx, &n)
-	if err != nil || n > 0 {
-		return n > 0, err
-	}
-	return tx.NewSelect().Model((*UploadURL)(nil)).Where("uu.user_id = ? AND uu.checksum = ?", userID, checksum).
-		Where(kept, keptArgs...).Exists(ctx)
+		WHERE f.checksum = ? AND (m.user_id IS NOT NULL OR f.uploaded_by_id = ?))
+		+ (SELECT count(*) FROM upload_urls AS uu WHERE uu.user_id = ? AND uu.checksum = ? AND `+kept+`)`,
+		append([]any{userID, checksum, userID, userID, checksum}, keptArgs...)...).Scan(ctx, &n)
+	return n > 0, err
 }
 
 // AddFile records an uploaded file, attached to a node, to a question, or

@@ -109,20 +109,19 @@ func (s *Server) chefAuthenticate(w http.ResponseWriter, _ *http.Request, u *mod
 	return nil
 }
 
-// Studio's thresholds for ricecooker versions: from the first up-to-date,
-// the first merely outdated, the first deprecated; older ones may not
-// upload.
-var (
-	chefVersionOK         = []int{0, 7, 3}
-	chefVersionSoftWarn   = []int{0, 7, 0}
-	chefVersionHardWarn   = []int{0, 6, 21}
-	chefVersionNumber     = regexp.MustCompile(`^v?(\d+(?:\.\d+)*)`)
-	chefVersionOKAsString = "0.7.3"
+// Studio's thresholds for ricecooker versions: the first up to date, the
+// first merely outdated, the first deprecated; older ones may not upload.
+const (
+	chefVersionOK       = "0.7.3"
+	chefVersionSoftWarn = "0.7.0"
+	chefVersionHardWarn = "0.6.21"
 )
 
-// chefCheckVersion says whether the client's ricecooker may upload:
-// status 0 (up to date), 1 (outdated: a warning), 2 (deprecated:
-// ricecooker asks whether to go on), 3 (too old: it stops).
+var chefVersionNumber = regexp.MustCompile(`^v?(\d+(?:\.\d+)*)`)
+
+// chefCheckVersion says whether the client's ricecooker may upload, in
+// Studio's words: status 0 (up to date), 1 (outdated: a warning), 2
+// (deprecated: ricecooker asks whether to go on), 3 (too old: it stops).
 func (s *Server) chefCheckVersion(w http.ResponseWriter, r *http.Request, _ *models.User) error {
 	var in struct {
 		Version string `json:"version"`
@@ -134,14 +133,18 @@ func (s *Server) chefCheckVersion(w http.ResponseWriter, r *http.Request, _ *mod
 	if !ok {
 		return models.Errorf(models.CodeBadUserInput, "version %q is not a ricecooker version such as 0.8.0", in.Version)
 	}
-	status, message := 3, fmt.Sprintf("Ricecooker v%s is no longer compatible. You must upgrade to v%s to continue.", in.Version, chefVersionOKAsString)
+	atLeast := func(threshold string) bool {
+		t, _ := parseChefVersion(threshold)
+		return compareVersions(v, t) >= 0
+	}
+	status, message := 3, fmt.Sprintf("Ricecooker v%s is no longer compatible. You must upgrade to v%s to continue.", in.Version, chefVersionOK)
 	switch {
-	case compareVersions(v, chefVersionOK) >= 0:
+	case atLeast(chefVersionOK):
 		status, message = 0, fmt.Sprintf("Ricecooker v%s is up-to-date.", in.Version)
-	case compareVersions(v, chefVersionSoftWarn) >= 0:
-		status, message = 1, fmt.Sprintf("You are using Ricecooker v%s, however v%s is available. You should consider upgrading your Ricecooker.", in.Version, chefVersionOKAsString)
-	case compareVersions(v, chefVersionHardWarn) >= 0:
-		status, message = 2, fmt.Sprintf("Ricecooker v%s is deprecated. Any channels created with this version will be unlinked with any future upgrades. You are strongly recommended to upgrade to v%s.", in.Version, chefVersionOKAsString)
+	case atLeast(chefVersionSoftWarn):
+		status, message = 1, fmt.Sprintf("You are using Ricecooker v%s, however v%s is available. You should consider upgrading your Ricecooker.", in.Version, chefVersionOK)
+	case atLeast(chefVersionHardWarn):
+		status, message = 2, fmt.Sprintf("Ricecooker v%s is deprecated. Any channels created with this version will be unlinked with any future upgrades. You are strongly recommended to upgrade to v%s.", in.Version, chefVersionOK)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": status, "message": message})
 	return nil
