@@ -446,7 +446,7 @@ func (a *applier) addChefContent(ctx context.Context, made []*nodeMade) error {
 				"contentnode": f.NodeID, "assessment_item": f.AssessmentItemID, "language": f.LanguageCode, "duration": f.Duration}}, n.ChannelID))
 		}
 	}
-	if err := a.checkQuota(ctx, files); err != nil {
+	if err := a.d.checkQuota(ctx, a.tx, a.u, files); err != nil {
 		return err
 	}
 	checksums := make([]string, len(files))

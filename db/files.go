@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -392,7 +393,7 @@ func (d *DB) WithBlob(ctx context.Context, checksum string, fn func(ctx context.
 }
 
 // DeleteUnusedBlob runs del, holding the blob's lock (see lockBlob), unless
-// a file names checksum. del deletes the blob, or declines (a writer stored
+// a file names checksum or an upload URL keeps it (keptUploads). del deletes the blob, or declines (a writer stored
 // it again meanwhile); DeleteUnusedBlob says whether it was deleted.
 func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx context.Context) (bool, error)) (bool, error) {
 	deleted := false
@@ -402,6 +403,13 @@ func (d *DB) DeleteUnusedBlob(ctx context.Context, checksum string, del func(ctx
 		}
 		used, err := w.NewSelect().Model((*models.File)(nil)).Where("f.checksum = ?", checksum).Exists(ctx)
 		if err != nil {
+			return fmt.Errorf("db: checksum in use: %w", err)
+		}
+		if used {
+			return nil
+		}
+		kept, keptArgs := keptUploads(time.Now())
+		if used, err = w.NewSelect().Model((*UploadURL)(nil)).Where("uu.checksum = ?", checksum).Where(kept, keptArgs...).Exists(ctx); err != nil {
 			return fmt.Errorf("db: checksum in use: %w", err)
 		}
 		if used {

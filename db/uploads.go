@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -13,29 +14,35 @@ import (
 )
 
 // DiskUsage is what counts against a user's quota: the sizes of the
-// distinct blobs in the main trees of the channels they edit, and of their
-// uploads not attached to anything yet. A blob counts once, however often
-// it is used.
+// distinct blobs in the main trees of the channels they edit, of their
+// uploads not attached to anything yet, and of the files they are
+// uploading, or uploaded lately, through upload URLs (keptUploads). A blob
+// counts once, however often it is used.
 func (d *DB) DiskUsage(ctx context.Context, userID models.ID) (int64, error) {
+	kept, keptArgs := keptUploads(time.Now())
 	var used int64
 	err := d.sql.NewRaw(`SELECT COALESCE(sum(size), 0) FROM (
-		SELECT f.checksum, max(f.size) AS size FROM files AS f
-		LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
-		LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
-		LEFT JOIN channels AS c ON c.id = cn.channel_id AND c.root_id = cn.root_id
-		WHERE (c.id IS NOT NULL AND EXISTS (
-				SELECT 1 FROM channel_members AS m WHERE m.channel_id = c.id AND m.user_id = ? AND m.role = 'editor'))
-			OR (f.node_id IS NULL AND f.assessment_item_id IS NULL AND f.uploaded_by_id = ?)
-		GROUP BY f.checksum
-	) AS used`, userID, userID).Scan(ctx, &used)
+		SELECT checksum, max(size) AS size FROM (
+			SELECT f.checksum, f.size FROM files AS f
+			LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
+			LEFT JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
+			LEFT JOIN channels AS c ON c.id = cn.channel_id AND c.root_id = cn.root_id
+			WHERE (c.id IS NOT NULL AND EXISTS (
+					SELECT 1 FROM channel_members AS m WHERE m.channel_id = c.id AND m.user_id = ? AND m.role = 'editor'))
+				OR (f.node_id IS NULL AND f.assessment_item_id IS NULL AND f.uploaded_by_id = ?)
+			UNION ALL
+			SELECT uu.checksum, uu.size FROM upload_urls AS uu WHERE uu.user_id = ? AND `+kept+`
+		) AS counted
+		GROUP BY checksum
+	) AS used`, append([]any{userID, userID, userID}, keptArgs...)...).Scan(ctx, &used)
 	if err != nil {
 		return 0, fmt.Errorf("db: disk usage: %w", err)
 	}
 	return used, nil
 }
 
-// countedChecksums says which of checksums a file already counts for the
-// user (see DiskUsage).
+// countedChecksums says which of checksums already count for the user (see
+// DiskUsage): a file of theirs, or an upload URL's (keptUploads).
 func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID, checksums []string) (map[string]bool, error) {
 	distinct := slices.Compact(slices.Sorted(slices.Values(checksums)))
 	// The checksums asked about are a list of values, each checked with
@@ -46,7 +53,8 @@ func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID,
 	for _, c := range distinct {
 		args = append(args, c)
 	}
-	args = append(args, userID, userID)
+	kept, keptArgs := keptUploads(time.Now())
+	args = append(append(args, userID, userID, userID), keptArgs...)
 	var counted []string
 	err := tx.NewRaw(`SELECT v.c FROM (`+values+`) AS v
 		WHERE EXISTS (SELECT 1 FROM files AS f WHERE f.checksum = v.c AND f.uploaded_by_id = ?)
@@ -54,7 +62,8 @@ func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID,
 			LEFT JOIN assessment_items AS ai ON ai.id = f.assessment_item_id
 			JOIN content_nodes AS cn ON cn.id = COALESCE(f.node_id, ai.node_id)
 			JOIN channel_members AS m ON m.channel_id = cn.channel_id AND m.user_id = ? AND m.role = 'editor'
-			WHERE f.checksum = v.c)`, args...).Scan(ctx, &counted)
+			WHERE f.checksum = v.c)
+		OR EXISTS (SELECT 1 FROM upload_urls AS uu WHERE uu.checksum = v.c AND uu.user_id = ? AND `+kept+`)`, args...).Scan(ctx, &counted)
 	out := make(map[string]bool, len(counted))
 	for _, c := range counted {
 		out[c] = true
@@ -62,18 +71,18 @@ func (d *DB) countedChecksums(ctx context.Context, tx bun.IDB, userID models.ID,
 	return out, err
 }
 
-// checkQuota refuses files that would take the caller over their storage
-// quota, with QUOTA_EXCEEDED. A blob counts once: files whose checksum
-// already counts for the caller, or that repeat one, add nothing.
-func (a *applier) checkQuota(ctx context.Context, files []*models.File) error {
-	if a.u.IsAdmin || len(files) == 0 {
+// checkQuota refuses files that would take u over their storage quota,
+// with QUOTA_EXCEEDED (admins have none). A blob counts once: files whose
+// checksum already counts for u, or that repeat one, add nothing.
+func (d *DB) checkQuota(ctx context.Context, tx bun.IDB, u *models.User, files []*models.File) error {
+	if u.IsAdmin || len(files) == 0 {
 		return nil
 	}
 	checksums := make([]string, len(files))
 	for i, f := range files {
 		checksums[i] = f.Checksum
 	}
-	counted, err := a.d.countedChecksums(ctx, a.tx, a.u.ID, checksums)
+	counted, err := d.countedChecksums(ctx, tx, u.ID, checksums)
 	if err != nil {
 		return fmt.Errorf("db: quota: %w", err)
 	}
@@ -87,13 +96,13 @@ func (a *applier) checkQuota(ctx context.Context, files []*models.File) error {
 	if more == 0 {
 		return nil
 	}
-	used, err := a.d.DiskUsage(ctx, a.u.ID)
+	used, err := d.DiskUsage(ctx, u.ID)
 	if err != nil {
 		return err
 	}
 	// The quota as it is now, not as the caller's (remembered) user says.
 	var quota int64
-	if err := a.tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", a.u.ID).Scan(ctx, &quota); err != nil {
+	if err := tx.NewSelect().Model((*models.User)(nil)).Column("disk_space").Where("id = ?", u.ID).Scan(ctx, &quota); err != nil {
 		return fmt.Errorf("db: quota: %w", err)
 	}
 	if used+more > quota {
@@ -161,7 +170,7 @@ func (a *applier) addFile(ctx context.Context, f *models.File) error {
 	if n != nil && f.NodeID != nil && p.Kind != "" && p.Kind != n.Kind {
 		return badField("preset", "preset %s is for %s nodes, and %s is a %s", p.ID, p.Kind, n.ID, n.Kind)
 	}
-	if err := a.checkQuota(ctx, []*models.File{f}); err != nil {
+	if err := a.d.checkQuota(ctx, a.tx, a.u, []*models.File{f}); err != nil {
 		return err
 	}
 	if n != nil && f.NodeID != nil && p.Thumbnail {
@@ -197,11 +206,15 @@ func unwrapDisallowed(err error) error {
 	return err
 }
 
-// ChecksumsInUse says which of checksums some file row still names.
+// ChecksumsInUse says which of checksums some file row still names, or an
+// upload URL keeps (keptUploads): a chef names its files only after it has
+// uploaded them all.
 func (d *DB) ChecksumsInUse(ctx context.Context, checksums []string) (map[string]bool, error) {
+	kept, keptArgs := keptUploads(time.Now())
 	var used []string
-	err := d.sql.NewSelect().Model((*models.File)(nil)).ColumnExpr("DISTINCT f.checksum").
-		Where("f.checksum IN (?)", bun.List(checksums)).Scan(ctx, &used)
+	err := d.sql.NewRaw(`SELECT DISTINCT f.checksum FROM files AS f WHERE f.checksum IN (?)
+		UNION SELECT uu.checksum FROM upload_urls AS uu WHERE uu.checksum IN (?) AND `+kept,
+		append([]any{bun.List(checksums), bun.List(checksums)}, keptArgs...)...).Scan(ctx, &used)
 	if err != nil {
 		return nil, fmt.Errorf("db: checksums in use: %w", err)
 	}

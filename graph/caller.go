@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"studio/models"
 )
@@ -37,4 +38,16 @@ type sinkKey struct{}
 // the request log written after the request.
 func WithCallerSink(ctx context.Context, sink *Caller) context.Context {
 	return context.WithValue(ctx, sinkKey{}, sink)
+}
+
+// TokenFromHeader is the API token an Authorization header carries, as
+// "Bearer <token>" or as "Token <token>", which ricecooker sends (Django
+// REST framework's TokenAuthentication); a scheme's case does not matter
+// (RFC 9110). ok is false for any other scheme.
+func TokenFromHeader(h string) (token string, ok bool) {
+	scheme, rest, found := strings.Cut(strings.TrimSpace(h), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
+		return "", false
+	}
+	return strings.TrimSpace(rest), true
 }

@@ -189,14 +189,18 @@ func outcome(resp *graphql.Response) string {
 }
 
 // websocketCaller authenticates a websocket by the token in its
-// connection_init payload ("Authorization": "Bearer <token>", or "token"),
+// connection_init payload ("Authorization": "Bearer <token>" or "Token
+// <token>", or "token"),
 // when there is one; otherwise the caller is who the upgrade request's
 // header said. The ack carries no payload: echoing the init payload would
 // send the token back. A bad token closes the connection with 4403, which
 // graphql-transport-ws clients take as "do not retry".
 func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(context.Context, string) (*models.User, error), logger *slog.Logger) (context.Context, *transport.InitPayload, error) {
 	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
-	token := strings.TrimSpace(strings.TrimPrefix(p.Authorization(), "Bearer "))
+	token, ok := TokenFromHeader(p.Authorization())
+	if !ok {
+		token = strings.TrimSpace(p.Authorization()) // not a token: refused below
+	}
 	if token == "" {
 		token = p.GetString("token")
 	}

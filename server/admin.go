@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"studio/graph"
 )
 
 // adminCookie carries an admin's token to pages a browser loads (River's
@@ -14,7 +16,8 @@ const adminCookie = "studio_admin_token"
 // ?token=<token> (the token then leaves the URL).
 func (s *Server) adminOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, fromQuery := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), false
+		token, _ := graph.TokenFromHeader(r.Header.Get("Authorization"))
+		fromQuery := false
 		if token == "" {
 			if t := r.URL.Query().Get("token"); t != "" {
 				token, fromQuery = t, true

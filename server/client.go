@@ -22,3 +22,17 @@ func (s *Server) clientAddr(r *http.Request) string {
 	}
 	return r.RemoteAddr
 }
+
+// baseURL is where clients reach this server: PublicURL, or the address
+// the request came to (with the scheme the proxy says it was sent with,
+// behind one).
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || s.cfg.BehindProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"studio/db"
@@ -20,7 +21,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		var caller graph.Caller
 		next.ServeHTTP(rec, r.WithContext(graph.WithCallerSink(ctx, &caller)))
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+		path := r.URL.Path
+		if strings.HasPrefix(path, uploadPath) {
+			path = uploadPath + "…" // the rest is an upload URL's secret
+		}
+		attrs := []any{"method", r.Method, "path", path, "status", rec.status,
 			"duration", time.Since(start).Round(time.Microsecond), "sql", counter.Load()}
 		if caller.User != nil {
 			attrs = append(attrs, "user", caller.User.ID.String())

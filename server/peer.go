@@ -1752,16 +1752,7 @@ func dumpRows(ctx context.Context, db *sql.DB, query string, args ...any) ([]map
 
 // baseURL is where this server's files are, for storage_url: PublicURL,
 // or the address the request came to.
-func (p *peer) baseURL(r *http.Request) string {
-	if p.s.cfg.PublicURL != "" {
-		return strings.TrimSuffix(p.s.cfg.PublicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (p *peer) baseURL(r *http.Request) string { return p.s.baseURL(r) }
 
 func peerJSON(w http.ResponseWriter, status int, v any) {
 	// Answers change when the channel is published again.

@@ -14,6 +14,7 @@ import (
 
 	"studio/blobs"
 	"studio/db"
+	"studio/graph"
 	"studio/jobs"
 	"studio/models"
 )
@@ -235,11 +236,11 @@ func (s *Server) draftClient(r *http.Request) string {
 // when it carries none or an unknown one: these endpoints then answer as
 // for anonymous callers.
 func (s *Server) requestUser(r *http.Request) (*models.User, error) {
-	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
+	token, ok := graph.TokenFromHeader(r.Header.Get("Authorization"))
+	if !ok {
 		return nil, nil
 	}
-	u, err := s.db.UserByToken(r.Context(), strings.TrimSpace(token))
+	u, err := s.db.UserByToken(r.Context(), token)
 	if models.CodeOf(err) == models.CodeUnauthenticated {
 		return nil, nil
 	}

@@ -102,6 +102,7 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.HandleFunc("GET /api/public/v1/channels/lookup/{identifier}", s.lookupChannel)
 	mux.HandleFunc("GET /api/public/v1/channels", s.listChannels)
 	s.mountPeer(mux) // /api/public/v2/: Kolibri browsing published channels (peer.go)
+	s.mountChef(mux) // /api/internal/, /api/file/: ricecooker's uploads (ricecooker.go)
 	s.mountPlayground(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -148,7 +149,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	return nil
 }
 
-// authenticate reads the bearer token, counts the request's SQL statements
+// authenticate reads the API token (graph.TokenFromHeader: "Bearer" or
+// ricecooker's "Token"), counts the request's SQL statements
 // and hands the caller to the GraphQL layer. A bad token is refused outright
 // rather than served as anonymous, so that a client never mistakes an
 // expired token for an empty account.
@@ -169,13 +171,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if h != "" {
-			token, ok := strings.CutPrefix(h, "Bearer ")
+			token, ok := graph.TokenFromHeader(h)
 			if !ok {
-				writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\""))
+				writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\" (or \"Token <token>\")"))
 				return
 			}
 			var err error
-			if u, err = s.db.UserByToken(ctx, strings.TrimSpace(token)); err != nil {
+			if u, err = s.db.UserByToken(ctx, token); err != nil {
 				if models.CodeOf(err) == models.CodeUnauthenticated {
 					writeError(w, http.StatusUnauthorized, err)
 					return
@@ -197,10 +199,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // client, and an SSE request, which the GraphQL layer bounds unless its
 // operation is a subscription (graph.Options.RequestTimeout). Those end when
 // the server shuts down.
-func (s *Server) bound(next http.Handler) http.Handler {
+func (s *Server) bound(next http.Handler) http.Handler { return s.boundAs(next, isMultipart) }
+
+// boundAs is bound, where isUpload says which requests are uploads.
+func (s *Server) boundAs(next http.Handler, isUpload func(*http.Request) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		websocket := r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-		upload := isMultipart(r)
+		upload := isUpload(r)
 		timeout := s.cfg.RequestTimeout
 		if upload {
 			timeout = s.cfg.UploadTimeout
@@ -277,7 +282,9 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages name "<md5>.<ext>"; chefs log the body as it is
+	_ = enc.Encode(map[string]any{"errors": []any{map[string]any{
 		"message": me.Message, "extensions": map[string]any{"code": me.Code},
 	}}})
 }

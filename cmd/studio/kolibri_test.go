@@ -32,11 +32,12 @@ import (
 type client struct {
 	*studiotest.Client
 	t     *testing.T
+	base  string // the server's base URL
 	token string
 }
 
 func newClient(t *testing.T, base, token string) *client {
-	return &client{Client: studiotest.New(t, base), t: t, token: token}
+	return &client{Client: studiotest.New(t, base), t: t, base: base, token: token}
 }
 
 // do runs query with vars and decodes its data into out; any GraphQL error
