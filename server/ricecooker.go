@@ -317,8 +317,8 @@ func (s *Server) chefPublishChannel(w http.ResponseWriter, r *http.Request, u *m
 const maxStatusChannels = 100
 
 // chefChannelStatuses answers the status of channels the caller edits, as
-// Studio names them: deleted, publishing (a publish is queued or running)
-// or active. A channel that is unknown or that the caller may not edit
+// Studio names them: deleted, publishing (a publish is queued or running),
+// staged (an upload waits to be deployed) or active. A channel that is unknown or that the caller may not edit
 // fails the whole call with 404, as on Studio.
 func (s *Server) chefChannelStatuses(w http.ResponseWriter, r *http.Request, u *models.User) error {
 	var in struct {
@@ -357,6 +357,8 @@ func (s *Server) chefChannelStatuses(w http.ResponseWriter, r *http.Request, u *
 			return err
 		} else if publishing {
 			status = "publishing"
+		} else if ch.StagingRootID != nil {
+			status = "staged"
 		}
 		statuses[id.String()] = status
 	}

@@ -279,6 +279,14 @@ func TestChefPublishChannel(t *testing.T) {
 		r = statuses(token, ch.ID, other.ID)
 		require.Equal(t, map[string]any{ch.ID.String(): "publishing", other.ID.String(): "active"}, r.json(t)["statuses"])
 
+		// An upload waiting to be deployed.
+		_, _, err = d.BeginChefTree(ctx, editor, db.ChefChannel{ID: other.ID, Name: "Other", Language: "en"})
+		require.NoError(t, err)
+		_, err = d.FinishChefTree(ctx, editor, other.ID, true)
+		require.NoError(t, err)
+		r = statuses(token, other.ID)
+		require.Equal(t, map[string]any{other.ID.String(): "staged"}, r.json(t)["statuses"])
+
 		// A channel that cannot be published is 400, with nothing queued.
 		empty := dbtest.Channel(t, d, editor, "Empty")
 		r = a.chef(token, http.MethodPost, "/api/internal/publish_channel", map[string]any{"channel_id": empty.ID})
