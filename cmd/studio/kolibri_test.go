@@ -147,25 +147,32 @@ func kolibriNodes(t *testing.T, k *sql.DB, channelID string) (titles map[string]
 }
 
 // kolibriExecutable is the Kolibri that STUDIO_TEST_KOLIBRI names (a venv's
-// bin/kolibri after pip install kolibri==0.19.5). Without it the test is
-// skipped, but fails under CI, which must run it.
+// bin/kolibri after pip install kolibri==0.19.5).
 func kolibriExecutable(t *testing.T) string {
 	t.Helper()
+	return realClient(t, "STUDIO_TEST_KOLIBRI", "Kolibri", "a Kolibri 0.19.5 venv's bin/kolibri")
+}
+
+// realClient is the executable a real client's test runs, named by the
+// environment variable env. Without it the test is skipped, but fails
+// under CI, which must run it; set but wrong is a broken setup, never a
+// reason to skip quietly.
+func realClient(t *testing.T, env, what, want string) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("skipped in -short mode: runs Kolibri")
+		t.Skipf("skipped in -short mode: runs %s", what)
 	}
-	kolibri := os.Getenv("STUDIO_TEST_KOLIBRI")
-	if kolibri == "" {
+	path := os.Getenv(env)
+	if path == "" {
 		if os.Getenv("CI") != "" {
-			t.Fatal("STUDIO_TEST_KOLIBRI is not set, and CI is: .ci/run sets it to a Kolibri 0.19.5 venv's bin/kolibri")
+			t.Fatalf("%s is not set, and CI is: .ci/run sets it to %s", env, want)
 		}
-		t.Skip("STUDIO_TEST_KOLIBRI is not set: it names a Kolibri executable (a venv's bin/kolibri after pip install kolibri==0.19.5)")
+		t.Skipf("%s is not set: it names %s", env, want)
 	}
-	// Set but wrong is a broken CI setup, not a reason to skip quietly.
-	info, err := os.Stat(kolibri)
-	require.NoError(t, err, "STUDIO_TEST_KOLIBRI")
-	require.True(t, !info.IsDir() && info.Mode()&0o111 != 0, "STUDIO_TEST_KOLIBRI=%s is not an executable", kolibri)
-	return kolibri
+	info, err := os.Stat(path)
+	require.NoError(t, err, env)
+	require.True(t, !info.IsDir() && info.Mode()&0o111 != 0, "%s=%s is not an executable", env, path)
+	return path
 }
 
 // TestKolibriImport publishes a channel with topics, a video (with a

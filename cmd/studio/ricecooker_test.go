@@ -37,19 +37,7 @@ import (
 // probes videos with ffprobe, which must be on PATH.
 func ricecookerPython(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped in -short mode: runs ricecooker")
-	}
-	python := os.Getenv("STUDIO_TEST_RICECOOKER")
-	if python == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("STUDIO_TEST_RICECOOKER is not set, and CI is: .ci/run sets it to a ricecooker 0.8.0 venv's bin/python")
-		}
-		t.Skip("STUDIO_TEST_RICECOOKER is not set: it names a Python with ricecooker (a venv's bin/python after pip install ricecooker==0.8.0)")
-	}
-	info, err := os.Stat(python)
-	require.NoError(t, err, "STUDIO_TEST_RICECOOKER")
-	require.True(t, !info.IsDir() && info.Mode()&0o111 != 0, "STUDIO_TEST_RICECOOKER=%s is not an executable", python)
+	python := realClient(t, "STUDIO_TEST_RICECOOKER", "ricecooker", "a ricecooker 0.8.0 venv's bin/python")
 	out, err := exec.Command(python, "-c", "import ricecooker; print(ricecooker.__version__)").CombinedOutput()
 	require.NoError(t, err, "%s cannot import ricecooker: %s", python, out)
 	require.Equal(t, "0.8.0", strings.TrimSpace(string(out)), "STUDIO_TEST_RICECOOKER's ricecooker")
