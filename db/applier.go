@@ -2,13 +2,11 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
-	"modernc.org/sqlite"
 
 	"studio/models"
 )
@@ -59,12 +57,6 @@ func newApplier(d *DB, tx bun.Tx, u *models.User, atomic bool) *applier {
 func (a *applier) forget() {
 	a.channels, a.viewed, a.nodes, a.siblings = nil, nil, nil, nil
 	a.copyMaps = false
-}
-
-// isConstraint reports an SQLite constraint violation.
-func isConstraint(err error) bool {
-	var liteErr *sqlite.Error
-	return errors.As(err, &liteErr) && liteErr.Code()&0xff == 19 // SQLITE_CONSTRAINT
 }
 
 // editChannel locks a channel for writing by the caller and checks they may

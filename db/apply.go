@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"studio/models"
@@ -172,15 +171,6 @@ func (d *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 // maxAttempts bounds the attempts of a transaction that deadlocks.
 const maxAttempts = 8
 
-// isRetryable says whether a transaction failed only because of others
-// running beside it: a deadlock (40P01) or a serialisation failure (40001).
-// "current transaction is aborted" (25P02) is not: it follows an earlier
-// error that was not passed on, a bug to fix where it was dropped.
-func isRetryable(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
-}
-
 func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 	res := &Result{}
 	if err := a.lockBatch(ctx, changes); err != nil {
@@ -327,16 +317,6 @@ func (a *applier) applyGroup(ctx context.Context, cs []Change) ([]error, []outco
 		outErrs[k], outs[k] = e[0], o[0]
 	}
 	return outErrs, outs, nil
-}
-
-// isStatementError is a database error caused by the change's data (a
-// constraint), as opposed to a broken connection.
-func isStatementError(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code[:2] == "23" || pgErr.Code[:2] == "22"
-	}
-	return isConstraint(err)
 }
 
 func (a *applier) savepoint(ctx context.Context, verb string) error {

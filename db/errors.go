@@ -13,6 +13,9 @@ import (
 	"studio/models"
 )
 
+// The drivers' errors, normalised here and nowhere else: what the rest of
+// the package asks of an error is one of these functions.
+
 // isUniqueViolation normalises both databases' unique-constraint errors.
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
@@ -28,6 +31,31 @@ func isUniqueViolation(err error) bool {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// isConstraint reports an SQLite constraint violation.
+func isConstraint(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code()&0xff == 19 // SQLITE_CONSTRAINT
+}
+
+// isRetryable says whether a transaction failed only because of others
+// running beside it: a deadlock (40P01) or a serialisation failure (40001).
+// "current transaction is aborted" (25P02) is not: it follows an earlier
+// error that was not passed on, a bug to fix where it was dropped.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// isStatementError is a database error caused by the change's data (a
+// constraint), as opposed to a broken connection.
+func isStatementError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code[:2] == "23" || pgErr.Code[:2] == "22"
+	}
+	return isConstraint(err)
+}
 
 // notFound is the error for something that does not exist or that the
 // caller may not see: the two are never told apart.
