@@ -106,13 +106,34 @@ func (a *applier) editAccess(ctx context.Context, id models.ID, lock bool) (*Cha
 		return nil, disallow(notFound("channel", id))
 	}
 	ca := decideRows(a.u, rows)[0]
-	switch {
-	case !ca.Access.CanView():
-		return nil, disallow(notFound("channel", id))
-	case !ca.Access.CanEdit():
-		return nil, disallow(models.Errorf(models.CodeForbidden, "you may view channel %s but not edit it", id))
+	if err := refuseEdit(ca, id); err != nil {
+		return nil, disallow(err)
 	}
 	return &ca, nil
+}
+
+// refuseEdit is the error an edit of channel id meets with access ca: not
+// found to whoever may not see it, forbidden to a viewer; nil to an editor.
+func refuseEdit(ca ChannelAccess, id models.ID) error {
+	switch {
+	case ca.Channel == nil || !ca.Access.CanView():
+		return notFound("channel", id)
+	case !ca.Access.CanEdit():
+		return models.Errorf(models.CodeForbidden, "you may view channel %s but not edit it", id)
+	}
+	return nil
+}
+
+// CheckEdit says, before any work is done for it, whether u may edit
+// channel id, with the error the edit would meet; the edit decides again
+// under its lock. It keeps a caller who may not edit the channel from
+// making the server do anything for them (an import's lookup of its source).
+func (d *DB) CheckEdit(ctx context.Context, u *models.User, id models.ID) error {
+	got, err := d.ChannelsByID(ctx, u, []models.ID{id})
+	if err != nil {
+		return err
+	}
+	return refuseEdit(got[id], id)
 }
 
 // lockChannels takes the locks of the channels of nodes, in the order of

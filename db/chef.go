@@ -34,11 +34,21 @@ type ChefChannel struct {
 	SourceDomain      string
 	RicecookerVersion string
 	ExtraFields       map[string]any
+	// ThumbnailEncoding, if set, is the channel's thumbnail_encoding
+	// ({"base64": "data:image/…"}), what a publish writes as its thumbnail.
+	ThumbnailEncoding map[string]any
+	// Root, if set, gives the new tree's root the node_id, content_id,
+	// sort order and metadata of a published root (an import's), rather
+	// than the channel's id and no metadata.
+	Root *ChefNode
 }
 
 // ChefFile is a file a chef names by its bytes: "<md5>.<ext>", uploaded
 // (or found stored) before the node that uses it is added.
 type ChefFile struct {
+	// ID is the file's id when it is free (an import keeps Kolibri's
+	// content_file ids); zero, or taken, gives a new one.
+	ID               models.ID
 	Filename         string // "<md5>.<ext>"
 	Preset           string
 	Size             int64
@@ -91,6 +101,21 @@ type ChefNode struct {
 	SourceChannelID *models.ID
 	SourceNodeID    *models.ID
 	SourceContentID *models.ID
+
+	// SortOrder, if set, is the node's sort_order rather than the next
+	// after its last sibling: an import keeps the published order values,
+	// which must grow along the siblings sent.
+	SortOrder *float64
+	// Origin, if set, names the published node this one was imported from:
+	// it becomes the node's source and original channel and node, as a
+	// copy's are.
+	Origin *ChefOrigin
+}
+
+// ChefOrigin is the channel and node_id a node was imported from.
+type ChefOrigin struct {
+	ChannelID models.ID
+	NodeID    models.ID
 }
 
 // Stored says whether the blob of a chef's file (checksum, extension) is in
@@ -141,6 +166,11 @@ func (d *DB) BeginChefTree(ctx context.Context, u *models.User, in ChefChannel) 
 		}
 		r := newRoot(ch, models.NewID(), a.u, a.now)
 		r.OriginalChannelID, r.SourceChannelID = &ch.ID, &ch.ID
+		if in.Root != nil {
+			if err := setChefRoot(r, in.Root); err != nil {
+				return nil, err
+			}
+		}
 		if _, err := a.tx.NewInsert().Model(r).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("db: begin chef tree: root: %w", err)
 		}
@@ -149,9 +179,15 @@ func (d *DB) BeginChefTree(ctx context.Context, u *models.User, in ChefChannel) 
 		if in.Thumbnail != "" {
 			ch.Thumbnail = in.Thumbnail
 		}
+		if in.ThumbnailEncoding != nil {
+			ch.ThumbnailEncoding = in.ThumbnailEncoding
+		}
 		ch.ModifiedAt = a.now
 		mods := map[string]any{"chef_root_id": r.ID, "source_id": ch.SourceID, "source_domain": ch.SourceDomain,
 			"ricecooker_version": ch.RicecookerVersion, "thumbnail": ch.Thumbnail}
+		if in.ThumbnailEncoding != nil {
+			mods["thumbnail_encoding"] = ch.ThumbnailEncoding
+		}
 		return res, a.saveChannelTrees(ctx, ch, mods)
 	})
 	if err := chefError(res, err); err != nil {
@@ -164,7 +200,7 @@ func (d *DB) BeginChefTree(ctx context.Context, u *models.User, in ChefChannel) 
 // change with mods.
 func (a *applier) saveChannelTrees(ctx context.Context, ch *models.Channel, mods map[string]any) error {
 	_, err := a.tx.NewUpdate().Model(ch).WherePK().Column("root_id", "chef_root_id", "staging_root_id", "source_id",
-		"source_domain", "ricecooker_version", "thumbnail", "modified_at").Exec(ctx)
+		"source_domain", "ricecooker_version", "thumbnail", "thumbnail_encoding", "modified_at").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("db: channel trees: %w", err)
 	}
@@ -402,12 +438,22 @@ func (a *applier) addChefContent(ctx context.Context, made []*nodeMade) error {
 	var items []*models.AssessmentItem
 	var files []*models.File
 	var edits []*nodeEdit
+	var all []*models.File
+	for _, m := range made {
+		all = append(all, m.files...)
+	}
+	if err := a.freeFileIDs(ctx, all); err != nil {
+		return err
+	}
 	for _, m := range made {
 		n, err := a.node(ctx, m.id)
 		if err != nil {
 			return err
 		}
 		edits = append(edits, &nodeEdit{n: n, fieldsChanged: []string{"content"}})
+		if mods := setChefPlace(n, m.node); len(mods) > 0 {
+			a.log = append(a.log, a.logEntry(Change{Type: models.ChangeUpdated, Table: TableContentNode, Key: n.ID, Mods: mods}, n.ChannelID))
+		}
 		seen := map[models.ID]bool{}
 		for qi, q := range m.node.Questions {
 			if seen[q.AssessmentID] {
@@ -502,7 +548,11 @@ func chefFiles(ctx context.Context, nodes []ChefNode, stored Stored) ([][]*model
 				}
 				lang = l.ID
 			}
-			out[i] = append(out[i], &models.File{ID: models.NewID(), AssessmentItemID: question, Checksum: checksum, Size: cf.Size,
+			id := cf.ID
+			if id.IsZero() {
+				id = models.NewID()
+			}
+			out[i] = append(out[i], &models.File{ID: id, AssessmentItemID: question, Checksum: checksum, Size: cf.Size,
 				Extension: ext, PresetID: p.ID, LanguageCode: lang, Duration: cf.Duration, OriginalFilename: cf.OriginalFilename,
 				SourceURL: cf.SourceURL})
 			return nil
@@ -547,7 +597,13 @@ func chefError(res *Result, err error) error {
 // staging tree, for editors to review and deploy. The tree it replaces goes
 // to the garbage.
 func (d *DB) FinishChefTree(ctx context.Context, u *models.User, channelID models.ID, stage bool) (*models.Channel, error) {
-	return d.swapTree(ctx, u, channelID, func(ch *models.Channel) (models.ID, *models.ID, error) {
+	return d.finishChefTree(ctx, u, channelID, stage, nil)
+}
+
+// finishChefTree is FinishChefTree, running also (if set) in its
+// transaction once the trees are swapped.
+func (d *DB) finishChefTree(ctx context.Context, u *models.User, channelID models.ID, stage bool, also func(ctx context.Context, a *applier, ch *models.Channel) error) (*models.Channel, error) {
+	return d.swapTree(ctx, u, channelID, also, func(ch *models.Channel) (models.ID, *models.ID, error) {
 		if ch.ChefRootID == nil {
 			return models.ID{}, nil, models.Errorf(models.CodeBadUserInput, "channel %s has no upload to finish: create_channel first", ch.ID)
 		}
@@ -565,7 +621,7 @@ func (d *DB) FinishChefTree(ctx context.Context, u *models.User, channelID model
 // DeployStagingTree makes channelID's staging tree its main tree; the main
 // tree it replaces goes to the garbage.
 func (d *DB) DeployStagingTree(ctx context.Context, u *models.User, channelID models.ID) (*models.Channel, error) {
-	return d.swapTree(ctx, u, channelID, func(ch *models.Channel) (models.ID, *models.ID, error) {
+	return d.swapTree(ctx, u, channelID, nil, func(ch *models.Channel) (models.ID, *models.ID, error) {
 		if ch.StagingRootID == nil {
 			return models.ID{}, nil, models.Errorf(models.CodeBadUserInput, "channel %s has no staging tree to deploy", ch.ID)
 		}
@@ -578,8 +634,10 @@ func (d *DB) DeployStagingTree(ctx context.Context, u *models.User, channelID mo
 // swapTree changes channelID's trees, for u, who must edit it: swap moves
 // its chef and staging roots, and returns the root of the new main tree
 // (zero: the main tree stays) and a tree it replaced, if any. Replaced
-// trees, the old main one included, go to the garbage.
-func (d *DB) swapTree(ctx context.Context, u *models.User, channelID models.ID, swap func(ch *models.Channel) (newMain models.ID, replaced *models.ID, err error)) (*models.Channel, error) {
+// trees, the old main one included, go to the garbage. also, if set, runs
+// last in the same transaction.
+func (d *DB) swapTree(ctx context.Context, u *models.User, channelID models.ID, also func(ctx context.Context, a *applier, ch *models.Channel) error,
+	swap func(ch *models.Channel) (newMain models.ID, replaced *models.ID, err error)) (*models.Channel, error) {
 	if u == nil {
 		return nil, models.Errorf(models.CodeUnauthenticated, "sign in to change a channel")
 	}
@@ -611,7 +669,15 @@ func (d *DB) swapTree(ctx context.Context, u *models.User, channelID models.ID, 
 			}
 		}
 		ch.ModifiedAt = a.now
-		return &Result{}, a.saveChannelTrees(ctx, ch, mods)
+		if err := a.saveChannelTrees(ctx, ch, mods); err != nil {
+			return nil, err
+		}
+		if also != nil {
+			if err := also(ctx, a, ch); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{}, nil
 	})
 	if err != nil {
 		return nil, err

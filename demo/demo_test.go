@@ -91,7 +91,7 @@ func TestDemo(t *testing.T) {
 		require.Len(t, tree.Prerequisites, 1)
 
 		// It publishes, as a server publishes.
-		workers, _ := jobs.Standard(d, store, 0)
+		workers, _ := jobs.Standard(d, store, jobs.Timeouts{})
 		c, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 2})
 		require.NoError(t, err)
 		require.NoError(t, c.Start(ctx))

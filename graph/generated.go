@@ -117,6 +117,7 @@ type ComplexityRoot struct {
 		Description        func(childComplexity int) int
 		Editors            func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		ImportedFrom       func(childComplexity int) int
 		IncludedLanguages  func(childComplexity int) int
 		Jobs               func(childComplexity int, first *int) int
 		Language           func(childComplexity int) int
@@ -152,6 +153,17 @@ type ComplexityRoot struct {
 	ChannelEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ChannelImport struct {
+		CreatedAt       func(childComplexity int) int
+		FinishedAt      func(childComplexity int) int
+		Source          func(childComplexity int) int
+		SourceChannelID func(childComplexity int) int
+		SourceVersion   func(childComplexity int) int
+		Staged          func(childComplexity int) int
+		UpstreamChanges func(childComplexity int) int
+		Warnings        func(childComplexity int) int
 	}
 
 	ChannelVersion struct {
@@ -271,6 +283,7 @@ type ComplexityRoot struct {
 		Error      func(childComplexity int) int
 		FinishedAt func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Import     func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Progress   func(childComplexity int) int
 		StartedAt  func(childComplexity int) int
@@ -331,6 +344,7 @@ type ComplexityRoot struct {
 		DeleteContentNodes    func(childComplexity int, ids []models.ID, permanent *bool) int
 		DeleteFiles           func(childComplexity int, ids []models.ID) int
 		DeployStagingTree     func(childComplexity int, channelID models.ID) int
+		ImportChannel         func(childComplexity int, source string, channel string, as *models.ID) int
 		Login                 func(childComplexity int, email string, password string) int
 		MoveContentNodes      func(childComplexity int, ids []models.ID, target models.ID, position *models.Position) int
 		PublishChannel        func(childComplexity int, channelID models.ID, versionNotes *string, draft *bool) int
@@ -386,6 +400,14 @@ type ComplexityRoot struct {
 		Errors     func(childComplexity int) int
 	}
 
+	UpstreamChanges struct {
+		Added           func(childComplexity int) int
+		Changed         func(childComplexity int) int
+		PreviousVersion func(childComplexity int) int
+		Removed         func(childComplexity int) int
+		Unchanged       func(childComplexity int) int
+	}
+
 	User struct {
 		CreatedAt func(childComplexity int) int
 		DiskSpace func(childComplexity int) int
@@ -434,6 +456,7 @@ type ChannelResolver interface {
 	Jobs(ctx context.Context, obj *models.Channel, first *int) ([]*models.Job, error)
 	PrimaryToken(ctx context.Context, obj *models.Channel) (*string, error)
 	Versions(ctx context.Context, obj *models.Channel) ([]*models.ChannelVersion, error)
+	ImportedFrom(ctx context.Context, obj *models.Channel) (*models.ChannelImport, error)
 	Nodes(ctx context.Context, obj *models.Channel, filter *models.NodeFilter, first *int, after *string) (*models.ContentNodeConnection, error)
 }
 type ChannelConnectionResolver interface {
@@ -467,6 +490,8 @@ type ContentNodeConnectionResolver interface {
 }
 type JobResolver interface {
 	Channel(ctx context.Context, obj *models.Job) (*models.Channel, error)
+
+	Import(ctx context.Context, obj *models.Job) (*models.ChannelImport, error)
 }
 type LabelResolver interface {
 	Children(ctx context.Context, obj *models.Label) ([]*models.Label, error)
@@ -502,6 +527,7 @@ type MutationResolver interface {
 	DeleteFiles(ctx context.Context, ids []models.ID) ([]models.ID, error)
 	ApplyChanges(ctx context.Context, changes []*models.ChangeInput, atomic *bool) (*models.SyncResult, error)
 	PublishChannel(ctx context.Context, channelID models.ID, versionNotes *string, draft *bool) (*models.Job, error)
+	ImportChannel(ctx context.Context, source string, channel string, as *models.ID) (*models.Job, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
@@ -834,6 +860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.ID(childComplexity), true
+	case "Channel.importedFrom":
+		if e.ComplexityRoot.Channel.ImportedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.ImportedFrom(childComplexity), true
 	case "Channel.includedLanguages":
 		if e.ComplexityRoot.Channel.IncludedLanguages == nil {
 			break
@@ -1020,6 +1052,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelEdge.Node(childComplexity), true
+
+	case "ChannelImport.createdAt":
+		if e.ComplexityRoot.ChannelImport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.CreatedAt(childComplexity), true
+	case "ChannelImport.finishedAt":
+		if e.ComplexityRoot.ChannelImport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.FinishedAt(childComplexity), true
+	case "ChannelImport.source":
+		if e.ComplexityRoot.ChannelImport.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.Source(childComplexity), true
+	case "ChannelImport.sourceChannelId":
+		if e.ComplexityRoot.ChannelImport.SourceChannelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.SourceChannelID(childComplexity), true
+	case "ChannelImport.sourceVersion":
+		if e.ComplexityRoot.ChannelImport.SourceVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.SourceVersion(childComplexity), true
+	case "ChannelImport.staged":
+		if e.ComplexityRoot.ChannelImport.Staged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.Staged(childComplexity), true
+	case "ChannelImport.upstreamChanges":
+		if e.ComplexityRoot.ChannelImport.UpstreamChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.UpstreamChanges(childComplexity), true
+	case "ChannelImport.warnings":
+		if e.ComplexityRoot.ChannelImport.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelImport.Warnings(childComplexity), true
 
 	case "ChannelVersion.notes":
 		if e.ComplexityRoot.ChannelVersion.Notes == nil {
@@ -1586,6 +1667,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Job.ID(childComplexity), true
+	case "Job.import":
+		if e.ComplexityRoot.Job.Import == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Import(childComplexity), true
 	case "Job.kind":
 		if e.ComplexityRoot.Job.Kind == nil {
 			break
@@ -1892,6 +1979,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeployStagingTree(childComplexity, args["channelId"].(models.ID)), true
+	case "Mutation.importChannel":
+		if e.ComplexityRoot.Mutation.ImportChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportChannel(childComplexity, args["source"].(string), args["channel"].(string), args["as"].(*models.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2226,6 +2324,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncResult.Errors(childComplexity), true
+
+	case "UpstreamChanges.added":
+		if e.ComplexityRoot.UpstreamChanges.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamChanges.Added(childComplexity), true
+	case "UpstreamChanges.changed":
+		if e.ComplexityRoot.UpstreamChanges.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamChanges.Changed(childComplexity), true
+	case "UpstreamChanges.previousVersion":
+		if e.ComplexityRoot.UpstreamChanges.PreviousVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamChanges.PreviousVersion(childComplexity), true
+	case "UpstreamChanges.removed":
+		if e.ComplexityRoot.UpstreamChanges.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamChanges.Removed(childComplexity), true
+	case "UpstreamChanges.unchanged":
+		if e.ComplexityRoot.UpstreamChanges.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamChanges.Unchanged(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -2729,6 +2858,40 @@ type Mutation {
     "true publishes a draft rather than a new version."
     draft: Boolean
   ): Job!
+
+  """
+  Imports a published channel as an editable one, in the background: returns
+  the job (watch it with jobUpdated; Job.import says what the import found).
+  source is the base URL of a server that answers Kolibri's endpoints (a
+  Kolibri, Kolibri Studio, another studio), or, for admins, a folder on the
+  server laid out as Kolibri's content folder (databases/, storage/; what
+  ` + "`" + `kolibri manage exportchannel` + "`" + ` writes); channel is the channel's id, or a
+  token the server resolves. Content schemas 5 and 6 are read; older ones
+  are refused (the job fails, saying which schema it found).
+
+  Without as, the import is a new channel with the source's id, its nodes'
+  node_id and content_id, its files' and questions' ids kept, so that it
+  publishes back the same; it takes the source's version, so that its next
+  publish is the next version for a Kolibri that has this one. CONFLICT if
+  the id is taken (an editor of that channel imports with as instead). With
+  as, the import becomes the staging tree of that channel, which you must
+  edit, to review and deploy (deployStagingTree); Job.import.upstreamChanges
+  then says what changed since its previous import of the same channel.
+
+  Only http and https; only the host named (a redirect to another host is
+  not followed; loopback and private addresses for admins only); sizes are
+  bounded, and every file's md5 is checked before it is stored. A retried
+  import (its worker died) fetches no file it fetched before. One import of a
+  channel at a time (CONFLICT while one is pending).
+  """
+  importChannel(
+    "The source's base URL (http or https), or, for admins, a folder on the server."
+    source: String!
+    "The channel's id at the source, or a token the source resolves."
+    channel: String!
+    "A channel you edit to import into, as its staging tree; a new channel when absent."
+    as: ID
+  ): Job!
 }
 
 "Studio's change types; the numbers are Studio's (cc/viewsets/sync/constants.py)."
@@ -3210,6 +3373,8 @@ type Channel {
   admin).
   """
   versions: [ChannelVersion!]!
+  "Where the channel was last imported from (importChannel); null if it never was, or you are not a member (or an admin)."
+  importedFrom: ChannelImport
   """
   A flat listing of the channel's nodes, oldest first: those of every tree it
   has (main, trash, a chef's staging or unfinished upload, and a replaced tree
@@ -3690,12 +3855,48 @@ type Job {
   version: Int
   "Attempts so far: a publish whose worker died is retried."
   attempt: Int!
+  "What an import found (kind import_channel); null for other jobs."
+  import: ChannelImport
   "When it was queued."
   createdAt: Time!
   "When its latest attempt started; null before the first."
   startedAt: Time
   "When it ended (COMPLETED, FAILED or CANCELLED); null until then."
   finishedAt: Time
+}
+
+"An import of a published channel into this one (importChannel)."
+type ChannelImport {
+  "The source's base URL, or folder on the server."
+  source: String!
+  "The channel imported, by its id at the source."
+  sourceChannelId: ID!
+  "The version the source had published; null until the import has read it."
+  sourceVersion: Int
+  "Whether the import became the channel's staging tree (as) rather than its main tree."
+  staged: Boolean!
+  "What changed upstream since the channel's previous import of the same source channel; null for the first."
+  upstreamChanges: UpstreamChanges
+  "What the import left out or changed: a file the source lacks, a label or language le-utils does not list, …"
+  warnings: [String!]!
+  "When the import started."
+  createdAt: Time!
+  "When the import finished; null while it runs."
+  finishedAt: Time
+}
+
+"What changed in a source channel between two imports of it, by node_id: nodes added, removed, changed (any field, file, tag or prerequisite) and unchanged."
+type UpstreamChanges {
+  "The version the previous import read."
+  previousVersion: Int!
+  "Nodes the source has now and did not have."
+  added: Int!
+  "Nodes the source had and has no more."
+  removed: Int!
+  "Nodes whose fields, files, tags or prerequisites differ."
+  changed: Int!
+  "Nodes as they were."
+  unchanged: Int!
 }
 
 "Where a job is."
@@ -4030,6 +4231,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_primaryToken(ctx, field)
 	case "versions":
 		return ec.fieldContext_Channel_versions(ctx, field)
+	case "importedFrom":
+		return ec.fieldContext_Channel_importedFrom(ctx, field)
 	case "nodes":
 		return ec.fieldContext_Channel_nodes(ctx, field)
 	}
@@ -4056,6 +4259,28 @@ func (ec *executionContext) childFields_ChannelEdge(ctx context.Context, field g
 		return ec.fieldContext_ChannelEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelImport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_ChannelImport_source(ctx, field)
+	case "sourceChannelId":
+		return ec.fieldContext_ChannelImport_sourceChannelId(ctx, field)
+	case "sourceVersion":
+		return ec.fieldContext_ChannelImport_sourceVersion(ctx, field)
+	case "staged":
+		return ec.fieldContext_ChannelImport_staged(ctx, field)
+	case "upstreamChanges":
+		return ec.fieldContext_ChannelImport_upstreamChanges(ctx, field)
+	case "warnings":
+		return ec.fieldContext_ChannelImport_warnings(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ChannelImport_createdAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ChannelImport_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelImport", field.Name)
 }
 
 func (ec *executionContext) childFields_ChannelVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4296,6 +4521,8 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 		return ec.fieldContext_Job_version(ctx, field)
 	case "attempt":
 		return ec.fieldContext_Job_attempt(ctx, field)
+	case "import":
+		return ec.fieldContext_Job_import(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Job_createdAt(ctx, field)
 	case "startedAt":
@@ -4416,6 +4643,22 @@ func (ec *executionContext) childFields_SyncResult(ctx context.Context, field gr
 		return ec.fieldContext_SyncResult_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncResult", field.Name)
+}
+
+func (ec *executionContext) childFields_UpstreamChanges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "previousVersion":
+		return ec.fieldContext_UpstreamChanges_previousVersion(ctx, field)
+	case "added":
+		return ec.fieldContext_UpstreamChanges_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_UpstreamChanges_removed(ctx, field)
+	case "changed":
+		return ec.fieldContext_UpstreamChanges_changed(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_UpstreamChanges_unchanged(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpstreamChanges", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4839,6 +5082,36 @@ func (ec *executionContext) field_Mutation_deployStagingTree_args(ctx context.Co
 		return nil, err
 	}
 	args["channelId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "as",
+		func(ctx context.Context, v any) (*models.ID, error) {
+			return ec.unmarshalOID2ᚖstudioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["as"] = arg2
 	return args, nil
 }
 
@@ -7044,6 +7317,38 @@ func (ec *executionContext) fieldContext_Channel_versions(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Channel_importedFrom(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_importedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().ImportedFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ChannelImport) graphql.Marshaler {
+			return ec.marshalOChannelImport2ᚖstudioᚋmodelsᚐChannelImport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_importedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelImport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Channel_nodes(ctx context.Context, field graphql.CollectedField, obj *models.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7228,6 +7533,199 @@ func (ec *executionContext) fieldContext_ChannelEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ChannelImport_source(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelImport_sourceChannelId(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_sourceChannelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceChannelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ID) graphql.Marshaler {
+			return ec.marshalNID2studioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_sourceChannelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChannelImport_sourceVersion(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_sourceVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_sourceVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChannelImport_staged(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_staged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Staged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_staged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelImport_upstreamChanges(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_upstreamChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpstreamChanges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.UpstreamChanges) graphql.Marshaler {
+			return ec.marshalOUpstreamChanges2ᚖstudioᚋmodelsᚐUpstreamChanges(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_upstreamChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelImport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpstreamChanges(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelImport_warnings(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelImport_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChannelImport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *models.ChannelImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelImport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelImport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelImport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ChannelVersion_version(ctx context.Context, field graphql.CollectedField, obj *models.ChannelVersion) (ret graphql.Marshaler) {
@@ -9566,6 +10064,38 @@ func (ec *executionContext) fieldContext_Job_attempt(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Job", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Job_import(ctx context.Context, field graphql.CollectedField, obj *models.Job) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Job_import(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Job().Import(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ChannelImport) graphql.Marshaler {
+			return ec.marshalOChannelImport2ᚖstudioᚋmodelsᚐChannelImport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Job_import(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Job",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelImport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Job_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Job) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11207,6 +11737,50 @@ func (ec *executionContext) fieldContext_Mutation_publishChannel(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importChannel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportChannel(ctx, fc.Args["source"].(string), fc.Args["channel"].(string), fc.Args["as"].(*models.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Job) graphql.Marshaler {
+			return ec.marshalNJob2ᚖstudioᚋmodelsᚐJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importChannel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12217,6 +12791,121 @@ func (ec *executionContext) fieldContext_SyncResult_changes(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpstreamChanges_previousVersion(ctx context.Context, field graphql.CollectedField, obj *models.UpstreamChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamChanges_previousVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamChanges_previousVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamChanges", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpstreamChanges_added(ctx context.Context, field graphql.CollectedField, obj *models.UpstreamChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamChanges_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamChanges_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamChanges", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpstreamChanges_removed(ctx context.Context, field graphql.CollectedField, obj *models.UpstreamChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamChanges_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamChanges_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamChanges", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpstreamChanges_changed(ctx context.Context, field graphql.CollectedField, obj *models.UpstreamChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamChanges_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamChanges_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamChanges", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpstreamChanges_unchanged(ctx context.Context, field graphql.CollectedField, obj *models.UpstreamChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamChanges_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamChanges_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamChanges", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -15413,6 +16102,12 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_versions(ctx, field, obj)
 				})
+		case "importedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_importedFrom(ctx, field, obj)
+				})
 		case "nodes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15499,6 +16194,74 @@ func (ec *executionContext) _ChannelEdge(ctx context.Context, sel ast.SelectionS
 		case "node":
 			out.Values[i] = ec._ChannelEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelImportImplementors = []string{"ChannelImport"}
+
+func (ec *executionContext) _ChannelImport(ctx context.Context, sel ast.SelectionSet, obj *models.ChannelImport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelImportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelImport")
+		case "source":
+			out.Values[i] = ec._ChannelImport_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sourceChannelId":
+			out.Values[i] = ec._ChannelImport_sourceChannelId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sourceVersion":
+			out.Values[i] = ec._ChannelImport_sourceVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "staged":
+			out.Values[i] = ec._ChannelImport_staged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upstreamChanges":
+			out.Values[i] = ec._ChannelImport_upstreamChanges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._ChannelImport_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ChannelImport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._ChannelImport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16242,6 +17005,12 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "import":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Job_import(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Job_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16738,6 +17507,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importChannel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importChannel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17033,6 +17809,59 @@ func (ec *executionContext) _SyncResult(ctx context.Context, sel ast.SelectionSe
 			}
 		case "changes":
 			out.Values[i] = ec._SyncResult_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upstreamChangesImplementors = []string{"UpstreamChanges"}
+
+func (ec *executionContext) _UpstreamChanges(ctx context.Context, sel ast.SelectionSet, obj *models.UpstreamChanges) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upstreamChangesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpstreamChanges")
+		case "previousVersion":
+			out.Values[i] = ec._UpstreamChanges_previousVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._UpstreamChanges_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._UpstreamChanges_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._UpstreamChanges_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._UpstreamChanges_unchanged(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18812,6 +19641,13 @@ func (ec *executionContext) unmarshalOChannelFilter2ᚖstudioᚋmodelsᚐChannel
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOChannelImport2ᚖstudioᚋmodelsᚐChannelImport(ctx context.Context, sel ast.SelectionSet, v *models.ChannelImport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChannelImport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOContentKindID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -19158,6 +19994,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUpstreamChanges2ᚖstudioᚋmodelsᚐUpstreamChanges(ctx context.Context, sel ast.SelectionSet, v *models.UpstreamChanges) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpstreamChanges(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖstudioᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {

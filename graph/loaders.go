@@ -41,6 +41,7 @@ type Loaders struct {
 	Viewers         *dataloader.Loader[models.ID, []*models.User]
 	ServerRevs      *dataloader.Loader[models.ID, int64]
 	Versions        *dataloader.Loader[models.ID, []*models.ChannelVersion]
+	Imports         *dataloader.Loader[models.ID, *models.ChannelImport]
 
 	// columnsBySelection caches columnsOf for each children selection of
 	// the operation: its resolver runs once for every parent node.
@@ -95,6 +96,7 @@ func NewLoaders(d *db.DB, u *models.User, wait time.Duration) *Loaders {
 		}),
 		ServerRevs: newLoader(wait, d.ServerRevs),
 		Versions:   newLoader(wait, d.VersionsByChannel),
+		Imports:    newLoader(wait, d.LatestImports),
 	}
 	fetchPages := childrenPages(d)
 	l.Children = newLoader(wait, func(ctx context.Context, keys []childrenKey) (map[childrenKey]*db.NodePage, error) {

@@ -110,6 +110,10 @@ func (r *channelResolver) Versions(ctx context.Context, obj *models.Channel) ([]
 	return channelVersions(ctx, obj)
 }
 
+func (r *channelResolver) ImportedFrom(ctx context.Context, obj *models.Channel) (*models.ChannelImport, error) {
+	return r.importedFrom(ctx, obj)
+}
+
 func (r *channelResolver) Nodes(ctx context.Context, obj *models.Channel, filter *models.NodeFilter, first *int, after *string) (*models.ContentNodeConnection, error) {
 	if ok, err := memberAccess(ctx, obj.ID); !ok || err != nil {
 		return nil, notMember(obj.ID, err)
@@ -232,6 +236,10 @@ func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Cha
 		return nil, err
 	}
 	return ca.Channel, nil
+}
+
+func (r *jobResolver) Import(ctx context.Context, obj *models.Job) (*models.ChannelImport, error) {
+	return r.jobImport(ctx, obj)
 }
 
 func (r *labelResolver) Children(ctx context.Context, obj *models.Label) ([]*models.Label, error) {
@@ -357,6 +365,10 @@ func (r *mutationResolver) ApplyChanges(ctx context.Context, changes []*models.C
 
 func (r *mutationResolver) PublishChannel(ctx context.Context, channelID models.ID, versionNotes *string, draft *bool) (*models.Job, error) {
 	return r.publishChannel(ctx, channelID, versionNotes, draft)
+}
+
+func (r *mutationResolver) ImportChannel(ctx context.Context, source string, channel string, as *models.ID) (*models.Job, error) {
+	return r.importChannel(ctx, source, channel, as)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {

@@ -49,12 +49,19 @@ func New(d *db.DB, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Standard returns the workers and periodic jobs every studio server runs.
-// publishTimeout bounds one attempt of a publish (0: DefaultPublishTimeout).
-func Standard(d *db.DB, store *blobs.Store, publishTimeout time.Duration) (*river.Workers, []*river.PeriodicJob) {
+// Timeouts bound one attempt of each kind of job (0: its default). River
+// takes a job whose worker died for dead, and retries it, once it is over.
+type Timeouts struct {
+	Publish, Import time.Duration
+}
+
+// Standard returns the workers and periodic jobs every studio server runs,
+// each kind of job bounded by its timeout in t.
+func Standard(d *db.DB, store *blobs.Store, t Timeouts) (*river.Workers, []*river.PeriodicJob) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &CollectBlobs{DB: d, Blobs: store, Grace: time.Hour})
-	river.AddWorker(workers, &Publish{DB: d, Blobs: store, Limit: publishTimeout})
+	river.AddWorker(workers, &Publish{DB: d, Blobs: store, Limit: t.Publish})
+	river.AddWorker(workers, &Import{DB: d, Blobs: store, Limit: t.Import})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return CollectBlobsArgs{}, nil },

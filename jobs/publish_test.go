@@ -29,7 +29,7 @@ func newPublisher(t testing.TB, d *db.DB, start bool) *publisher {
 	store, err := blobs.Open(context.Background(), t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	workers, _ := jobs.Standard(d, store, 0)
+	workers, _ := jobs.Standard(d, store, jobs.Timeouts{})
 	c, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 2})
 	require.NoError(t, err)
 	p := &publisher{d: d, store: store, c: c}

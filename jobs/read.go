@@ -53,6 +53,9 @@ func FromRow(row *rivertype.JobRow, last *models.JobEvent) *models.Job {
 			j.ChannelID, j.Draft = &args.ChannelID, args.Draft
 		}
 	}
+	if id, ok := importChannelOf(row); ok {
+		j.ChannelID = &id
+	}
 	if len(row.Errors) > 0 {
 		// River keeps the raw error text, driver details and all; the
 		// job's own event below has the text meant for clients.

@@ -132,6 +132,11 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 		}
 	}
 	nums := Number(nodeIDs[root.ID], kidsByKolibriID)
+	// Rows go in in tree order (lft), as Studio's depth-first export writes
+	// them, so that the numbered rows (tags, prerequisites) are numbered
+	// alike by every publish of the same tree, whatever studio's own ids.
+	nodes = slices.Clone(nodes)
+	slices.SortFunc(nodes, func(a, b *models.ContentNode) int { return nums[nodeIDs[a.ID]].Lft - nums[nodeIDs[b.ID]].Lft })
 	stats := &Stats{KindCount: map[string]int{}, Archives: map[models.ID]*models.File{}}
 	step := max(len(nodes)/50, 1)
 	langs := map[string]bool{}
@@ -247,13 +252,18 @@ func write(ctx context.Context, w *Writer, ch *models.Channel, opts Options, t *
 			}
 		}
 	}
+	var prereqs [][2]string
 	for _, p := range t.Prerequisites {
 		from, okFrom := nodeIDs[p.TargetNodeID]
 		to, okTo := nodeIDs[p.PrerequisiteID]
 		if okFrom && okTo {
-			if err := w.Prerequisite(ctx, from, to); err != nil {
-				return nil, err
-			}
+			prereqs = append(prereqs, [2]string{from, to})
+		}
+	}
+	slices.SortFunc(prereqs, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+	for _, p := range prereqs {
+		if err := w.Prerequisite(ctx, p[0], p[1]); err != nil {
+			return nil, err
 		}
 	}
 	for l := range langs {

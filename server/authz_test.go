@@ -47,6 +47,7 @@ const (
 	un = "UNAUTHENTICATED"
 	nf = "NOT_FOUND"
 	fb = "FORBIDDEN"
+	bi = "BAD_USER_INPUT"
 )
 
 // authzMatrix has a row for every field of Query, Mutation and
@@ -84,6 +85,9 @@ var authzMatrix = map[string]authzCase{
 	"Mutation.removeChannelMember": {`mutation($c: ID!, $u: ID!) { removeChannelMember(channelId: $c, userId: $u) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"c": f.channel, "u": f.viewerID} },
 		[5]string{un, nf, ok, ok, ok}}, // a viewer may remove themselves
+	// The permission to import into a channel is decided before its source
+	// is looked up; loopback is refused to all but admins, and answers no one.
+	"Mutation.importChannel":     {`mutation($c: ID!) { importChannel(source: "http://127.0.0.1:9/", channel: "0123456789abcdef0123456789abcdef", as: $c) { id } }`, channelVar, [5]string{un, nf, fb, bi, bi}},
 	"Mutation.deployStagingTree": {`mutation($c: ID!) { deployStagingTree(channelId: $c) { id } }`, channelVar, [5]string{un, nf, fb, ok, ok}},
 	"Mutation.createContentNodes": {`mutation($r: ID!) { createContentNodes(input: [{parentId: $r, kind: topic, title: "T"}]) { id } }`,
 		func(f *authzFixture) map[string]any { return map[string]any{"r": f.root} }, [5]string{un, nf, fb, ok, ok}},

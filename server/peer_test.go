@@ -36,7 +36,7 @@ func newPeerFixture(t *testing.T, d *db.DB) *peerFixture {
 	store, err := blobs.Open(ctx, t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	workers, _ := jobs.Standard(d, store, 0)
+	workers, _ := jobs.Standard(d, store, jobs.Timeouts{})
 	c, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 2})
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx))

@@ -29,7 +29,7 @@ func TestPublishOverHTTP(t *testing.T) {
 		store, err := blobs.Open(ctx, t.TempDir())
 		require.NoError(t, err)
 		defer store.Close()
-		workers, _ := jobs.Standard(d, store, 0)
+		workers, _ := jobs.Standard(d, store, jobs.Timeouts{})
 		c, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 2})
 		require.NoError(t, err)
 		a := newAPI(t, d, server.Config{Blobs: store, Jobs: c})

@@ -78,7 +78,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	workers, _ := jobs.Standard(d, store, 0)
+	workers, _ := jobs.Standard(d, store, jobs.Timeouts{})
 	queue, err := jobs.New(d, jobs.Config{Workers: workers, MaxWorkers: 1, Logger: quiet})
 	if err != nil {
 		return err

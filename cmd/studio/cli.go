@@ -24,6 +24,8 @@ Usage:
   studio bench [--nodes 10000] [--requests 100] [--clients 8] [--json FILE] [--check-budget]
                [--data-dir DIR] [--database-url URL]
   studio migrate [--data-dir DIR] [--database-url URL]
+  studio import --from URL|DIR --channel ID|TOKEN [--as ID] [--email E] [--blobs-url DIR|s3://…]
+               [--timeout D] [--data-dir DIR] [--database-url URL]
   studio user create --email E --password P [--admin] [--data-dir DIR] [--database-url URL]
   studio user password --email E --password P [--data-dir DIR] [--database-url URL]
   studio token create --email E [--name N] [--data-dir DIR] [--database-url URL]
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cmd == "bench":
 		err = benchCmd(ctx, rest, stdout)
+	case cmd == "import":
+		err = importCmd(ctx, rest, stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

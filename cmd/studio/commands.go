@@ -32,6 +32,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	noIntrospection := fs.Bool("no-introspection", envBool("no-introspection"), "turn GraphQL schema introspection off")
 	publishTimeout := fs.Duration("publish-timeout", envDuration("publish-timeout", jobs.DefaultPublishTimeout),
 		"how long one attempt of a publish may run; a publish whose worker died is retried after this long")
+	importTimeout := fs.Duration("import-timeout", envDuration("import-timeout", jobs.DefaultImportTimeout),
+		"how long one attempt of an import may run; an import whose worker died is retried after this long, fetching no file again")
 	loadDemo := fs.Bool("demo", envBool("demo"), "load a demo channel, owned by the first admin, unless one is there already")
 	behindProxy := fs.Bool("behind-proxy", envBool("behind-proxy"), "a reverse proxy relays requests to this server (the playground then never offers the admin token)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the URL users reach the server at, such as https://studio.example.org, when it is not --addr")
@@ -80,8 +82,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "Loaded the demo channel %s (%s)\n", ch.Name, ch.ID)
 		}
 	}
-	workers, periodic := jobs.Standard(d, store, *publishTimeout)
-	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2, RescueAfter: *publishTimeout,
+	workers, periodic := jobs.Standard(d, store, jobs.Timeouts{Publish: *publishTimeout, Import: *importTimeout})
+	queue, err := jobs.New(d, jobs.Config{Workers: workers, Periodic: periodic, MaxWorkers: 2, RescueAfter: min(*publishTimeout, *importTimeout),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err

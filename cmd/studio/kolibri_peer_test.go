@@ -190,8 +190,13 @@ type kolibriServer struct {
 // ends.
 func startKolibri(t *testing.T, bin string) *kolibriServer {
 	t.Helper()
+	return startKolibriIn(t, bin, t.TempDir())
+}
+
+// startKolibriIn starts Kolibri's server with KOLIBRI_HOME=home.
+func startKolibriIn(t *testing.T, bin, home string) *kolibriServer {
+	t.Helper()
 	port := freePort(t)
-	home := t.TempDir()
 	cmd := exec.Command(bin, "start", "--foreground", "--port", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "KOLIBRI_HOME="+home, "KOLIBRI_RUN_MODE=test", "KOLIBRI_DISABLE_PING=1",
 		"KOLIBRI_LISTEN_ADDRESS=127.0.0.1", "KOLIBRI_ZEROCONF_ENABLED=false")
