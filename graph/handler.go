@@ -70,9 +70,10 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	cfg := Config{Resolvers: &Resolver{DB: d, Blobs: opts.Blobs, MaxUpload: opts.MaxUpload, Jobs: opts.Jobs}}
 	costs(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
-	// SSE first: it matches POSTs that accept text/event-stream. JSON bodies
-	// are checked before gqlgen decodes them (transport.go).
-	srv.AddTransport(checkedJSON{boundedOperations{transport.SSE{KeepAlivePingInterval: 15 * time.Second}, opts.RequestTimeout}})
+	// SSE first: it takes the JSON POSTs that negotiate a stream
+	// (negotiate.go); POST takes the rest. JSON bodies are checked before
+	// gqlgen decodes them (transport.go).
+	srv.AddTransport(checkedJSON{boundedOperations{streamTransport{transport.SSE{KeepAlivePingInterval: 15 * time.Second}}, opts.RequestTimeout}})
 	// A websocket carries queries and mutations too: each is bounded in time
 	// as over POST (its messages are bounded by gqlgen's 1 MB read limit).
 	srv.AddTransport(boundedOperations{transport.Websocket{

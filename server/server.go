@@ -217,10 +217,11 @@ func (s *Server) boundAs(next http.Handler, isUpload func(*http.Request) bool) h
 		}
 		if !upload {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r = graph.Negotiate(r) // stream or JSON, decided once
 		}
 		var ctx context.Context
 		var cancel context.CancelFunc
-		if websocket || isSSE(r) {
+		if websocket || graph.ServesStream(r) {
 			ctx, cancel = context.WithCancel(r.Context())
 			defer context.AfterFunc(s.streams, cancel)()
 		} else {
@@ -250,12 +251,6 @@ func isMultipart(r *http.Request) bool {
 	return err == nil && mt == "multipart/form-data"
 }
 
-// isSSE says whether gqlgen's SSE transport serves r.
-func isSSE(r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && mt == "application/json" && r.Method == http.MethodPost &&
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-}
 
 // streamUploads keeps uploads of unknown length (chunked requests) out of
 // memory: gqlgen reads a file part into memory when the request's
