@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -51,6 +53,9 @@ type Options struct {
 	Observe func(operation, outcome string, took time.Duration)
 	// Jobs enqueues publishes and reads jobs.
 	Jobs *jobs.Client
+	// CheckOrigin decides whether a websocket upgrade's Origin may connect
+	// (nil: the server's own origin only).
+	CheckOrigin func(*http.Request) bool
 	// NoDirectReads leaves every field to gqlgen's executor, tree reads
 	// included (direct.go); tests compare the two.
 	NoDirectReads bool
@@ -76,14 +81,14 @@ func NewHandler(d *db.DB, opts Options) *handler.Server {
 	srv.AddTransport(checkedJSON{boundedOperations{streamTransport{transport.SSE{KeepAlivePingInterval: 15 * time.Second}}, opts.RequestTimeout}})
 	// A websocket carries queries and mutations too: each is bounded in time
 	// as over POST (its messages are bounded by gqlgen's 1 MB read limit).
-	srv.AddTransport(boundedOperations{transport.Websocket{
+	srv.AddTransport(boundedOperations{originChecked{opts.CheckOrigin, transport.Websocket{
 		PingPongInterval:      15 * time.Second, // graphql-transport-ws
 		KeepAlivePingInterval: 15 * time.Second, // the legacy graphql-ws protocol
 		InitTimeout:           10 * time.Second,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			return websocketCaller(ctx, p, opts.Authenticate, opts.Logger)
 		},
-	}, opts.RequestTimeout})
+	}}, opts.RequestTimeout})
 	srv.Use(&subscriptionCaps{byUser: map[models.ID]int{}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -372,4 +377,24 @@ func presentError(ctx context.Context, logger *slog.Logger, err error) *gqlerror
 		gerr.Extensions = map[string]any{"code": string(models.CodeInternal)}
 	}
 	return gerr
+}
+
+// originChecked refuses a websocket upgrade from an origin check does not
+// allow, with 403 before gqlgen's transport answers (which would write its
+// own status after the library's). An allowed one is accepted whatever its
+// origin, check having decided.
+type originChecked struct {
+	check func(*http.Request) bool
+	transport.Websocket
+}
+
+func (t originChecked) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if t.check != nil {
+		if !t.check(r) {
+			http.Error(w, "this origin may not open a websocket here: start studio with --cors-origins to allow it", http.StatusForbidden)
+			return
+		}
+		t.Implementation = transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}}
+	}
+	t.Websocket.Do(w, r, exec)
 }

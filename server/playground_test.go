@@ -160,17 +160,9 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestPlaygroundInChromium drives the playground in a headless Chromium that
-// cannot resolve any name: the page must load, be offered the admin token,
-// run a query and show its result with nothing from the internet.
-func TestPlaygroundInChromium(t *testing.T) {
-	exe := chromium(t)
-	d := dbtest.Open(t, db.SQLite)
-	admin := dbtest.User(t, d, "ann@example.org", true)
-	token := dbtest.Token(t, d, admin)
-	ch := dbtest.Channel(t, d, admin, "Maths")
-	a := newAPI(t, d, server.Config{AdminToken: token, Addr: "127.0.0.1:0"})
-
+// newBrowser starts a headless Chromium for the test, ended with it.
+func newBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -183,10 +175,25 @@ func TestPlaygroundInChromium(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx), "starting Chromium") // no timeout: it would end the browser
+	return ctx
+}
+
+// TestPlaygroundInChromium drives the playground in a headless Chromium that
+// cannot resolve any name: the page must load, be offered the admin token,
+// run a query and show its result with nothing from the internet.
+func TestPlaygroundInChromium(t *testing.T) {
+	exe := chromium(t)
+	d := dbtest.Open(t, db.SQLite)
+	admin := dbtest.User(t, d, "ann@example.org", true)
+	token := dbtest.Token(t, d, admin)
+	ch := dbtest.Channel(t, d, admin, "Maths")
+	a := newAPI(t, d, server.Config{AdminToken: token, Addr: "127.0.0.1:0"})
+
+	ctx := newBrowser(t, exe)
 
 	// Every request the page makes, and everything it complains about.
 	var mu sync.Mutex

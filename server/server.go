@@ -53,6 +53,9 @@ type Config struct {
 	// bounds an upload (0: 30 minutes).
 	RequestTimeout time.Duration
 	UploadTimeout  time.Duration
+	// CORSOrigins are the other origins whose pages may call /graphql
+	// (websockets included) and load /content/ (ParseOrigins; cors.go).
+	CORSOrigins []string
 }
 
 // Default bounds of one request: a body that is not an upload may be 8 MB.
@@ -91,11 +94,13 @@ func New(d *db.DB, cfg Config) *Server {
 	mux.Handle("GET /metrics", m.handler())
 	gql := graph.NewHandler(d, graph.Options{LoaderWait: cfg.LoaderWait, Logger: cfg.Logger,
 		Authenticate: d.UserByToken, Blobs: cfg.Blobs, MaxUpload: cfg.MaxUpload, NoIntrospection: cfg.NoIntrospection,
-		Observe: m.observe, Jobs: cfg.Jobs, RequestTimeout: cfg.RequestTimeout})
-	mux.Handle("/graphql", s.bound(s.authenticate(streamUploads(gql, cfg.MaxUpload))))
+		Observe: m.observe, Jobs: cfg.Jobs, RequestTimeout: cfg.RequestTimeout, CheckOrigin: s.originAllowed})
+	mux.Handle("/graphql", s.cors("GET, POST, OPTIONS", s.bound(s.authenticate(streamUploads(gql, cfg.MaxUpload)))))
 	if cfg.Blobs != nil {
-		mux.Handle("GET /content/storage/{c0}/{c1}/{file}", inertContent(http.HandlerFunc(s.serveBlob)))
-		mux.Handle("GET /content/databases/{file}", inertContent(http.HandlerFunc(s.serveDatabase)))
+		content := func(h http.HandlerFunc) http.Handler { return s.cors("GET, HEAD", inertContent(h)) }
+		mux.Handle("GET /content/storage/{c0}/{c1}/{file}", content(s.serveBlob))
+		mux.Handle("GET /content/databases/{file}", content(s.serveDatabase))
+		mux.Handle("OPTIONS /content/", content(http.NotFound)) // preflights
 	}
 	mux.HandleFunc("GET /api/public/info/{$}", s.publicInfo)
 	mux.HandleFunc("GET /api/public/info", s.publicInfo)

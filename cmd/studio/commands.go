@@ -37,6 +37,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	loadDemo := fs.Bool("demo", envBool("demo"), "load a demo channel, owned by the first admin, unless one is there already")
 	behindProxy := fs.Bool("behind-proxy", envBool("behind-proxy"), "a reverse proxy relays requests to this server (the playground then never offers the admin token)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the URL users reach the server at, such as https://studio.example.org, when it is not --addr")
+	corsOrigins := fs.String("cors-origins", env("cors-origins", ""), "other origins whose pages may call the API and load files, comma-separated, such as http://localhost:5173 (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	tuneGC()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	origins, err := server.ParseOrigins(*corsOrigins)
+	if err != nil {
+		return err
+	}
 	d, err := dbf.open(ctx)
 	if err != nil {
 		return err
@@ -105,7 +110,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		_ = queue.Stop(stopCtx)
 	}()
 	srv := server.New(d, server.Config{Addr: *addr, Debug: *debug, Logger: logger, Blobs: store, MaxUpload: *maxUpload, NoIntrospection: *noIntrospection, RiverUI: ui, Jobs: queue,
-		AdminToken: strings.TrimSpace(string(adminToken)), BehindProxy: *behindProxy, PublicURL: *publicURL})
+		AdminToken: strings.TrimSpace(string(adminToken)), BehindProxy: *behindProxy, PublicURL: *publicURL, CORSOrigins: origins})
 	return srv.Run(ctx, func(a string) {
 		fmt.Fprintf(stdout, "studio %s: serving GraphQL at http://%s/graphql and the playground at http://%s/\n", d.Kind, a, a)
 	})

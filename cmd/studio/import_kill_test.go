@@ -56,7 +56,7 @@ func TestImportWorkerKilled(t *testing.T) {
 				args = append(args, "--database-url", dbtest.URL(t, kind))
 			}
 			first := startStudio(t, bin, args...)
-			api := &client{t: t, base: first.base, token: first.token}
+			api := newClient(t, first.base, first.token)
 			var res struct{ ImportChannel struct{ ID string } }
 			api.do(`mutation($s: String!, $c: String!) { importChannel(source: $s, channel: $c) { id } }`,
 				map[string]any{"s": srv.URL, "c": src.ID.String()}, &res)
@@ -85,7 +85,7 @@ func TestImportWorkerKilled(t *testing.T) {
 			require.Less(t, len(stored), len(src.Files), "killed too late to prove anything")
 
 			second := startStudio(t, bin, args...)
-			api.base = second.base
+			api = newClient(t, second.base, first.token)
 			var st jobState
 			deadline = time.Now().Add(2 * time.Minute)
 			for st.Job.State != "COMPLETED" {

@@ -34,7 +34,7 @@ func TestKolibriImportBack(t *testing.T) {
 	bin := buildStudio(t)
 
 	a := startStudio(t, bin)
-	api := &client{t: t, base: a.base, token: a.token}
+	api := newClient(t, a.base, a.token)
 	channelID := importBackChannel(t, api)
 	require.Equal(t, 1, *publishAndWait(t, api, channelID, "For Kolibri and back", false))
 	published := download(t, a.base+"/content/databases/"+channelID+"-1.sqlite3")
@@ -59,7 +59,7 @@ func TestKolibriImportBack(t *testing.T) {
 					args = []string{"--database-url", dbtest.URL(t, kind)}
 				}
 				b := startStudio(t, bin, args...)
-				bapi := &client{t: t, base: b.base, token: b.token}
+				bapi := newClient(t, b.base, b.token)
 				job := importAndWait(t, bapi, src.source, channelID)
 				require.Empty(t, job.Import.Warnings, "the import left nothing out")
 				require.Equal(t, 1, *job.Import.SourceVersion)
