@@ -256,7 +256,6 @@ func isMultipart(r *http.Request) bool {
 	return err == nil && mt == "multipart/form-data"
 }
 
-
 // streamUploads keeps uploads of unknown length (chunked requests) out of
 // memory: gqlgen reads a file part into memory when the request's
 // Content-Length is below its memory limit, and an unknown length (-1) is.
