@@ -223,6 +223,30 @@ func (d *DB) UserByToken(ctx context.Context, token string) (*models.User, error
 	return u, nil
 }
 
+// RevokeToken forgets one of u's tokens: requests that send it are refused
+// from then on (on other instances within tokenTTL, as their caches
+// expire). A token that is not u's is NOT_FOUND, whoever holds it.
+func (d *DB) RevokeToken(ctx context.Context, u *models.User, token string) error {
+	hash := hashToken(token)
+	err := d.door(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.NewDelete().Model((*models.APIToken)(nil)).
+			Where("token_hash = ?", hash).Where("user_id = ?", u.ID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = models.Errorf(models.CodeNotFound, "no such token of yours: it was revoked already, or was never yours")
+		}
+		return err
+	})
+	d.tokens.drop(hash)
+	if err != nil && models.CodeOf(err) == models.CodeInternal {
+		return fmt.Errorf("db: revoke token: %w", err)
+	}
+	return err
+}
+
 // tokenCache remembers for a moment who a token's holder is: authenticating
 // was one of the two statements of the simplest read. A change to a user
 // (an admin flag, a deleted token) shows within tokenTTL on every instance.
@@ -275,6 +299,12 @@ func (c *tokenCache) put(hash string, u *models.User) {
 	}
 	cp := *u
 	c.m[hash] = cachedUser{u: &cp, expires: c.clock().Add(tokenTTL)}
+}
+
+func (c *tokenCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, hash)
 }
 
 func hashToken(token string) string {

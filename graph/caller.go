@@ -12,6 +12,8 @@ type callerKey struct{}
 // Caller is who sent the request, as the HTTP layer authenticated them.
 type Caller struct {
 	User *models.User // nil when anonymous
+	// Token is the API token the request was sent with, for logout.
+	Token string
 	// ShowSQL adds the request's statement count to extensions.sqlQueries.
 	ShowSQL bool
 }

@@ -346,10 +346,12 @@ type ComplexityRoot struct {
 		DeployStagingTree     func(childComplexity int, channelID models.ID) int
 		ImportChannel         func(childComplexity int, source string, channel string, as *models.ID) int
 		Login                 func(childComplexity int, email string, password string) int
+		Logout                func(childComplexity int) int
 		MoveContentNodes      func(childComplexity int, ids []models.ID, target models.ID, position *models.Position) int
 		PublishChannel        func(childComplexity int, channelID models.ID, versionNotes *string, draft *bool) int
 		RemoveChannelMember   func(childComplexity int, channelID models.ID, userID models.ID) int
 		RemovePrerequisites   func(childComplexity int, input []*models.PrerequisiteInput) int
+		RevokeToken           func(childComplexity int, token string) int
 		UpdateAssessmentItems func(childComplexity int, input []*models.UpdateAssessmentItemInput) int
 		UpdateChannel         func(childComplexity int, id models.ID, input models.UpdateChannelInput) int
 		UpdateContentNodes    func(childComplexity int, input []*models.UpdateContentNodeInput) int
@@ -504,6 +506,8 @@ type LabelSetResolver interface {
 }
 type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*models.AuthPayload, error)
+	Logout(ctx context.Context) (bool, error)
+	RevokeToken(ctx context.Context, token string) (bool, error)
 	CreateChannel(ctx context.Context, input models.CreateChannelInput) (*models.Channel, error)
 	UpdateChannel(ctx context.Context, id models.ID, input models.UpdateChannelInput) (*models.Channel, error)
 	DeleteChannel(ctx context.Context, id models.ID) (*models.Channel, error)
@@ -2001,6 +2005,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.logout":
+		if e.ComplexityRoot.Mutation.Logout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
 	case "Mutation.moveContentNodes":
 		if e.ComplexityRoot.Mutation.MoveContentNodes == nil {
 			break
@@ -2045,6 +2055,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePrerequisites(childComplexity, args["input"].([]*models.PrerequisiteInput)), true
+	case "Mutation.revokeToken":
+		if e.ComplexityRoot.Mutation.RevokeToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeToken(childComplexity, args["token"].(string)), true
 	case "Mutation.updateAssessmentItems":
 		if e.ComplexityRoot.Mutation.UpdateAssessmentItems == nil {
 			break
@@ -2673,13 +2694,20 @@ only with atomic: true): a refused call lists every bad item in
 extensions.items ([{index, field, message}]) and changes nothing.
 """
 type Mutation {
-  "Exchanges an email and a password for a new API token. Repeated failures are refused for a while (TOO_MANY_REQUESTS)."
+  "Exchanges an email and a password for a new API token. Repeated failures are refused for a while (TOO_MANY_REQUESTS). A stale Authorization header sent with a request that only logs in is ignored."
   login(
     "The account's email; case does not matter."
     email: String!
     "The account's password."
     password: String!
   ): AuthPayload!
+  "Revokes the token this request was sent with: from then on it is refused (on other instances of the server within 2 seconds). True once revoked."
+  logout: Boolean!
+  "Revokes one of the caller's own tokens, given whole (from login or ` + "`" + `studio token create` + "`" + `), such as one that leaked. NOT_FOUND unless it is the caller's."
+  revokeToken(
+    "The token, as sent in ` + "`" + `Authorization: Bearer <token>` + "`" + `."
+    token: String!
+  ): Boolean!
   "Creates a channel with its main and trash trees; the caller becomes its editor."
   createChannel(
     "The new channel's fields."
@@ -5230,6 +5258,20 @@ func (ec *executionContext) field_Mutation_removePrerequisites_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -10713,6 +10755,73 @@ func (ec *executionContext) fieldContext_Mutation_login(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_login_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_logout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().Logout(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_revokeToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeToken(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17342,6 +17451,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "login":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_logout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeToken(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -226,7 +226,7 @@ func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(con
 		return ctx, nil, models.Errorf(models.CodeInternal, "internal error; it has been logged")
 	}
 	c := CallerFrom(ctx)
-	c.User = u
+	c.User, c.Token = u, token
 	return WithCaller(ctx, c), nil, nil
 }
 

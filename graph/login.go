@@ -33,3 +33,21 @@ func (r *mutationResolver) login(ctx context.Context, email, password string) (*
 	}
 	return &models.AuthPayload{Token: token, User: u}, nil
 }
+
+// logout revokes the token the request carried.
+func (r *mutationResolver) logout(ctx context.Context) (bool, error) {
+	c := CallerFrom(ctx)
+	if c.User == nil || c.Token == "" {
+		return false, models.Errorf(models.CodeUnauthenticated, "log in first: there is no token to revoke")
+	}
+	return true, r.DB.RevokeToken(ctx, c.User, c.Token)
+}
+
+// revokeToken revokes one of the caller's tokens.
+func (r *mutationResolver) revokeToken(ctx context.Context, token string) (bool, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return true, r.DB.RevokeToken(ctx, u, token)
+}

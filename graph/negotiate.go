@@ -131,26 +131,55 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// isSubscription says whether a JSON request body asks for a subscription:
-// the operation it names, or its only one. A body that does not parse is
-// not one (it is refused later, as JSON).
+// isSubscription says whether a JSON request body asks for a subscription.
 func isSubscription(body []byte) bool {
+	op := requestedOperation(body)
+	return op != nil && op.Operation == ast.Subscription
+}
+
+// OnlyLogin says whether r is a JSON POST of a mutation that only logs
+// in (login fields, __typename): one that needs no caller, so that a stale
+// Authorization header need not stop it.
+func OnlyLogin(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" || r.Method != http.MethodPost {
+		return false
+	}
+	op := requestedOperation(peekBody(r))
+	if op == nil || op.Operation != ast.Mutation || len(op.SelectionSet) == 0 {
+		return false
+	}
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok || (f.Name != "login" && f.Name != "__typename") {
+			return false
+		}
+	}
+	return true
+}
+
+// requestedOperation is the operation a JSON request body asks for: the
+// one it names, or its only one. nil for a body that does not parse (it is
+// refused later, as JSON) or that sends no query (a persisted query's hash).
+func requestedOperation(body []byte) *ast.OperationDefinition {
 	var p struct {
 		Query         string `json:"query"`
 		OperationName string `json:"operationName"`
 	}
 	if json.Unmarshal(body, &p) != nil || p.Query == "" {
-		return false
+		return nil
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
-		return false
+		return nil
 	}
-	op := doc.Operations.ForName(p.OperationName)
-	if op == nil && p.OperationName == "" && len(doc.Operations) == 1 {
-		op = doc.Operations[0]
+	if op := doc.Operations.ForName(p.OperationName); op != nil {
+		return op
 	}
-	return op != nil && op.Operation == ast.Subscription
+	if p.OperationName == "" && len(doc.Operations) == 1 {
+		return doc.Operations[0]
+	}
+	return nil
 }
 
 // streamTransport is gqlgen's SSE transport for the requests ServesStream

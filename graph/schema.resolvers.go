@@ -262,6 +262,14 @@ func (r *mutationResolver) Login(ctx context.Context, email string, password str
 	return r.login(ctx, email, password)
 }
 
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	return r.logout(ctx)
+}
+
+func (r *mutationResolver) RevokeToken(ctx context.Context, token string) (bool, error) {
+	return r.revokeToken(ctx, token)
+}
+
 func (r *mutationResolver) CreateChannel(ctx context.Context, input models.CreateChannelInput) (*models.Channel, error) {
 	in, err := channelInput(&input.Name, input.Description, input.Tagline, input.Language, input.ContentDefaults)
 	if err != nil {

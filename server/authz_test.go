@@ -40,6 +40,7 @@ type authzFixture struct {
 	node, nodeB, item string
 	fileID, viewerID  string
 	job               string
+	editorToken       string // one of the editor's tokens, for revokeToken
 }
 
 const (
@@ -76,6 +77,9 @@ var authzMatrix = map[string]authzCase{
 		[5]string{"[null]", "[null]", ok, ok, ok}},
 	"Query.changes": {`query($c: ID!) { changes(channelId: $c, since: 0) { maxRev } }`, func(f *authzFixture) map[string]any { return map[string]any{"c": f.channel} },
 		[5]string{nf, nf, ok, ok, ok}},
+	"Mutation.logout": {`mutation { logout }`, nil, [5]string{un, ok, ok, ok, ok}},
+	"Mutation.revokeToken": {`mutation($t: String!) { revokeToken(token: $t) }`,
+		func(f *authzFixture) map[string]any { return map[string]any{"t": f.editorToken} }, [5]string{un, nf, nf, ok, nf}}, // only one's own
 	"Mutation.login":            {`mutation { login(email: "editor@example.org", password: "` + dbtest.Password + `") { token } }`, nil, [5]string{ok, ok, ok, ok, ok}},
 	"Mutation.createChannel":    {`mutation { createChannel(input: {name: "New"}) { id } }`, nil, [5]string{un, ok, ok, ok, ok}},
 	"Mutation.updateChannel":    {`mutation($c: ID!) { updateChannel(id: $c, input: {tagline: "x"}) { id } }`, channelVar, [5]string{un, nf, fb, ok, ok}},
@@ -175,10 +179,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"other": dbtest.User(t, d, "other@example.org", false), "viewer": dbtest.User(t, d, "viewer@example.org", false),
 			"editor": dbtest.User(t, d, "editor@example.org", false), "admin": dbtest.User(t, d, "admin@example.org", true),
 		}
-		tokens := map[string]string{"anonymous": ""}
-		for name, u := range users {
-			tokens[name] = dbtest.Token(t, d, u)
-		}
 		for _, name := range rows {
 			row := authzMatrix[name]
 			for i, role := range roles {
@@ -187,7 +187,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if row.vars != nil {
 					vars = row.vars(f)
 				}
-				got := outcome(t, a, tokens[role], row.query, vars)
+				token := "" // a fresh one each time: logout revokes it
+				if u := users[role]; u != nil {
+					token = dbtest.Token(t, d, u)
+				}
+				got := outcome(t, a, token, row.query, vars)
 				require.Equal(t, row.want[i], got, "%s as %s", name, role)
 			}
 		}
@@ -221,7 +225,8 @@ func newAuthzFixture(t *testing.T, d *db.DB, c *jobs.Client, users map[string]*m
 	job, err := jobs.RequestPublish(ctx, d, c, users["editor"], other.ID, "", false)
 	require.NoError(t, err)
 	return &authzFixture{job: models.JobID(job).String(), channel: ch.ID.String(), root: ch.RootID.String(), node: n["A"].ID.String(), nodeB: n["B"].ID.String(),
-		ex: n["Ex"].ID.String(), item: item.String(), fileID: files[n["A"].ID][0].ID.String(), viewerID: users["viewer"].ID.String()}
+		ex: n["Ex"].ID.String(), item: item.String(), fileID: files[n["A"].ID][0].ID.String(), viewerID: users["viewer"].ID.String(),
+		editorToken: dbtest.Token(t, d, users["editor"])}
 }
 
 // outcome runs one operation and sums up what came back: "ok", "null",

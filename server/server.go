@@ -175,26 +175,35 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				"log in to upload files: send Authorization: Bearer <token>"))
 			return
 		}
+		var token string
 		if h != "" {
-			token, ok := graph.TokenFromHeader(h)
-			if !ok {
-				writeError(w, http.StatusUnauthorized, models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\" (or \"Token <token>\")"))
-				return
-			}
 			var err error
-			if u, err = s.db.UserByToken(ctx, token); err != nil {
-				if models.CodeOf(err) == models.CodeUnauthenticated {
-					writeError(w, http.StatusUnauthorized, err)
-					return
-				}
+			u, token, err = s.userByHeader(ctx, h)
+			switch {
+			case models.CodeOf(err) == models.CodeUnauthenticated && graph.OnlyLogin(r):
+				u, token = nil, "" // a stale token does not keep a client from logging in again
+			case models.CodeOf(err) == models.CodeUnauthenticated:
+				writeError(w, http.StatusUnauthorized, err)
+				return
+			case err != nil:
 				s.cfg.Logger.ErrorContext(ctx, "authenticate", "err", err)
 				writeError(w, http.StatusInternalServerError, models.Errorf(models.CodeInternal, "internal error; it has been logged"))
 				return
 			}
 		}
 		showSQL := s.cfg.Debug || (u != nil && u.IsAdmin && r.Header.Get("X-Studio-Debug") == "1")
-		next.ServeHTTP(w, r.WithContext(graph.WithCaller(ctx, graph.Caller{User: u, ShowSQL: showSQL})))
+		next.ServeHTTP(w, r.WithContext(graph.WithCaller(ctx, graph.Caller{User: u, Token: token, ShowSQL: showSQL})))
 	})
+}
+
+// userByHeader is the user an Authorization header names, and its token.
+func (s *Server) userByHeader(ctx context.Context, h string) (*models.User, string, error) {
+	token, ok := graph.TokenFromHeader(h)
+	if !ok {
+		return nil, "", models.Errorf(models.CodeUnauthenticated, "the Authorization header must be \"Bearer <token>\" (or \"Token <token>\")")
+	}
+	u, err := s.db.UserByToken(ctx, token)
+	return u, token, err
 }
 
 // bound limits a request's body and time. A body that is not an upload
