@@ -84,3 +84,28 @@ test('a subscription without permission is refused and streams nothing', async (
     await ws.dispose();
   }
 });
+
+test('a bad token: the client gives up after one attempt, with its default retries', async () => {
+  let sockets = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets++;
+    }
+  }
+  const ws = createClient({
+    url: base.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: CountingWebSocket,
+    connectionParams: { Authorization: 'Bearer studio_revoked-or-never-issued' },
+  });
+  try {
+    const closed = await new Promise((resolve) => {
+      ws.subscribe({ query: '{ __typename }' }, { next() {}, error: resolve, complete: () => resolve(null) });
+    });
+    assert.equal(closed?.code, 4401, `closed with ${closed?.code} ${closed?.reason}`);
+    await new Promise((r) => setTimeout(r, 4500)); // graphql-ws's first retry comes 1.3–4 s after a close it retries
+    assert.equal(sockets, 1, 'one attempt, no reconnects');
+  } finally {
+    await ws.dispose();
+  }
+});

@@ -199,7 +199,7 @@ func outcome(resp *graphql.Response) string {
 // <token>", or "token"),
 // when there is one; otherwise the caller is who the upgrade request's
 // header said. The ack carries no payload: echoing the init payload would
-// send the token back. A bad token closes the connection with 4403, which
+// send the token back. A bad token closes the connection with 4401, which
 // graphql-transport-ws clients take as "do not retry".
 func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(context.Context, string) (*models.User, error), logger *slog.Logger) (context.Context, *transport.InitPayload, error) {
 	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
@@ -216,7 +216,7 @@ func websocketCaller(ctx context.Context, p transport.InitPayload, auth func(con
 	u, err := auth(ctx, token)
 	switch {
 	case models.CodeOf(err) == models.CodeUnauthenticated:
-		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4403), "Forbidden")
+		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4401), "Unauthorized")
 		return ctx, nil, err
 	case err != nil:
 		// The legacy graphql-ws protocol sends the error's text: keep the

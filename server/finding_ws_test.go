@@ -39,7 +39,7 @@ func TestFindingWebsocketRefusedInitCloseCode(t *testing.T) {
 	e := newEditorAPI(t, d)
 	_, err := studiotest.Dial(t, e.url, "studio_not-a-token")
 	require.Error(t, err)
-	require.Equal(t, websocket.StatusCode(4403), websocket.CloseStatus(err), "graphql-transport-ws: Forbidden")
+	require.Equal(t, websocket.StatusCode(4401), websocket.CloseStatus(err), "graphql-transport-ws: Unauthorized, which graphql-ws does not retry (it retries 4403)")
 
 	// A good token still gets its ack.
 	_, err = studiotest.Dial(t, e.url, e.token)

@@ -73,7 +73,7 @@ func Example() {
 	// 200 UNAUTHENTICATED
 	// 6446a98080f5e51ab7f0abc0e8eda635
 	// 1 next {"data":{"channelChanges":{"type":"CREATED","table":"channel"}}}
-	// 4403
+	// 4401
 }
 
 // exampleT is the little of testing.TB that an Example, which has no test,

@@ -32,7 +32,7 @@ type Message struct {
 // Dial connects to baseURL's /graphql and sends connection_init, whose
 // payload carries the token ({} for ""), and waits for connection_ack. An
 // error is the dial's or the first read's: when the server closes the
-// socket instead, websocket.CloseStatus(err) is its close code (4403 for a
+// socket instead, websocket.CloseStatus(err) is its close code (4401 for a
 // refused token). The socket is closed when the test ends, if not before.
 func Dial(t testing.TB, baseURL, token string) (*WS, error) {
 	t.Helper()
