@@ -131,6 +131,57 @@ func (s *Store) PutFile(ctx context.Context, key, path, contentType string) erro
 	return nil
 }
 
+// MismatchError is PutVerified's refusal of bytes that are not what they
+// were said to be: Size bytes with md5 Checksum. Nothing was stored.
+type MismatchError struct {
+	Size     int64
+	Checksum string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("blobs: %d bytes with md5 %s, not what was expected", e.Size, e.Checksum)
+}
+
+// PutVerified streams r into key and keeps it only if it is size bytes
+// (size < 0: any length up to limit) with md5 checksum; otherwise the write
+// is aborted, and readers never see a part. Longer than limit (or size) is
+// ErrTooLarge, other differences a *MismatchError. Unlike Spool and Store,
+// nothing is written twice: an import stores thousands of files this way.
+func (s *Store) PutVerified(ctx context.Context, key string, r io.Reader, checksum string, size, limit int64, contentType string) error {
+	want, err := hex.DecodeString(checksum)
+	if err != nil || len(want) != md5.Size {
+		return fmt.Errorf("blobs: put %s: %q is not an md5 checksum", key, checksum)
+	}
+	if size >= 0 {
+		limit = size
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType, ContentMD5: want})
+	if err != nil {
+		return fmt.Errorf("blobs: put %s: %w", key, err)
+	}
+	h := md5.New()
+	n, err := io.Copy(w, io.TeeReader(io.LimitReader(r, limit+1), h))
+	switch got := hex.EncodeToString(h.Sum(nil)); {
+	case err != nil:
+		err = fmt.Errorf("blobs: put %s: %w", key, err)
+	case n > limit:
+		err = ErrTooLarge
+	case (size >= 0 && n != size) || got != checksum:
+		err = &MismatchError{Size: n, Checksum: got}
+	}
+	if err != nil {
+		cancel() // aborts the write: Close discards it
+		_ = w.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("blobs: put %s: %w", key, err)
+	}
+	return nil
+}
+
 // Put keeps bytes under key (small blobs made by the server itself).
 func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) error {
 	return s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: contentType})

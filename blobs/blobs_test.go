@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -90,5 +91,47 @@ func TestStoreSuite(t *testing.T) {
 
 		_, err = s.Spool(strings.NewReader("too long"), 3)
 		require.ErrorIs(t, err, blobs.ErrTooLarge)
+	})
+}
+
+// TestPutVerified: a blob is kept only when its bytes are what they were
+// said to be; otherwise nothing is at its key, on either store.
+func TestPutVerified(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *blobs.Store) {
+		ctx := context.Background()
+		data := []byte(t.Name() + " verified bytes")
+		sum := md5.Sum(data)
+		checksum := hex.EncodeToString(sum[:])
+		n := int64(len(data))
+		var mismatch *blobs.MismatchError
+		for _, c := range []struct {
+			name        string
+			body        []byte
+			size, limit int64
+			check       func(error) bool
+		}{
+			{"a byte changed", append([]byte{'X'}, data[1:]...), n, 1 << 20, func(err error) bool { return errors.As(err, &mismatch) && mismatch.Size == n }},
+			{"short", data[:n-1], n, 1 << 20, func(err error) bool { return errors.As(err, &mismatch) && mismatch.Size == n-1 }},
+			{"longer than said", append(append([]byte{}, data...), 'x'), n, 1 << 20, func(err error) bool { return errors.Is(err, blobs.ErrTooLarge) }},
+			{"over the limit, its size unknown", data, -1, n - 1, func(err error) bool { return errors.Is(err, blobs.ErrTooLarge) }},
+		} {
+			key := blobs.Key(checksum, "txt")
+			err := s.PutVerified(ctx, key, bytes.NewReader(c.body), checksum, c.size, c.limit, "text/plain")
+			require.True(t, c.check(err), "%s: %v", c.name, err)
+			ok, err := s.Exists(ctx, key)
+			require.NoError(t, err)
+			require.False(t, ok, "%s: nothing is stored", c.name)
+		}
+		require.Error(t, s.PutVerified(ctx, "storage/x", bytes.NewReader(data), "not-md5", n, 1<<20, "text/plain"))
+
+		key := blobs.Key(checksum, "txt")
+		require.NoError(t, s.PutVerified(ctx, key, bytes.NewReader(data), checksum, -1, 1<<20, "text/plain"))
+		r, err := s.Open(ctx, key)
+		require.NoError(t, err)
+		got, err := io.ReadAll(r)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		require.Equal(t, data, got)
+		require.NoError(t, s.Delete(ctx, key))
 	})
 }

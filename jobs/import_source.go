@@ -356,30 +356,23 @@ func fetchBlob(ctx context.Context, src importSource, store *blobs.Store, checks
 	if size >= 0 && n >= 0 && n != size {
 		return false, models.Errorf(models.CodeBadUserInput, "%s: %s is %d bytes, and the channel's database says %d", src, name, n, size)
 	}
-	limit := int64(maxImportFile)
-	if size >= 0 {
-		limit = size
-	}
-	sp, err := store.Spool(body, limit)
-	if errors.Is(err, blobs.ErrTooLarge) {
-		return false, models.Errorf(models.CodeBadUserInput, "%s: %s is larger than the %d bytes the channel's database says", src, name, limit)
-	}
-	if err != nil {
-		return false, fmt.Errorf("jobs: import: %s: %w", name, err)
-	}
-	defer sp.Remove()
-	if size >= 0 && sp.Size != size {
-		return false, fmt.Errorf("jobs: import: %s: %d bytes of %d", name, sp.Size, size)
-	}
-	if sp.Checksum != checksum {
-		return false, models.Errorf(models.CodeBadUserInput, "%s: the bytes of %s have md5 %s, not the checksum it is named by: the source's copy is damaged", src, name, sp.Checksum)
-	}
 	mime := "application/octet-stream"
 	if f, ok := models.FileFormatByExtension(ext); ok {
 		mime = f.MIMEType
 	}
-	if err := store.Store(ctx, key, sp, mime); err != nil {
-		return false, err
+	var mismatch *blobs.MismatchError
+	err = store.PutVerified(ctx, key, body, checksum, size, maxImportFile, mime)
+	switch {
+	case errors.Is(err, blobs.ErrTooLarge) && size >= 0:
+		return false, models.Errorf(models.CodeBadUserInput, "%s: %s is larger than the %d bytes the channel's database says", src, name, size)
+	case errors.Is(err, blobs.ErrTooLarge):
+		return false, models.Errorf(models.CodeBadUserInput, "%s: %s is larger than %d bytes", src, name, maxImportFile)
+	case errors.As(err, &mismatch) && size >= 0 && mismatch.Size != size:
+		return false, fmt.Errorf("jobs: import: %s: %d bytes of %d", name, mismatch.Size, size)
+	case errors.As(err, &mismatch):
+		return false, models.Errorf(models.CodeBadUserInput, "%s: the bytes of %s have md5 %s, not the checksum it is named by: the source's copy is damaged", src, name, mismatch.Checksum)
+	case err != nil:
+		return false, fmt.Errorf("jobs: import: %s: %w", name, err)
 	}
 	return true, nil
 }
