@@ -75,6 +75,8 @@ type ChannelPage struct {
 	Channels    []ChannelAccess
 	Cursors     []string
 	HasNextPage bool
+	// HasPreviousPage: the page begins after a cursor, so channels come before it.
+	HasPreviousPage bool
 }
 
 func (d *DB) channelFilter(q *bun.SelectQuery, u *models.User, f ChannelQuery) *bun.SelectQuery {
@@ -136,7 +138,7 @@ func (d *DB) ListChannels(ctx context.Context, u *models.User, f ChannelQuery) (
 	if err := q.OrderExpr("c.created_at DESC, c.id DESC").Limit(int64(f.First + 1)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: list channels: %w", err)
 	}
-	p := &ChannelPage{}
+	p := &ChannelPage{HasPreviousPage: f.After != ""}
 	if len(rows) > f.First {
 		rows, p.HasNextPage = rows[:f.First], true
 	}

@@ -25,6 +25,8 @@ type NodePage struct {
 	Nodes       []*models.ContentNode
 	Cursors     []string
 	HasNextPage bool
+	// HasPreviousPage: the page begins after a cursor, so nodes come before it.
+	HasPreviousPage bool
 }
 
 // normalizeNode replaces nil JSON fields with empty ones, so that the
@@ -182,7 +184,7 @@ func (d *DB) childrenPages(ctx context.Context, parents []models.ID, first int, 
 		n := &rows[i].ContentNode
 		p := out[*n.ParentID]
 		if p == nil {
-			p = &NodePage{}
+			p = &NodePage{HasPreviousPage: after != ""}
 			out[*n.ParentID] = p
 		}
 		if rows[i].RN > first {
@@ -417,7 +419,7 @@ func (d *DB) ChannelNodes(ctx context.Context, channelID models.ID, f NodeQuery)
 	if err := q.OrderExpr("cn.created_at, cn.id").Limit(int64(f.First + 1)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("db: channel nodes: %w", err)
 	}
-	p := &NodePage{}
+	p := &NodePage{HasPreviousPage: f.After != ""}
 	if len(ns) > f.First {
 		ns, p.HasNextPage = ns[:f.First], true
 	}

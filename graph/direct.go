@@ -42,7 +42,7 @@ var directFields = map[string]map[string]string{
 		"children": "ContentNodeConnection", "childCount": ""},
 	"ContentNodeConnection": {"edges": "ContentNodeEdge", "pageInfo": "PageInfo", "totalCount": ""},
 	"ContentNodeEdge":       {"cursor": "", "node": "ContentNode"},
-	"PageInfo":              {"hasNextPage": "", "endCursor": ""},
+	"PageInfo":              {"hasNextPage": "", "endCursor": "", "hasPreviousPage": "", "startCursor": ""},
 	"File": {"id": "", "nodeId": "", "assessmentItemId": "", "checksum": "", "size": "",
 		"extension": "", "preset": "FormatPreset", "language": "Language", "duration": "", "originalFilename": "",
 		"url": "", "createdAt": ""},
@@ -486,10 +486,15 @@ func (w *treeWriter) connection(p *plan, pg *db.NodePage, total int) {
 				switch e.Name {
 				case "hasNextPage":
 					w.boolean(pg.HasNextPage)
-				case "endCursor":
-					if len(pg.Cursors) == 0 {
+				case "hasPreviousPage":
+					w.boolean(pg.HasPreviousPage && len(pg.Cursors) > 0)
+				case "endCursor", "startCursor":
+					switch {
+					case len(pg.Cursors) == 0:
 						w.b.WriteString("null")
-					} else {
+					case e.Name == "startCursor":
+						w.str(pg.Cursors[0])
+					default:
 						w.str(pg.Cursors[len(pg.Cursors)-1])
 					}
 				default:

@@ -79,9 +79,9 @@ func TestDirectReadsMatchGqlgen(t *testing.T) {
 				again: contentNode(id: $id) { id title @skip(if: $yes) }
 			}
 			fragment N on ContentNode { __typename id files { __typename preset { __typename id } } license { __typename name } }
-			fragment P on PageInfo { hasNextPage endCursor __typename }`, map[string]any{"id": n["Big"].ID, "no": false, "yes": true}},
+			fragment P on PageInfo { hasNextPage endCursor hasPreviousPage startCursor __typename }`, map[string]any{"id": n["Big"].ID, "no": false, "yes": true}},
 			{"a page after a cursor", true, `query($id: ID!, $after: String) { contentNode(id: $id) {
-				children(first: 2, after: $after) { edges { cursor node { title } } pageInfo { hasNextPage endCursor } } } }`,
+				children(first: 2, after: $after) { edges { cursor node { title } } pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } } }`,
 				map[string]any{"id": n["Big"].ID, "after": cursor}},
 			{"a node with no children", true, `query($id: ID!) { contentNode(id: $id) { children { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`, node(n["V0.0"].ID)},
 			{"an absent node", true, `query($id: ID!) { contentNode(id: $id) { id } }`, node(models.NewID())},

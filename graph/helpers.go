@@ -22,6 +22,16 @@ func deref(s *string) string {
 	return *s
 }
 
+// pageInfo is a page's PageInfo, from its edges' cursors.
+func pageInfo(cursors []string, hasNext, hasPrevious bool) *models.PageInfo {
+	p := &models.PageInfo{HasNextPage: hasNext}
+	if len(cursors) > 0 {
+		p.StartCursor, p.EndCursor = &cursors[0], &cursors[len(cursors)-1]
+		p.HasPreviousPage = hasPrevious
+	}
+	return p
+}
+
 // nodeConnection turns a page of nodes into a Relay connection.
 func nodeConnection(p *db.NodePage, count func(context.Context) (int, error)) *models.ContentNodeConnection {
 	c := &models.ContentNodeConnection{PageInfo: &models.PageInfo{}, Edges: []*models.ContentNodeEdge{}, Count: count}
@@ -31,10 +41,7 @@ func nodeConnection(p *db.NodePage, count func(context.Context) (int, error)) *m
 	for i, n := range p.Nodes {
 		c.Edges = append(c.Edges, &models.ContentNodeEdge{Cursor: p.Cursors[i], Node: n})
 	}
-	c.PageInfo.HasNextPage = p.HasNextPage
-	if len(p.Cursors) > 0 {
-		c.PageInfo.EndCursor = &p.Cursors[len(p.Cursors)-1]
-	}
+	c.PageInfo = pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage)
 	return c
 }
 

@@ -31,13 +31,10 @@ func nodeQuery(f *models.NodeFilter, first int, after string) db.NodeQuery {
 }
 
 func channelConnection(ctx context.Context, p *db.ChannelPage, count func(context.Context) (int, error)) *models.ChannelConnection {
-	c := &models.ChannelConnection{PageInfo: &models.PageInfo{HasNextPage: p.HasNextPage}, Edges: []*models.ChannelEdge{}, Count: count}
+	c := &models.ChannelConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage), Edges: []*models.ChannelEdge{}, Count: count}
 	for i, ca := range p.Channels {
 		loadersFrom(ctx).Channels.Prime(ctx, ca.ID, ca)
 		c.Edges = append(c.Edges, &models.ChannelEdge{Cursor: p.Cursors[i], Node: ca.Channel})
-	}
-	if len(p.Cursors) > 0 {
-		c.PageInfo.EndCursor = &p.Cursors[len(p.Cursors)-1]
 	}
 	return c
 }

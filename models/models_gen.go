@@ -297,12 +297,16 @@ type NodeFilter struct {
 	TitleContains *string `json:"titleContains,omitempty"`
 }
 
-// Where a page ends.
+// Where a page begins and ends (Relay's cursor connections). Pages go forward only: first and after.
 type PageInfo struct {
 	// Whether more follow: ask again with after: endCursor.
 	HasNextPage bool `json:"hasNextPage"`
 	// The last edge's cursor; null when the page is empty.
 	EndCursor *string `json:"endCursor,omitempty"`
+	// Whether edges come before this page: true when it was asked for after a cursor (and is not empty).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The first edge's cursor; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
 }
 
 // A prerequisite: a learner should complete prerequisiteId before nodeId.
