@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	ChannelVersion() ChannelVersionResolver
 	ContentNode() ContentNodeResolver
 	ContentNodeConnection() ContentNodeConnectionResolver
+	File() FileResolver
 	Job() JobResolver
 	Label() LabelResolver
 	LabelSet() LabelSetResolver
@@ -60,6 +61,7 @@ type ComplexityRoot struct {
 		Files        func(childComplexity int) int
 		Hints        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		Node         func(childComplexity int) int
 		NodeID       func(childComplexity int) int
 		Order        func(childComplexity int) int
 		Question     func(childComplexity int) int
@@ -256,6 +258,7 @@ type ComplexityRoot struct {
 		Extension        func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Language         func(childComplexity int) int
+		Node             func(childComplexity int) int
 		NodeID           func(childComplexity int) int
 		OriginalFilename func(childComplexity int) int
 		Preset           func(childComplexity int) int
@@ -432,6 +435,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AssessmentItemResolver interface {
+	Node(ctx context.Context, obj *models.AssessmentItem) (*models.ContentNode, error)
+
 	Answers(ctx context.Context, obj *models.AssessmentItem) (any, error)
 	Hints(ctx context.Context, obj *models.AssessmentItem) (any, error)
 
@@ -491,6 +496,9 @@ type ContentNodeResolver interface {
 }
 type ContentNodeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *models.ContentNodeConnection) (int, error)
+}
+type FileResolver interface {
+	Node(ctx context.Context, obj *models.File) (*models.ContentNode, error)
 }
 type JobResolver interface {
 	Channel(ctx context.Context, obj *models.Job) (*models.Channel, error)
@@ -626,6 +634,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssessmentItem.ID(childComplexity), true
+	case "AssessmentItem.node":
+		if e.ComplexityRoot.AssessmentItem.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentItem.Node(childComplexity), true
 	case "AssessmentItem.nodeId":
 		if e.ComplexityRoot.AssessmentItem.NodeID == nil {
 			break
@@ -1545,6 +1559,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.File.Language(childComplexity), true
+	case "File.node":
+		if e.ComplexityRoot.File.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Node(childComplexity), true
 	case "File.nodeId":
 		if e.ComplexityRoot.File.NodeID == nil {
 			break
@@ -3651,6 +3671,8 @@ type File {
   id: ID!
   "The node the file belongs to, if any."
   nodeId: ID
+  "The node the file belongs to, as the node is now (its files, completeness): null if none, or one the caller may not see."
+  node: ContentNode
   "The question the file belongs to, if any."
   assessmentItemId: ID
   "The md5 of the bytes, lowercase hex."
@@ -3793,6 +3815,8 @@ type AssessmentItem {
   id: ID!
   "The exercise."
   nodeId: ID!
+  "The exercise the question belongs to, as it is now."
+  node: ContentNode
   "Its id within its exercise (Studio's assessment_id): with nodeId, the key the question mutations take."
   assessmentId: ID!
   "The question's type; questionTypes lists them."
@@ -4111,6 +4135,8 @@ func (ec *executionContext) childFields_AssessmentItem(ctx context.Context, fiel
 		return ec.fieldContext_AssessmentItem_id(ctx, field)
 	case "nodeId":
 		return ec.fieldContext_AssessmentItem_nodeId(ctx, field)
+	case "node":
+		return ec.fieldContext_AssessmentItem_node(ctx, field)
 	case "assessmentId":
 		return ec.fieldContext_AssessmentItem_assessmentId(ctx, field)
 	case "type":
@@ -4499,6 +4525,8 @@ func (ec *executionContext) childFields_File(ctx context.Context, field graphql.
 		return ec.fieldContext_File_id(ctx, field)
 	case "nodeId":
 		return ec.fieldContext_File_nodeId(ctx, field)
+	case "node":
+		return ec.fieldContext_File_node(ctx, field)
 	case "assessmentItemId":
 		return ec.fieldContext_File_assessmentItemId(ctx, field)
 	case "checksum":
@@ -5764,6 +5792,38 @@ func (ec *executionContext) _AssessmentItem_nodeId(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AssessmentItem_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AssessmentItem_node(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentItem_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AssessmentItem().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentItem_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AssessmentItem_assessmentId(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItem) (ret graphql.Marshaler) {
@@ -9455,6 +9515,38 @@ func (ec *executionContext) _File_nodeId(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_File_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("File", field, false, false, "ID")
+}
+
+func (ec *executionContext) _File_node(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.File().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_File_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "File",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _File_assessmentItemId(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
@@ -15765,6 +15857,12 @@ func (ec *executionContext) _AssessmentItem(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AssessmentItem_node(ctx, field, obj)
+				})
 		case "assessmentId":
 			out.Values[i] = ec._AssessmentItem_assessmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16978,62 +17076,68 @@ func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._File_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodeId":
 			out.Values[i] = ec._File_nodeId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._File_node(ctx, field, obj)
+				})
 		case "assessmentItemId":
 			out.Values[i] = ec._File_assessmentItemId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "checksum":
 			out.Values[i] = ec._File_checksum(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "size":
 			out.Values[i] = ec._File_size(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "extension":
 			out.Values[i] = ec._File_extension(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "preset":
 			out.Values[i] = ec._File_preset(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
 			out.Values[i] = ec._File_language(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "duration":
 			out.Values[i] = ec._File_duration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "originalFilename":
 			out.Values[i] = ec._File_originalFilename(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
 			out.Values[i] = ec._File_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._File_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

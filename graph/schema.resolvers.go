@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+func (r *assessmentItemResolver) Node(ctx context.Context, obj *models.AssessmentItem) (*models.ContentNode, error) {
+	return visibleNode(ctx, obj.NodeID)
+}
+
 func (r *assessmentItemResolver) Answers(ctx context.Context, obj *models.AssessmentItem) (any, error) {
 	return obj.Answers, nil
 }
@@ -225,6 +229,13 @@ func (r *contentNodeResolver) Channel(ctx context.Context, obj *models.ContentNo
 
 func (r *contentNodeConnectionResolver) TotalCount(ctx context.Context, obj *models.ContentNodeConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+func (r *fileResolver) Node(ctx context.Context, obj *models.File) (*models.ContentNode, error) {
+	if obj.NodeID == nil {
+		return nil, nil
+	}
+	return visibleNode(ctx, *obj.NodeID)
 }
 
 func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Channel, error) {
@@ -486,6 +497,8 @@ func (r *Resolver) ContentNodeConnection() ContentNodeConnectionResolver {
 	return &contentNodeConnectionResolver{r}
 }
 
+func (r *Resolver) File() FileResolver { return &fileResolver{r} }
+
 func (r *Resolver) Job() JobResolver { return &jobResolver{r} }
 
 func (r *Resolver) Label() LabelResolver { return &labelResolver{r} }
@@ -506,6 +519,7 @@ type (
 	channelVersionResolver        struct{ *Resolver }
 	contentNodeResolver           struct{ *Resolver }
 	contentNodeConnectionResolver struct{ *Resolver }
+	fileResolver                  struct{ *Resolver }
 	jobResolver                   struct{ *Resolver }
 	labelResolver                 struct{ *Resolver }
 	labelSetResolver              struct{ *Resolver }

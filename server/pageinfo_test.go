@@ -7,6 +7,7 @@ import (
 
 	"studio/db"
 	"studio/db/dbtest"
+	"studio/studiotest"
 )
 
 // TestPageInfo: every connection's PageInfo has Relay's four fields, over
@@ -40,5 +41,33 @@ func TestPageInfo(t *testing.T) {
 			require.Equal(t, true, info["hasPreviousPage"], "%s: a page after a cursor", name)
 			require.Equal(t, get(next, "edges", 0, "cursor"), info["startCursor"], name)
 		}
+	})
+}
+
+// TestLinks: a file and a question link to their node, so that a client's
+// cache updates the node (its files, its completeness) from the mutation's
+// answer; a file of no node has none.
+func TestLinks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		ids := e.create(t, map[string]any{"parentId": e.root, "kind": "document", "title": "Notes"},
+			map[string]any{"parentId": e.root, "kind": "exercise", "title": "Quiz", "extraFields": map[string]any{"randomize": true}})
+		r := e.Upload(e.token, `mutation($in: UploadFileInput!) { uploadFile(input: $in) { id node { id complete files { id } } } }`,
+			map[string]any{"in": map[string]any{"preset": "document", "nodeId": ids[0]}},
+			studiotest.File{Path: "variables.in.file", Name: "notes.pdf", Data: []byte("%PDF-1.4 notes")})
+		require.Empty(t, r.Errors, "%s", r.Body)
+		require.Equal(t, ids[0], get(r.Data, "uploadFile", "node", "id"))
+		require.Equal(t, get(r.Data, "uploadFile", "id"), get(r.Data, "uploadFile", "node", "files", 0, "id"), "the node as it is after the upload")
+
+		data := e.OK(e.token, `mutation($n: ID!) { createAssessmentItems(input: [{nodeId: $n, type: input_question, question: "2+2?"}]) { id node { id title } } }`,
+			map[string]any{"n": ids[1]})
+		require.Equal(t, "Quiz", get(data, "createAssessmentItems", 0, "node", "title"))
+
+		stranger := dbtest.Token(t, d, dbtest.User(t, d, "stranger@example.org", false))
+		r = e.Upload(stranger, `mutation($in: UploadFileInput!) { uploadFile(input: $in) { id node { id } } }`,
+			map[string]any{"in": map[string]any{"preset": "document"}},
+			studiotest.File{Path: "variables.in.file", Name: "loose.pdf", Data: []byte("%PDF-1.4 loose")})
+		require.Empty(t, r.Errors, "%s", r.Body)
+		require.Nil(t, get(r.Data, "uploadFile", "node"), "a file of no node")
 	})
 }
