@@ -137,7 +137,7 @@ func channelInput(fields map[string]any) (ChannelInput, error) {
 // anyone logged in; an existing one never, so that nobody gains access to a
 // channel by "creating" it (the change is disallowed).
 func (a *applier) createChannel(ctx context.Context, c Change) error {
-	id, err := keyID(c.Key)
+	id, err := newKeyID(c.Key)
 	if err != nil {
 		return err
 	}

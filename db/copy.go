@@ -142,7 +142,7 @@ func (a *applier) copiesIndependent(ctx context.Context, plans []*copyPlan) (boo
 // checkCopy checks a COPIED change (the k-th of its group), reading nothing
 // but what copyNodes did not (such as the parent of a left or right target).
 func (a *applier) checkCopy(ctx context.Context, k int, c Change, taken map[models.ID]bool) (*copyPlan, error) {
-	newID, err := keyID(c.Key)
+	newID, err := newKeyID(c.Key)
 	if err != nil {
 		return nil, err
 	}

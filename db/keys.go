@@ -17,6 +17,20 @@ func keyID(key any) (models.ID, error) {
 	return models.ID{}, badField("key", "must be an id (32 hex characters), not %s", kindOf(key))
 }
 
+// newKeyID reads the key of something being created: an id as keyID
+// reads it, and not one in the jobs' range (models.JobID), so that no
+// entity a client names can share an id with a job.
+func newKeyID(key any) (models.ID, error) {
+	id, err := keyID(key)
+	if err != nil {
+		return id, err
+	}
+	if _, job := models.RiverJobID(id); job {
+		return id, badField("key", "ids that begin with 16 zeros are kept for jobs; choose another id")
+	}
+	return id, nil
+}
+
 // keyPair reads a composite key: a list of two ids.
 func keyPair(key any) (models.ID, models.ID, error) {
 	var parts []any

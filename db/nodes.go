@@ -324,6 +324,18 @@ func (d *DB) AssessmentItemsByNode(ctx context.Context, ids []models.ID) (map[mo
 	return out, nil
 }
 
+// AssessmentItemsByID loads questions by their own ids.
+func (d *DB) AssessmentItemsByID(ctx context.Context, ids []models.ID) ([]*models.AssessmentItem, error) {
+	var items []*models.AssessmentItem
+	if len(ids) == 0 {
+		return items, nil
+	}
+	if err := d.sql.NewSelect().Model(&items).Where("ai.id IN (?)", list(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: assessment items by id: %w", err)
+	}
+	return items, nil
+}
+
 // PrerequisitesByNode lists, for each node, the nodes to complete before it.
 func (d *DB) PrerequisitesByNode(ctx context.Context, ids []models.ID) (map[models.ID][]*models.ContentNode, error) {
 	var rows []struct {

@@ -80,7 +80,7 @@ func (a *applier) createNodes(ctx context.Context, cs []Change) []error {
 
 // newNode checks a CREATED change and builds its node, placed under its parent.
 func (a *applier) newNode(ctx context.Context, c Change) (*nodeEdit, error) {
-	id, err := keyID(c.Key)
+	id, err := newKeyID(c.Key)
 	if err != nil {
 		return nil, err
 	}

@@ -386,6 +386,8 @@ type ComplexityRoot struct {
 		MasteryModels      func(childComplexity int) int
 		Me                 func(childComplexity int) int
 		Modalities         func(childComplexity int) int
+		Node               func(childComplexity int, id models.ID) int
+		Nodes              func(childComplexity int, ids []models.ID) int
 		QuestionTypes      func(childComplexity int) int
 		Roles              func(childComplexity int) int
 	}
@@ -549,6 +551,8 @@ type QueryResolver interface {
 	Channels(ctx context.Context, filter *models.ChannelFilter, first *int, after *string) (*models.ChannelConnection, error)
 	ContentNode(ctx context.Context, id models.ID) (*models.ContentNode, error)
 	ContentNodes(ctx context.Context, ids []models.ID) ([]*models.ContentNode, error)
+	Node(ctx context.Context, id models.ID) (models.Node, error)
+	Nodes(ctx context.Context, ids []models.ID) ([]models.Node, error)
 	Licenses(ctx context.Context) ([]*models.License, error)
 	Languages(ctx context.Context) ([]*models.Language, error)
 	ContentKinds(ctx context.Context) ([]*models.ContentKind, error)
@@ -2306,6 +2310,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Modalities(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(models.ID)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]models.ID)), true
 	case "Query.questionTypes":
 		if e.ComplexityRoot.Query.QuestionTypes == nil {
 			break
@@ -2635,6 +2661,16 @@ type Query {
     "The nodes' ids: at most 1,000."
     ids: [ID!]!
   ): [ContentNode]!
+  "Anything with an id, whatever its type (Relay's object identification): null when nothing the caller may view has it."
+  node(
+    "The id: a channel's, a content node's, a file's, a question's, a user's or a job's."
+    id: ID!
+  ): Node
+  "node for many ids at once, in the order asked; null where nothing the caller may view has the id. At most 1,000 ids."
+  nodes(
+    "The ids: at most 1,000, of any types."
+    ids: [ID!]!
+  ): [Node]!
 
   # The lookups below are le-utils' vocabulary (the list Kolibri, ricecooker
   # and Studio share), from the pinned release, for a frontend to build its
@@ -3303,6 +3339,15 @@ input PrerequisiteInput {
   prerequisiteId: ID!
 }
 
+"""
+An entity with an id, unique across every type: channels, content nodes,
+files, questions, users and jobs. Query.node refetches any of them by id.
+"""
+interface Node {
+  "The id, which no entity of another type has."
+  id: ID!
+}
+
 "What login returns."
 type AuthPayload {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `. Shown once."
@@ -3312,7 +3357,7 @@ type AuthPayload {
 }
 
 "A person with an account."
-type User {
+type User implements Node {
   "The user's id."
   id: ID!
   "The email they log in with."
@@ -3359,7 +3404,7 @@ type Language {
 A channel: its main tree (root), which is what gets published to Kolibri,
 its trash, and the people who curate it.
 """
-type Channel {
+type Channel implements Node {
   "The channel's id."
   id: ID!
   "Its name, which its main tree's root takes as title."
@@ -3559,7 +3604,7 @@ type ContentNodeEdge {
 A node of a channel's tree: a topic, which holds other nodes, or a resource
 (a video, an exercise, a document, ...).
 """
-type ContentNode {
+type ContentNode implements Node {
   "The node's id, which queries and mutations take."
   id: ID!
   "Kolibri's primary key for this placement of the content. New on every copy."
@@ -3666,7 +3711,7 @@ type ContentNode {
 }
 
 "A stored file of a node or of a question. Files with the same bytes share one stored copy."
-type File {
+type File implements Node {
   "The file's id."
   id: ID!
   "The node the file belongs to, if any."
@@ -3810,7 +3855,7 @@ type Modality {
 }
 
 "A question of an exercise."
-type AssessmentItem {
+type AssessmentItem implements Node {
   "The question's own id, by which files name it (File.assessmentItemId)."
   id: ID!
   "The exercise."
@@ -3906,7 +3951,7 @@ input UpdateChannelInput {
 }
 
 "A background job: publishing a channel (kind publish_channel), or upkeep."
-type Job {
+type Job implements Node {
   "The job's id."
   id: ID!
   "What it does: publish_channel, or an upkeep job's kind (such as collect_blobs)."
@@ -5566,6 +5611,34 @@ func (ec *executionContext) field_Query_job_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.ID, error) {
+			return ec.unmarshalNID2studioᚋmodelsᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]models.ID, error) {
+			return ec.unmarshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -12304,6 +12377,94 @@ func (ec *executionContext) fieldContext_Query_contentNodes(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(models.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Node) graphql.Marshaler {
+			return ec.marshalONode2studioᚋmodelsᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]models.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕstudioᚋmodelsᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_licenses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15789,6 +15950,49 @@ func UnmarshalUploadFileInput(ctx context.Context, raw any) (models.UploadFileIn
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj models.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *models.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case *models.Job:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Job(ctx, sel, obj)
+	case *models.File:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._File(ctx, sel, obj)
+	case *models.ContentNode:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ContentNode(ctx, sel, obj)
+	case *models.Channel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Channel(ctx, sel, obj)
+	case *models.AssessmentItem:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AssessmentItem(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -15836,7 +16040,7 @@ func (ec *executionContext) _AllowedChange(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var assessmentItemImplementors = []string{"AssessmentItem"}
+var assessmentItemImplementors = []string{"AssessmentItem", "Node"}
 
 func (ec *executionContext) _AssessmentItem(ctx context.Context, sel ast.SelectionSet, obj *models.AssessmentItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentItemImplementors)
@@ -16205,7 +16409,7 @@ func (ec *executionContext) _ChangePage(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var channelImplementors = []string{"Channel"}
+var channelImplementors = []string{"Channel", "Node"}
 
 func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, obj *models.Channel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, channelImplementors)
@@ -16694,7 +16898,7 @@ func (ec *executionContext) _ContentKind(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var contentNodeImplementors = []string{"ContentNode"}
+var contentNodeImplementors = []string{"ContentNode", "Node"}
 
 func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionSet, obj *models.ContentNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentNodeImplementors)
@@ -17062,7 +17266,7 @@ func (ec *executionContext) _ContentNodeEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var fileImplementors = []string{"File"}
+var fileImplementors = []string{"File", "Node"}
 
 func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj *models.File) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fileImplementors)
@@ -17229,7 +17433,7 @@ func (ec *executionContext) _FormatPreset(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var jobImplementors = []string{"Job"}
+var jobImplementors = []string{"Job", "Node"}
 
 func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj *models.Job) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobImplementors)
@@ -17923,6 +18127,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_contentNodes(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
+				})
 		case "licenses":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -18187,7 +18403,7 @@ func (ec *executionContext) _UpstreamChanges(ctx context.Context, sel ast.Select
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -19468,6 +19684,16 @@ func (ec *executionContext) marshalNModality2ᚖstudioᚋmodelsᚐModality(ctx c
 	return ec._Modality(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNode2ᚕstudioᚋmodelsᚐNode(ctx context.Context, sel ast.SelectionSet, v []models.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2studioᚋmodelsᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖstudioᚋmodelsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -20156,6 +20382,13 @@ func (ec *executionContext) marshalOLicense2ᚖstudioᚋmodelsᚐLicense(ctx con
 		return graphql.Null
 	}
 	return ec._License(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONode2studioᚋmodelsᚐNode(ctx context.Context, sel ast.SelectionSet, v models.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalONodeFilter2ᚖstudioᚋmodelsᚐNodeFilter(ctx context.Context, v any) (*models.NodeFilter, error) {

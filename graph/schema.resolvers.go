@@ -423,6 +423,18 @@ func (r *queryResolver) ContentNodes(ctx context.Context, ids []models.ID) ([]*m
 	return loadersFrom(ctx).visibleNodes(ctx, ids)
 }
 
+func (r *queryResolver) Node(ctx context.Context, id models.ID) (models.Node, error) {
+	found, err := r.relayNodes(ctx, []models.ID{id})
+	if err != nil {
+		return nil, err
+	}
+	return found[0], nil
+}
+
+func (r *queryResolver) Nodes(ctx context.Context, ids []models.ID) ([]models.Node, error) {
+	return r.relayNodes(ctx, ids)
+}
+
 func (r *queryResolver) Licenses(ctx context.Context) ([]*models.License, error) {
 	return pointers(models.Licenses), nil
 }
