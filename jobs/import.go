@@ -165,23 +165,11 @@ func (w *Import) Timeout(*river.Job[ImportArgs]) time.Duration {
 // source (no such channel, an old schema, a damaged file) fails the job at
 // once; anything else (the network) is retried.
 func (w *Import) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
-	r := &importRun{w: w, job: job, channelID: job.Args.ChannelID, stored: map[string]bool{}}
-	err := r.run(ctx)
-	if err == nil {
-		return nil
+	r := &importRun{w: w, job: job, steps: newSteps(w.DB, "import", job, job.Args.ChannelID), stored: map[string]bool{}}
+	if err := r.run(ctx); err != nil {
+		return r.fail(ctx, err, job.MaxAttempts, models.CodeBadUserInput, models.CodeNotFound, models.CodeForbidden, models.CodeConflict)
 	}
-	cause, state := err, models.JobRetrying
-	switch models.CodeOf(err) {
-	case models.CodeBadUserInput, models.CodeNotFound, models.CodeForbidden, models.CodeConflict:
-		state, err = models.JobFailed, river.JobCancel(err)
-	}
-	if job.Attempt >= job.MaxAttempts {
-		state = models.JobFailed
-	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = r.event(ectx, state, r.progress, cause)
-	return err
+	return nil
 }
 
 // ImportStats count what an attempt fetched.
@@ -194,15 +182,14 @@ type ImportStats struct {
 
 // importRun is one attempt of an import.
 type importRun struct {
-	w         *Import
-	job       *river.Job[ImportArgs]
-	channelID models.ID
-	progress  int
-	src       importSource
-	u         *models.User
-	m         *kolibri.Mapper
-	warnings  []string
-	stats     ImportStats
+	w   *Import
+	job *river.Job[ImportArgs]
+	steps
+	src      importSource
+	u        *models.User
+	m        *kolibri.Mapper
+	warnings []string
+	stats    ImportStats
 
 	mu     sync.Mutex
 	stored map[string]bool // "<md5>.<ext>" known to be in the store
@@ -212,29 +199,6 @@ func (r *importRun) warn(format string, args ...any) {
 	if len(r.warnings) < 200 {
 		r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 	}
-}
-
-func (r *importRun) event(ctx context.Context, state models.JobState, progress int, cause error) error {
-	ev := &models.JobEvent{JobID: r.job.ID, ChannelID: &r.channelID, State: state, Progress: progress}
-	if cause != nil {
-		ev.Error = clientError(cause)
-		if ev.Error == internalJobError {
-			slog.WarnContext(ctx, "jobs: import failed", "job", r.job.ID, "channel", r.channelID, "attempt", r.job.Attempt, "err", cause)
-		}
-	}
-	err := r.w.DB.AddJobEvent(ctx, ev)
-	if err == nil {
-		r.progress = progress
-	}
-	return err
-}
-
-// step records progress when it moved on by 3 points or more.
-func (r *importRun) step(ctx context.Context, progress int) error {
-	if progress < r.progress+3 {
-		return nil
-	}
-	return r.event(ctx, models.JobRunning, progress, nil)
 }
 
 // importDatabaseKey is where an import keeps the content database it

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,58 +97,18 @@ func (w *Publish) Timeout(*river.Job[PublishArgs]) time.Duration {
 // channel (no language, a broken question) fails the job at once; anything
 // else is retried.
 func (w *Publish) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
-	p := &publishRun{w: w, job: job, channelID: job.Args.ChannelID}
-	err := p.run(ctx)
-	if err == nil {
-		return nil
+	p := &publishRun{w: w, job: job, steps: newSteps(w.DB, "publish", job, job.Args.ChannelID)}
+	if err := p.run(ctx); err != nil {
+		return p.fail(ctx, err, job.MaxAttempts, models.CodeBadUserInput, models.CodeNotFound, models.CodeForbidden)
 	}
-	cause, state := err, models.JobRetrying
-	switch models.CodeOf(err) {
-	case models.CodeBadUserInput, models.CodeNotFound, models.CodeForbidden:
-		state, err = models.JobFailed, river.JobCancel(err)
-	}
-	if job.Attempt >= job.MaxAttempts {
-		state = models.JobFailed
-	}
-	// Record the failure even when ctx is done: the attempt is over either way.
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = p.event(ectx, state, p.progress, cause)
-	return err
+	return nil
 }
 
 // publishRun is one attempt of a publish.
 type publishRun struct {
-	w         *Publish
-	job       *river.Job[PublishArgs]
-	channelID models.ID
-	progress  int
-}
-
-// event records a step of the job.
-func (p *publishRun) event(ctx context.Context, state models.JobState, progress int, cause error) error {
-	ev := &models.JobEvent{JobID: p.job.ID, ChannelID: &p.channelID, State: state, Progress: progress}
-	if cause != nil {
-		ev.Error = clientError(cause)
-		if ev.Error == internalJobError {
-			slog.WarnContext(ctx, "jobs: publish failed", "job", p.job.ID, "channel", p.channelID, "attempt", p.job.Attempt, "err", cause)
-		}
-	}
-	err := p.w.DB.AddJobEvent(ctx, ev)
-	if err == nil {
-		p.progress = progress
-	}
-	return err
-}
-
-// step records the export's progress when it moved on by 3 points or
-// more, so that a subscriber hears of every 5% at least, and no more than
-// ~35 times in all.
-func (p *publishRun) step(ctx context.Context, progress int) error {
-	if progress < p.progress+3 {
-		return nil
-	}
-	return p.event(ctx, models.JobRunning, progress, nil)
+	w   *Publish
+	job *river.Job[PublishArgs]
+	steps
 }
 
 func (p *publishRun) run(ctx context.Context) error {
