@@ -439,16 +439,17 @@ func changeError(idx int, c Change, err error) ChangeError {
 // atomicError is the one error of a refused atomic batch: it names every bad
 // change by index.
 func atomicError(res *Result, n int) error {
-	if n == 1 && len(res.Errors) == 1 {
-		// One change: its own error says it all.
-		ce := res.Errors[0]
-		return models.Errorf(ce.Code, "%s", ce.Message)
-	}
 	e := &models.Error{}
 	codes := map[models.Code]bool{}
 	for _, ce := range res.Errors {
-		e.Items = append(e.Items, models.ItemError{Index: ce.Index, Field: ce.Field, Message: ce.Message})
+		e.Items = append(e.Items, models.ItemError{Index: ce.Index, Field: ce.Field, Code: ce.Code, Message: ce.Message})
 		codes[ce.Code] = true
+	}
+	if n == 1 && len(res.Errors) == 1 {
+		// One change: its own error says it all, and items says it as
+		// for many, so that a form reads one shape.
+		e.Code, e.Message = res.Errors[0].Code, res.Errors[0].Message
+		return e
 	}
 	e.Code = models.CodeBadUserInput
 	if len(codes) == 1 {
@@ -472,6 +473,15 @@ type fieldError struct {
 
 func (e *fieldError) Error() string { return e.err.Message }
 func (e *fieldError) Unwrap() error { return e.err }
+
+// inField blames field for err, a client's mistake (*models.Error).
+func inField(field string, err error) error {
+	var me *models.Error
+	if errors.As(err, &me) {
+		return &fieldError{field: field, err: me}
+	}
+	return err
+}
 
 func badField(field, format string, args ...any) error {
 	return &fieldError{field: field, err: models.Errorf(models.CodeBadUserInput, "%s: "+format, append([]any{field}, args...)...)}

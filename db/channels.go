@@ -168,29 +168,29 @@ type ChannelInput struct {
 func (in *ChannelInput) validate() error {
 	if in.Name != nil {
 		if blank(*in.Name) {
-			return models.Errorf(models.CodeBadUserInput, "name is empty; give the channel a name")
+			return inField("name", models.Errorf(models.CodeBadUserInput, "name is empty; give the channel a name"))
 		}
 		if err := limitText("name", *in.Name, 200); err != nil {
-			return err
+			return inField("name", err)
 		}
 	}
 	if in.Description != nil {
 		if err := limitText("description", *in.Description, 400); err != nil {
-			return err
+			return inField("description", err)
 		}
 	}
 	if in.Tagline != nil {
 		if err := limitText("tagline", *in.Tagline, 150); err != nil {
-			return err
+			return inField("tagline", err)
 		}
 	}
 	if _, err := models.NormalizeJSON(in.ContentDefaults); err != nil {
-		return models.Errorf(models.CodeBadUserInput, "contentDefaults: %v", err)
+		return inField("content_defaults", models.Errorf(models.CodeBadUserInput, "contentDefaults: %v", err))
 	}
 	if in.Language != nil && *in.Language != "" {
 		l, err := models.LanguageByCode(*in.Language)
 		if err != nil {
-			return models.Errorf(models.CodeBadUserInput, "language: %v", err)
+			return inField("language", models.Errorf(models.CodeBadUserInput, "language: %v", err))
 		}
 		*in.Language = l.ID
 	}

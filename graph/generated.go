@@ -2761,7 +2761,8 @@ type Subscription {
 Writes. All but login need a logged-in caller (UNAUTHENTICATED otherwise).
 The bulk mutations take up to 1,000 items and are all or none (applyChanges
 only with atomic: true): a refused call lists every bad item in
-extensions.items ([{index, field, message}]) and changes nothing.
+extensions.items ([{index, field, code, message}], for one item as for
+many; field is the input's GraphQL name) and changes nothing.
 """
 type Mutation {
   "Exchanges an email and a password for a new API token. Repeated failures are refused for a while (TOO_MANY_REQUESTS). A stale Authorization header sent with a request that only logs in is ignored."

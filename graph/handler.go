@@ -355,6 +355,7 @@ func presentError(ctx context.Context, logger *slog.Logger, err error) *gqlerror
 	var me *models.Error
 	switch {
 	case errors.As(err, &me):
+		me = inputNames(ctx, me)
 		gerr.Message = me.Message
 		gerr.Extensions = map[string]any{"code": string(me.Code)}
 		if len(me.Items) > 0 {

@@ -29,10 +29,12 @@ type Error struct {
 	Items   []ItemError
 }
 
-// ItemError names one bad item of a bulk input.
+// ItemError names one bad item of an input: which, which of its fields
+// (when one is to blame), and why, with the item's own code.
 type ItemError struct {
 	Index   int    `json:"index"`
 	Field   string `json:"field,omitempty"`
+	Code    Code   `json:"code"`
 	Message string `json:"message"`
 }
 

@@ -98,7 +98,7 @@ func TestNodeMutationsRefuseBadBatches(t *testing.T) {
 		require.EqualValues(t, 1, get(items[0], "index"))
 		require.Equal(t, "tags", get(items[0], "field"))
 		require.EqualValues(t, 2, get(items[1], "index"))
-		require.Equal(t, "extra_fields.randomize", get(items[1], "field"))
+		require.Equal(t, "extraFields.randomize", get(items[1], "field"))
 		require.Nil(t, r.Data)
 
 		// A move into the node's own descendant.
