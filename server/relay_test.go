@@ -87,7 +87,7 @@ func TestRelayNode(t *testing.T) {
 		require.Equal(t, count(10), count(100), "statements for 10 and 100 ids")
 		r := a.Do(edToken, query, map[string]any{"ids": make([]string, 1001)})
 		require.Equal(t, "BAD_USER_INPUT", r.Code(), "at most 1,000 ids")
-	
+
 		// No client-chosen id can be a job's: job ids begin with 16 zeros,
 		// NewID's never do.
 		jobShaped := models.JobID(987654).String()
