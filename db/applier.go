@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -47,6 +48,18 @@ type applier struct {
 type outcome struct {
 	channel   models.ID
 	generated []*models.Change
+	// logged is what the change's log entry says beyond the change itself,
+	// for clients that keep a cache: the parent a node left
+	// (previous_parent), the nodes UPDATED_DESCENDANTS changed (touched).
+	logged map[string]any
+}
+
+// note adds key to what the k-th change's log entry says (outcome.logged).
+func (a *applier) note(k int, key string, v any) {
+	if a.outcomes[k].logged == nil {
+		a.outcomes[k].logged = map[string]any{}
+	}
+	a.outcomes[k].logged[key] = v
 }
 
 func newApplier(d *DB, tx bun.Tx, u *models.User, atomic bool) *applier {
@@ -356,6 +369,7 @@ func (a *applier) generate(k int, table string, key any, mods map[string]any) {
 func (a *applier) alsoLog(k int, c Change, channel models.ID) {
 	e := a.logEntry(c, channel)
 	e.ClientRev = nil
+	maps.Copy(e.Payload, a.outcomes[k].logged)
 	a.outcomes[k].generated = append(a.outcomes[k].generated, e)
 	a.written[channel] = true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -191,6 +192,7 @@ func (a *applier) run(ctx context.Context, changes []Change) (*Result, error) {
 				var entry *models.Change
 				if !outs[k].channel.IsZero() { // a no-op, such as deleting a missing node, is not logged
 					entry = a.logEntry(c, outs[k].channel)
+					maps.Copy(entry.Payload, outs[k].logged)
 					a.log = append(append(a.log, entry), outs[k].generated...)
 					a.written[outs[k].channel] = true
 				}

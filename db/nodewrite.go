@@ -594,6 +594,7 @@ func (a *applier) moveNode(ctx context.Context, k int, c Change) error {
 	if *c.Target == n.ID {
 		return badField("target", "a node may not be moved into itself or next to itself")
 	}
+	a.note(k, "previous_parent", *n.ParentID)
 	parent, err := a.parentFor(ctx, *c.Target, pos, nil)
 	if err != nil {
 		return err
@@ -755,6 +756,7 @@ func (a *applier) deleteNodes(ctx context.Context, cs []Change) []error {
 			continue // nothing to delete, and no channel's log to tell
 		}
 		a.outcomes[k].channel = n.ChannelID
+		a.note(k, "previous_parent", *n.ParentID)
 		doomed = append(doomed, n.ID)
 		parents = append(parents, *n.ParentID)
 		gone = append(gone, n)
@@ -853,6 +855,11 @@ func (a *applier) updateDescendants(ctx context.Context, c Change) error {
 		return fmt.Errorf("db: load descendants: %w", err)
 	}
 	es := make([]*nodeEdit, 0, len(sub))
+	touched := make([]models.ID, len(sub))
+	for i, d := range sub {
+		touched[i] = d.ID
+	}
+	a.note(0, "touched", touched)
 	for _, d := range sub {
 		e, err := a.edit(d, c.Mods)
 		if err != nil {

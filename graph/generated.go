@@ -81,6 +81,7 @@ type ComplexityRoot struct {
 	}
 
 	Change struct {
+		Channel             func(childComplexity int) int
 		ChannelID           func(childComplexity int) int
 		ClientRev           func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
@@ -89,11 +90,15 @@ type ComplexityRoot struct {
 		FromKey             func(childComplexity int) int
 		Key                 func(childComplexity int) int
 		Mods                func(childComplexity int) int
+		Node                func(childComplexity int) int
 		Obj                 func(childComplexity int) int
+		Parent              func(childComplexity int) int
 		Position            func(childComplexity int) int
+		PreviousParent      func(childComplexity int) int
 		ServerRev           func(childComplexity int) int
 		Table               func(childComplexity int) int
 		Target              func(childComplexity int) int
+		TouchedIds          func(childComplexity int) int
 		Type                func(childComplexity int) int
 	}
 
@@ -445,6 +450,12 @@ type AssessmentItemResolver interface {
 	Files(ctx context.Context, obj *models.AssessmentItem) ([]*models.File, error)
 }
 type ChangeResolver interface {
+	Channel(ctx context.Context, obj *models.Change) (*models.Channel, error)
+	Node(ctx context.Context, obj *models.Change) (*models.ContentNode, error)
+	Parent(ctx context.Context, obj *models.Change) (*models.ContentNode, error)
+	PreviousParent(ctx context.Context, obj *models.Change) (*models.ContentNode, error)
+	TouchedIds(ctx context.Context, obj *models.Change) ([]models.ID, error)
+
 	Obj(ctx context.Context, obj *models.Change) (any, error)
 	Mods(ctx context.Context, obj *models.Change) (any, error)
 	Target(ctx context.Context, obj *models.Change) (*models.ID, error)
@@ -707,6 +718,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Change.channel":
+		if e.ComplexityRoot.Change.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Channel(childComplexity), true
 	case "Change.channelId":
 		if e.ComplexityRoot.Change.ChannelID == nil {
 			break
@@ -755,18 +772,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.Mods(childComplexity), true
+	case "Change.node":
+		if e.ComplexityRoot.Change.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Node(childComplexity), true
 	case "Change.obj":
 		if e.ComplexityRoot.Change.Obj == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Change.Obj(childComplexity), true
+	case "Change.parent":
+		if e.ComplexityRoot.Change.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Parent(childComplexity), true
 	case "Change.position":
 		if e.ComplexityRoot.Change.Position == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Change.Position(childComplexity), true
+	case "Change.previousParent":
+		if e.ComplexityRoot.Change.PreviousParent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.PreviousParent(childComplexity), true
 	case "Change.serverRev":
 		if e.ComplexityRoot.Change.ServerRev == nil {
 			break
@@ -785,6 +820,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.Target(childComplexity), true
+	case "Change.touchedIds":
+		if e.ComplexityRoot.Change.TouchedIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.TouchedIds(childComplexity), true
 	case "Change.type":
 		if e.ComplexityRoot.Change.Type == nil {
 			break
@@ -3094,6 +3135,16 @@ type Change {
   key: JSON!
   "The channel whose log holds it."
   channelId: ID
+  "That channel, as it is now: null if the caller may not view it."
+  channel: Channel
+  "For a contentnode change, the node as it is now, which a normalized cache merges by itself: null once it is deleted for good (or for another table)."
+  node: ContentNode
+  "For a contentnode change, the node's parent now: where a create, copy or move put it (the trash after a delete)."
+  parent: ContentNode
+  "For MOVED and DELETED, the parent the node left: a cache drops the node from that parent's children. Null for changes logged before it was recorded."
+  previousParent: ContentNode
+  "For UPDATED_DESCENDANTS, the ids of the nodes it changed: the topic and everything below it."
+  touchedIds: [ID!]
   "The number its writer gave it (ChangeInput.clientRev); null when none was given."
   clientRev: Int
   "CREATED: the new object's fields."
@@ -4237,6 +4288,16 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_key(ctx, field)
 	case "channelId":
 		return ec.fieldContext_Change_channelId(ctx, field)
+	case "channel":
+		return ec.fieldContext_Change_channel(ctx, field)
+	case "node":
+		return ec.fieldContext_Change_node(ctx, field)
+	case "parent":
+		return ec.fieldContext_Change_parent(ctx, field)
+	case "previousParent":
+		return ec.fieldContext_Change_previousParent(ctx, field)
+	case "touchedIds":
+		return ec.fieldContext_Change_touchedIds(ctx, field)
 	case "clientRev":
 		return ec.fieldContext_Change_clientRev(ctx, field)
 	case "obj":
@@ -6330,6 +6391,157 @@ func (ec *executionContext) _Change_channelId(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Change_channelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Change", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Change_channel(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_node(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_parent(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Parent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_previousParent(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_previousParent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().PreviousParent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_previousParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_touchedIds(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_touchedIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().TouchedIds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_touchedIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Change_clientRev(ctx context.Context, field graphql.CollectedField, obj *models.Change) (ret graphql.Marshaler) {
@@ -16245,6 +16457,36 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_channel(ctx, field, obj)
+				})
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_node(ctx, field, obj)
+				})
+		case "parent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_parent(ctx, field, obj)
+				})
+		case "previousParent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_previousParent(ctx, field, obj)
+				})
+		case "touchedIds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_touchedIds(ctx, field, obj)
+				})
 		case "clientRev":
 			out.Values[i] = ec._Change_clientRev(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

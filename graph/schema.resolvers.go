@@ -28,6 +28,41 @@ func (r *assessmentItemResolver) Files(ctx context.Context, obj *models.Assessme
 	return load(ctx, loadersFrom(ctx).ItemFiles, obj.ID)
 }
 
+func (r *changeResolver) Channel(ctx context.Context, obj *models.Change) (*models.Channel, error) {
+	if obj.ChannelID == nil {
+		return nil, nil
+	}
+	ca, err := visibleChannel(ctx, *obj.ChannelID)
+	if ca == nil {
+		return nil, err
+	}
+	return ca.Channel, nil
+}
+
+func (r *changeResolver) Node(ctx context.Context, obj *models.Change) (*models.ContentNode, error) {
+	return changedNode(ctx, obj)
+}
+
+func (r *changeResolver) Parent(ctx context.Context, obj *models.Change) (*models.ContentNode, error) {
+	n, err := changedNode(ctx, obj)
+	if n == nil || n.ParentID == nil {
+		return nil, err
+	}
+	return visibleNode(ctx, *n.ParentID)
+}
+
+func (r *changeResolver) PreviousParent(ctx context.Context, obj *models.Change) (*models.ContentNode, error) {
+	id := payloadID(obj, "previous_parent")
+	if id == nil {
+		return nil, nil
+	}
+	return visibleNode(ctx, *id)
+}
+
+func (r *changeResolver) TouchedIds(ctx context.Context, obj *models.Change) ([]models.ID, error) {
+	return payloadIDs(obj, "touched"), nil
+}
+
 func (r *changeResolver) Obj(ctx context.Context, obj *models.Change) (any, error) {
 	return obj.Payload["obj"], nil
 }

@@ -215,6 +215,9 @@ func (r *Resolver) channelChanges(ctx context.Context, channelID models.ID, sinc
 					endSubscription(ctx, "channelChanges", err)
 					return
 				}
+				// The nodes these changes link to are read as they are now,
+				// not as the subscription's loaders first saw them.
+				loadersFrom(ctx).forget()
 			}
 			for _, c := range cs {
 				select {
@@ -282,4 +285,26 @@ func payloadIDs(c *models.Change, key string) []models.ID {
 		}
 	}
 	return out
+}
+
+// changedNode is the node a contentnode change is about, as the caller may
+// see it now; nil for other tables.
+func changedNode(ctx context.Context, c *models.Change) (*models.ContentNode, error) {
+	if c.Table != db.TableContentNode {
+		return nil, nil
+	}
+	var id models.ID
+	switch k := c.Key.(type) {
+	case string:
+		parsed, err := models.ParseID(k)
+		if err != nil {
+			return nil, nil
+		}
+		id = parsed
+	case models.ID:
+		id = k
+	default:
+		return nil, nil
+	}
+	return visibleNode(ctx, id)
 }
