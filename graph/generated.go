@@ -72,6 +72,7 @@ type ComplexityRoot struct {
 
 	AssessmentItemRef struct {
 		AssessmentID func(childComplexity int) int
+		ID           func(childComplexity int) int
 		NodeID       func(childComplexity int) int
 	}
 
@@ -529,8 +530,8 @@ type LabelSetResolver interface {
 }
 type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*models.AuthPayload, error)
-	Logout(ctx context.Context) (bool, error)
-	RevokeToken(ctx context.Context, token string) (bool, error)
+	Logout(ctx context.Context) (*bool, error)
+	RevokeToken(ctx context.Context, token string) (*bool, error)
 	CreateChannel(ctx context.Context, input models.CreateChannelInput) (*models.Channel, error)
 	UpdateChannel(ctx context.Context, id models.ID, input models.UpdateChannelInput) (*models.Channel, error)
 	DeleteChannel(ctx context.Context, id models.ID) (*models.Channel, error)
@@ -698,6 +699,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssessmentItemRef.AssessmentID(childComplexity), true
+	case "AssessmentItemRef.id":
+		if e.ComplexityRoot.AssessmentItemRef.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentItemRef.ID(childComplexity), true
 	case "AssessmentItemRef.nodeId":
 		if e.ComplexityRoot.AssessmentItemRef.NodeID == nil {
 			break
@@ -2800,6 +2807,9 @@ type Subscription {
 
 """
 Writes. All but login need a logged-in caller (UNAUTHENTICATED otherwise).
+Every result is nullable: in an operation of several mutations, one that
+fails is null with its error, and the others keep the data of what they
+did (they run in order, each committed on its own).
 The bulk mutations take up to 1,000 items and are all or none (applyChanges
 only with atomic: true): a refused call lists every bad item in
 extensions.items ([{index, field, code, message}], for one item as for
@@ -2812,45 +2822,45 @@ type Mutation {
     email: String!
     "The account's password."
     password: String!
-  ): AuthPayload!
+  ): AuthPayload
   "Revokes the token this request was sent with: from then on it is refused (on other instances of the server within 2 seconds). True once revoked."
-  logout: Boolean!
+  logout: Boolean
   "Revokes one of the caller's own tokens, given whole (from login or ` + "`" + `studio token create` + "`" + `), such as one that leaked. NOT_FOUND unless it is the caller's."
   revokeToken(
     "The token, as sent in ` + "`" + `Authorization: Bearer <token>` + "`" + `."
     token: String!
-  ): Boolean!
+  ): Boolean
   "Creates a channel with its main and trash trees; the caller becomes its editor."
   createChannel(
     "The new channel's fields."
     input: CreateChannelInput!
-  ): Channel!
+  ): Channel
   "Changes a channel's fields. Editors and admins; only admins make a channel public or restore it."
   updateChannel(
     "The channel's id."
     id: ID!
     "The fields to change."
     input: UpdateChannelInput!
-  ): Channel!
+  ): Channel
   "Marks a channel deleted. Editors and admins. Its members still see it; admins may restore it."
   deleteChannel(
     "The channel's id."
     id: ID!
-  ): Channel!
+  ): Channel
   "Makes the user with this email an editor (removing any viewer role). Editors and admins."
   addChannelEditor(
     "The channel's id."
     channelId: ID!
     "The email of a user who has an account (NOT_FOUND otherwise); case does not matter."
     email: String!
-  ): Channel!
+  ): Channel
   "Makes the user with this email a viewer (removing any editor role). Editors and admins; a channel keeps at least one editor."
   addChannelViewer(
     "The channel's id."
     channelId: ID!
     "The email of a user who has an account (NOT_FOUND otherwise); case does not matter."
     email: String!
-  ): Channel!
+  ): Channel
   """
   Removes a user from a channel, whatever their role. Editors and admins
   remove anyone; a viewer may remove only themselves. A channel keeps at
@@ -2861,7 +2871,7 @@ type Mutation {
     channelId: ID!
     "The member's user id."
     userId: ID!
-  ): Channel!
+  ): Channel
   """
   Makes the channel's staging tree (a chef's upload, Channel.stagingRoot) its
   main tree, as Studio's deploy button does; the main tree it replaces is
@@ -2870,7 +2880,7 @@ type Mutation {
   deployStagingTree(
     "The channel's id."
     channelId: ID!
-  ): Channel!
+  ): Channel
 
   """
   Creates up to 1,000 nodes, in order; a node may be the parent of a later one.
@@ -2879,12 +2889,12 @@ type Mutation {
   createContentNodes(
     "The nodes: at most 1,000."
     input: [CreateContentNodeInput!]!
-  ): [ContentNode!]!
+  ): [ContentNode!]
   "Updates up to 1,000 nodes; all or none."
   updateContentNodes(
     "The updates, one for each node: at most 1,000."
     input: [UpdateContentNodeInput!]!
-  ): [ContentNode!]!
+  ): [ContentNode!]
   """
   Moves nodes, with their subtrees, to position relative to target (LAST_CHILD
   by default), keeping their order; across channels too. All or none.
@@ -2896,12 +2906,12 @@ type Mutation {
     target: ID!
     "Where they go relative to target; LAST_CHILD when absent."
     position: Position
-  ): [ContentNode!]!
+  ): [ContentNode!]
   "Copies subtrees from any channel you may view into one you may edit; all or none."
   copyContentNodes(
     "The copies to make: at most 1,000."
     input: [CopyContentNodeInput!]!
-  ): [ContentNode!]!
+  ): [ContentNode!]
   """
   Moves nodes to their channel's trash, or with permanent: true deletes them for
   good with their files, questions, tags and prerequisites. Returns the ids.
@@ -2912,39 +2922,39 @@ type Mutation {
     ids: [ID!]!
     "true deletes the nodes for good; otherwise they go to the trash."
     permanent: Boolean
-  ): [ID!]!
+  ): [ID!]
   "Applies mods (as in UpdateContentNodeInput) to a topic and every node below it."
   updateDescendants(
     "The topic."
     id: ID!
     "The fields to set, as UpdateContentNodeInput.mods: Studio's snake_case names and dot paths."
     mods: JSON!
-  ): ContentNode!
+  ): ContentNode
   "Adds questions to exercises; all or none."
   createAssessmentItems(
     "The questions: at most 1,000."
     input: [CreateAssessmentItemInput!]!
-  ): [AssessmentItem!]!
+  ): [AssessmentItem!]
   "Updates questions; all or none."
   updateAssessmentItems(
     "The updates: at most 1,000."
     input: [UpdateAssessmentItemInput!]!
-  ): [AssessmentItem!]!
+  ): [AssessmentItem!]
   "Deletes questions; returns their keys. All or none."
   deleteAssessmentItems(
     "The questions' keys: at most 1,000."
     input: [AssessmentItemKey!]!
-  ): [AssessmentItemRef!]!
+  ): [AssessmentItemRef!]
   "Makes each prerequisiteId a prerequisite of nodeId (same tree, not itself, not both ways). Returns the nodes."
   addPrerequisites(
     "The pairs: at most 1,000."
     input: [PrerequisiteInput!]!
-  ): [ContentNode!]!
+  ): [ContentNode!]
   "Makes each prerequisiteId no longer a prerequisite of nodeId; all or none. Returns the nodes."
   removePrerequisites(
     "The pairs: at most 1,000."
     input: [PrerequisiteInput!]!
-  ): [ContentNode!]!
+  ): [ContentNode!]
 
   """
   Uploads a file (GraphQL multipart request), stored once by its md5 and served
@@ -2957,17 +2967,17 @@ type Mutation {
   uploadFile(
     "The file, and where it goes."
     input: UploadFileInput!
-  ): File!
+  ): File
   "Moves files between nodes and questions, or describes them anew; all or none."
   updateFiles(
     "The updates: at most 1,000."
     input: [UpdateFileInput!]!
-  ): [File!]!
+  ): [File!]
   "Deletes files; returns the ids. All or none."
   deleteFiles(
     "The files: at most 1,000. A file already deleted is no error."
     ids: [ID!]!
-  ): [ID!]!
+  ): [ID!]
 
   """
   Studio's sync protocol: applies a batch of change events in order. Each
@@ -2980,7 +2990,7 @@ type Mutation {
     changes: [ChangeInput!]!
     "true: all or none; otherwise each change applies, or fails, on its own."
     atomic: Boolean
-  ): SyncResult!
+  ): SyncResult
 
   """
   Publishes the channel's main tree to Kolibri, in the background: returns the
@@ -2997,7 +3007,7 @@ type Mutation {
     versionNotes: String
     "true publishes a draft rather than a new version."
     draft: Boolean
-  ): Job!
+  ): Job
 
   """
   Imports a published channel as an editable one, in the background: returns
@@ -3031,7 +3041,7 @@ type Mutation {
     channel: String!
     "A channel you edit to import into, as its staging tree; a new channel when absent."
     as: ID
-  ): Job!
+  ): Job
 }
 
 "Studio's change types; the numbers are Studio's (cc/viewsets/sync/constants.py)."
@@ -3377,6 +3387,8 @@ input AssessmentItemKey {
 
 "A question's key: its exercise and its assessmentId."
 type AssessmentItemRef {
+  "The deleted question's own id (AssessmentItem.id), by which a client's cache evicts it; read only when selected."
+  id: ID
   "The exercise."
   nodeId: ID!
   "The question's assessmentId."
@@ -4258,6 +4270,8 @@ func (ec *executionContext) childFields_AssessmentItem(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_AssessmentItemRef(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_AssessmentItemRef_id(ctx, field)
 	case "nodeId":
 		return ec.fieldContext_AssessmentItemRef_nodeId(ctx, field)
 	case "assessmentId":
@@ -6175,6 +6189,29 @@ func (ec *executionContext) fieldContext_AssessmentItem_files(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentItemRef_id(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentItemRef_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖstudioᚋmodelsᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentItemRef_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentItemRef", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AssessmentItemRef_nodeId(ctx context.Context, field graphql.CollectedField, obj *models.AssessmentItemRef) (ret graphql.Marshaler) {
@@ -11131,10 +11168,10 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖstudioᚋmodelsᚐAuthPayload(ctx, selections, v)
+			return ec.marshalOAuthPayload2ᚖstudioᚋmodelsᚐAuthPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_login(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11173,11 +11210,11 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 			return ec.Resolvers.Mutation().Logout(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11197,11 +11234,11 @@ func (ec *executionContext) _Mutation_revokeToken(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().RevokeToken(ctx, fc.Args["token"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11242,10 +11279,10 @@ func (ec *executionContext) _Mutation_createChannel(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11286,10 +11323,10 @@ func (ec *executionContext) _Mutation_updateChannel(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11330,10 +11367,10 @@ func (ec *executionContext) _Mutation_deleteChannel(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11374,10 +11411,10 @@ func (ec *executionContext) _Mutation_addChannelEditor(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addChannelEditor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11418,10 +11455,10 @@ func (ec *executionContext) _Mutation_addChannelViewer(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addChannelViewer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11462,10 +11499,10 @@ func (ec *executionContext) _Mutation_removeChannelMember(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_removeChannelMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11506,10 +11543,10 @@ func (ec *executionContext) _Mutation_deployStagingTree(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
+			return ec.marshalOChannel2ᚖstudioᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deployStagingTree(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11550,10 +11587,10 @@ func (ec *executionContext) _Mutation_createContentNodes(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11594,10 +11631,10 @@ func (ec *executionContext) _Mutation_updateContentNodes(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11638,10 +11675,10 @@ func (ec *executionContext) _Mutation_moveContentNodes(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_moveContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11682,10 +11719,10 @@ func (ec *executionContext) _Mutation_copyContentNodes(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_copyContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11726,10 +11763,10 @@ func (ec *executionContext) _Mutation_deleteContentNodes(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
-			return ec.marshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+			return ec.marshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteContentNodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11776,10 +11813,10 @@ func (ec *executionContext) _Mutation_updateDescendants(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
+			return ec.marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateDescendants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11820,10 +11857,10 @@ func (ec *executionContext) _Mutation_createAssessmentItems(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
-			return ec.marshalNAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
+			return ec.marshalOAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11864,10 +11901,10 @@ func (ec *executionContext) _Mutation_updateAssessmentItems(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
-			return ec.marshalNAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
+			return ec.marshalOAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11908,10 +11945,10 @@ func (ec *executionContext) _Mutation_deleteAssessmentItems(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.AssessmentItemRef) graphql.Marshaler {
-			return ec.marshalNAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx, selections, v)
+			return ec.marshalOAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteAssessmentItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11952,10 +11989,10 @@ func (ec *executionContext) _Mutation_addPrerequisites(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addPrerequisites(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11996,10 +12033,10 @@ func (ec *executionContext) _Mutation_removePrerequisites(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
-			return ec.marshalNContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
+			return ec.marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_removePrerequisites(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12040,10 +12077,10 @@ func (ec *executionContext) _Mutation_uploadFile(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.File) graphql.Marshaler {
-			return ec.marshalNFile2ᚖstudioᚋmodelsᚐFile(ctx, selections, v)
+			return ec.marshalOFile2ᚖstudioᚋmodelsᚐFile(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12084,10 +12121,10 @@ func (ec *executionContext) _Mutation_updateFiles(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.File) graphql.Marshaler {
-			return ec.marshalNFile2ᚕᚖstudioᚋmodelsᚐFileᚄ(ctx, selections, v)
+			return ec.marshalOFile2ᚕᚖstudioᚋmodelsᚐFileᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12128,10 +12165,10 @@ func (ec *executionContext) _Mutation_deleteFiles(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []models.ID) graphql.Marshaler {
-			return ec.marshalNID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
+			return ec.marshalOID2ᚕstudioᚋmodelsᚐIDᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12172,10 +12209,10 @@ func (ec *executionContext) _Mutation_applyChanges(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncResult) graphql.Marshaler {
-			return ec.marshalNSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx, selections, v)
+			return ec.marshalOSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_applyChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12216,10 +12253,10 @@ func (ec *executionContext) _Mutation_publishChannel(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Job) graphql.Marshaler {
-			return ec.marshalNJob2ᚖstudioᚋmodelsᚐJob(ctx, selections, v)
+			return ec.marshalOJob2ᚖstudioᚋmodelsᚐJob(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_publishChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12260,10 +12297,10 @@ func (ec *executionContext) _Mutation_importChannel(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Job) graphql.Marshaler {
-			return ec.marshalNJob2ᚖstudioᚋmodelsᚐJob(ctx, selections, v)
+			return ec.marshalOJob2ᚖstudioᚋmodelsᚐJob(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_importChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16356,6 +16393,11 @@ func (ec *executionContext) _AssessmentItemRef(ctx context.Context, sel ast.Sele
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AssessmentItemRef")
+		case "id":
+			out.Values[i] = ec._AssessmentItemRef_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "nodeId":
 			out.Values[i] = ec._AssessmentItemRef_nodeId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18071,189 +18113,189 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "logout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logout(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeToken(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createChannel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createChannel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateChannel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateChannel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteChannel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteChannel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addChannelEditor":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addChannelEditor(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addChannelViewer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addChannelViewer(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "removeChannelMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeChannelMember(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deployStagingTree":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deployStagingTree(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createContentNodes":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContentNodes(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateContentNodes":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateContentNodes(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "moveContentNodes":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_moveContentNodes(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "copyContentNodes":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_copyContentNodes(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteContentNodes":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteContentNodes(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateDescendants":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateDescendants(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createAssessmentItems":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAssessmentItems(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateAssessmentItems":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateAssessmentItems(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteAssessmentItems":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteAssessmentItems(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addPrerequisites":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addPrerequisites(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "removePrerequisites":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePrerequisites(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "uploadFile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadFile(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateFiles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateFiles(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteFiles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteFiles(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "applyChanges":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_applyChanges(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "publishChannel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishChannel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "importChannel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_importChannel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -19171,36 +19213,12 @@ func (ec *executionContext) unmarshalNAssessmentItemKey2ᚖstudioᚋmodelsᚐAss
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssessmentItemRef) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAssessmentItemRef2ᚖstudioᚋmodelsᚐAssessmentItemRef(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNAssessmentItemRef2ᚖstudioᚋmodelsᚐAssessmentItemRef(ctx context.Context, sel ast.SelectionSet, v *models.AssessmentItemRef) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AssessmentItemRef!")
 		return graphql.Null
 	}
 	return ec._AssessmentItemRef(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNAuthPayload2ᚖstudioᚋmodelsᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuthPayload!")
-		return graphql.Null
-	}
-	return ec._AuthPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -20059,14 +20077,6 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
-func (ec *executionContext) marshalNSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx context.Context, sel ast.SelectionSet, v *models.SyncResult) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SyncResult!")
-		return graphql.Null
-	}
-	return ec._SyncResult(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20370,6 +20380,51 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAssessmentItem2ᚕᚖstudioᚋmodelsᚐAssessmentItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssessmentItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentItem2ᚖstudioᚋmodelsᚐAssessmentItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAssessmentItemRef2ᚕᚖstudioᚋmodelsᚐAssessmentItemRefᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssessmentItemRef) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentItemRef2ᚖstudioᚋmodelsᚐAssessmentItemRef(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAuthPayload2ᚖstudioᚋmodelsᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuthPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20476,11 +20531,56 @@ func (ec *executionContext) marshalOContentKindID2ᚖstring(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) marshalOContentNode2ᚕᚖstudioᚋmodelsᚐContentNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ContentNode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOContentNode2ᚖstudioᚋmodelsᚐContentNode(ctx context.Context, sel ast.SelectionSet, v *models.ContentNode) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ContentNode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFile2ᚕᚖstudioᚋmodelsᚐFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.File) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFile2ᚖstudioᚋmodelsᚐFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFile2ᚖstudioᚋmodelsᚐFile(ctx context.Context, sel ast.SelectionSet, v *models.File) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._File(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFormatPresetID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -20757,6 +20857,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSyncResult2ᚖstudioᚋmodelsᚐSyncResult(ctx context.Context, sel ast.SelectionSet, v *models.SyncResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SyncResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -35,19 +35,28 @@ func (r *mutationResolver) login(ctx context.Context, email, password string) (*
 }
 
 // logout revokes the token the request carried.
-func (r *mutationResolver) logout(ctx context.Context) (bool, error) {
+func (r *mutationResolver) logout(ctx context.Context) (*bool, error) {
 	c := CallerFrom(ctx)
 	if c.User == nil || c.Token == "" {
-		return false, models.Errorf(models.CodeUnauthenticated, "log in first: there is no token to revoke")
+		return nil, models.Errorf(models.CodeUnauthenticated, "log in first: there is no token to revoke")
 	}
-	return true, r.DB.RevokeToken(ctx, c.User, c.Token)
+	return revoked(r.DB.RevokeToken(ctx, c.User, c.Token))
 }
 
 // revokeToken revokes one of the caller's tokens.
-func (r *mutationResolver) revokeToken(ctx context.Context, token string) (bool, error) {
+func (r *mutationResolver) revokeToken(ctx context.Context, token string) (*bool, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return true, r.DB.RevokeToken(ctx, u, token)
+	return revoked(r.DB.RevokeToken(ctx, u, token))
+}
+
+// revoked is a revocation's result: true, or null with the error.
+func revoked(err error) (*bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	ok := true
+	return &ok, nil
 }

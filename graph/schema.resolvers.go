@@ -308,11 +308,11 @@ func (r *mutationResolver) Login(ctx context.Context, email string, password str
 	return r.login(ctx, email, password)
 }
 
-func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+func (r *mutationResolver) Logout(ctx context.Context) (*bool, error) {
 	return r.logout(ctx)
 }
 
-func (r *mutationResolver) RevokeToken(ctx context.Context, token string) (bool, error) {
+func (r *mutationResolver) RevokeToken(ctx context.Context, token string) (*bool, error) {
 	return r.revokeToken(ctx, token)
 }
 

@@ -3,7 +3,10 @@ package graph
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"studio/db"
 	"studio/models"
@@ -328,6 +331,26 @@ func (r *Resolver) deleteItems(ctx context.Context, in []*models.AssessmentItemK
 	for i, k := range in {
 		changes[i] = db.Change{Type: models.ChangeDeleted, Table: db.TableAssessmentItem, Key: []models.ID{k.NodeID, k.AssessmentID}}
 		out[i] = &models.AssessmentItemRef{NodeID: k.NodeID, AssessmentID: k.AssessmentID}
+	}
+	if slices.Contains(graphql.CollectAllFields(ctx), "id") {
+		// The questions' own ids, read before they go: one statement.
+		keys := make([][2]models.ID, len(in))
+		for i, k := range in {
+			keys[i] = [2]models.ID{k.NodeID, k.AssessmentID}
+		}
+		items, err := r.DB.AssessmentItemsByKey(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		byKey := map[[2]models.ID]models.ID{}
+		for _, it := range items {
+			byKey[[2]models.ID{it.NodeID, it.AssessmentID}] = it.ID
+		}
+		for i, k := range keys {
+			if id, ok := byKey[k]; ok {
+				out[i].ID = &id
+			}
+		}
 	}
 	if err := r.apply(ctx, changes); err != nil {
 		return nil, err

@@ -28,6 +28,8 @@ type AssessmentItemKey struct {
 
 // A question's key: its exercise and its assessmentId.
 type AssessmentItemRef struct {
+	// The deleted question's own id (AssessmentItem.id), by which a client's cache evicts it; read only when selected.
+	ID *ID `json:"id,omitempty"`
 	// The exercise.
 	NodeID ID `json:"nodeId"`
 	// The question's assessmentId.

@@ -60,6 +60,23 @@ func TestErrorItems(t *testing.T) {
 	})
 }
 
+// TestMutationFieldsFailAlone: a failing mutation field is null with its
+// error, and the others of the operation keep the data of what they did
+// (it committed), so that a client's cache learns of it.
+func TestMutationFieldsFailAlone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEditorAPI(t, d)
+		id := e.create(t, map[string]any{"parentId": e.root, "kind": "topic", "title": "Halves"})[0]
+		r := e.Do(e.token, `mutation($id: ID!) {
+			a: updateContentNodes(input: [{id: $id, title: "Halves (2)"}]) { id title }
+			b: moveContentNodes(ids: [$id], target: "00000000000000000000000000000000") { id } }`, map[string]any{"id": id})
+		require.Len(t, r.Errors, 1, "%s", r.Body)
+		require.Equal(t, "Halves (2)", get(r.Data, "a", 0, "title"), "the committed edit is in the answer")
+		require.Nil(t, r.Data["b"])
+		require.Equal(t, []any{"b"}, r.Errors[0].Path)
+	})
+}
+
 func longText(n int) string {
 	b := make([]byte, n)
 	for i := range b {

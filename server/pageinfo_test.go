@@ -59,9 +59,13 @@ func TestLinks(t *testing.T) {
 		require.Equal(t, ids[0], get(r.Data, "uploadFile", "node", "id"))
 		require.Equal(t, get(r.Data, "uploadFile", "id"), get(r.Data, "uploadFile", "node", "files", 0, "id"), "the node as it is after the upload")
 
-		data := e.OK(e.token, `mutation($n: ID!) { createAssessmentItems(input: [{nodeId: $n, type: input_question, question: "2+2?"}]) { id node { id title } } }`,
+		data := e.OK(e.token, `mutation($n: ID!) { createAssessmentItems(input: [{nodeId: $n, type: input_question, question: "2+2?"}]) { id assessmentId node { id title } } }`,
 			map[string]any{"n": ids[1]})
 		require.Equal(t, "Quiz", get(data, "createAssessmentItems", 0, "node", "title"))
+		// A deleted question's own id comes back, for a cache to evict it.
+		gone := e.OK(e.token, `mutation($k: [AssessmentItemKey!]!) { deleteAssessmentItems(input: $k) { id nodeId } }`,
+			map[string]any{"k": []any{map[string]any{"nodeId": ids[1], "assessmentId": get(data, "createAssessmentItems", 0, "assessmentId")}}})
+		require.Equal(t, get(data, "createAssessmentItems", 0, "id"), get(gone, "deleteAssessmentItems", 0, "id"))
 
 		stranger := dbtest.Token(t, d, dbtest.User(t, d, "stranger@example.org", false))
 		r = e.Upload(stranger, `mutation($in: UploadFileInput!) { uploadFile(input: $in) { id node { id } } }`,
