@@ -293,18 +293,13 @@ func changedNode(ctx context.Context, c *models.Change) (*models.ContentNode, er
 	if c.Table != db.TableContentNode {
 		return nil, nil
 	}
-	var id models.ID
 	switch k := c.Key.(type) {
 	case string:
-		parsed, err := models.ParseID(k)
-		if err != nil {
-			return nil, nil
+		if id, err := models.ParseID(k); err == nil {
+			return visibleNode(ctx, id)
 		}
-		id = parsed
 	case models.ID:
-		id = k
-	default:
-		return nil, nil
+		return visibleNode(ctx, k)
 	}
-	return visibleNode(ctx, id)
+	return nil, nil // a key that names no node
 }

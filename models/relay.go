@@ -7,15 +7,38 @@ type Node interface {
 	GetID() ID
 }
 
-func (*User) IsNode()               {}
-func (u *User) GetID() ID           { return u.ID }
-func (*Channel) IsNode()            {}
-func (c *Channel) GetID() ID        { return c.ID }
-func (*ContentNode) IsNode()        {}
-func (n *ContentNode) GetID() ID    { return n.ID }
-func (*File) IsNode()               {}
-func (f *File) GetID() ID           { return f.ID }
-func (*AssessmentItem) IsNode()     {}
+// IsNode marks a User as a Node.
+func (*User) IsNode() {}
+
+// GetID is the user's id.
+func (u *User) GetID() ID { return u.ID }
+
+// IsNode marks a Channel as a Node.
+func (*Channel) IsNode() {}
+
+// GetID is the channel's id.
+func (c *Channel) GetID() ID { return c.ID }
+
+// IsNode marks a ContentNode as a Node.
+func (*ContentNode) IsNode() {}
+
+// GetID is the content node's id.
+func (n *ContentNode) GetID() ID { return n.ID }
+
+// IsNode marks a File as a Node.
+func (*File) IsNode() {}
+
+// GetID is the file's id.
+func (f *File) GetID() ID { return f.ID }
+
+// IsNode marks an AssessmentItem as a Node.
+func (*AssessmentItem) IsNode() {}
+
+// GetID is the question's own id.
 func (a *AssessmentItem) GetID() ID { return a.ID }
-func (*Job) IsNode()                {}
-func (j *Job) GetID() ID            { return j.ID }
+
+// IsNode marks a Job as a Node.
+func (*Job) IsNode() {}
+
+// GetID is the job's id.
+func (j *Job) GetID() ID { return j.ID }
