@@ -69,6 +69,18 @@ func visibleNode(ctx context.Context, id models.ID) (*models.ContentNode, error)
 	return n, nil
 }
 
+// channelOf is the channel id names, if the caller may view it; nil for nil.
+func channelOf(ctx context.Context, id *models.ID) (*models.Channel, error) {
+	if id == nil {
+		return nil, nil
+	}
+	ca, err := visibleChannel(ctx, *id)
+	if ca == nil {
+		return nil, err
+	}
+	return ca.Channel, nil
+}
+
 // memberAccess says whether the caller sees a channel as a member or admin,
 // not merely because it is public: only they see who its people are.
 func memberAccess(ctx context.Context, channelID models.ID) (bool, error) {

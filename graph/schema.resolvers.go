@@ -29,14 +29,7 @@ func (r *assessmentItemResolver) Files(ctx context.Context, obj *models.Assessme
 }
 
 func (r *changeResolver) Channel(ctx context.Context, obj *models.Change) (*models.Channel, error) {
-	if obj.ChannelID == nil {
-		return nil, nil
-	}
-	ca, err := visibleChannel(ctx, *obj.ChannelID)
-	if ca == nil {
-		return nil, err
-	}
-	return ca.Channel, nil
+	return channelOf(ctx, obj.ChannelID)
 }
 
 func (r *changeResolver) Node(ctx context.Context, obj *models.Change) (*models.ContentNode, error) {
@@ -274,14 +267,7 @@ func (r *fileResolver) Node(ctx context.Context, obj *models.File) (*models.Cont
 }
 
 func (r *jobResolver) Channel(ctx context.Context, obj *models.Job) (*models.Channel, error) {
-	if obj.ChannelID == nil {
-		return nil, nil
-	}
-	ca, err := visibleChannel(ctx, *obj.ChannelID)
-	if ca == nil {
-		return nil, err
-	}
-	return ca.Channel, nil
+	return channelOf(ctx, obj.ChannelID)
 }
 
 func (r *jobResolver) Import(ctx context.Context, obj *models.Job) (*models.ChannelImport, error) {
