@@ -115,7 +115,7 @@ var Budgets = map[string]int{
 	"delete a 100-node topic (to the trash)":  16,
 	"contentNodes, 100 ids":                   4,
 	"move 100 nodes":                          14,
-	"copy 100 nodes":                          25,
+	"copy 100 nodes":                          26, // 25 before ids became unique across types (db.idsInUse)
 	"delete 100 nodes (to the trash)":         17,
 	"delete 100 nodes (permanently)":          19,
 	"create 100 questions":                    15,

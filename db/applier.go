@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -397,4 +398,41 @@ func (a *applier) logEntry(c Change, channel models.ID) *models.Change {
 	}
 	return &models.Change{ChannelID: &channel, CreatedByID: &a.u.ID, ClientRev: c.ClientRev,
 		Table: c.Table, Type: c.Type, Key: c.Key, Payload: p}
+}
+
+// otherTables are the tables whose ids share one space with content
+// nodes' and channels' (Query.node finds any of them by id), each with
+// what its rows are called.
+var otherTables = []struct{ table, what string }{
+	{"channels", "a channel"}, {"content_nodes", "a content node"}, {"files", "a file"},
+	{"assessment_items", "a question"}, {"users", "a user"},
+}
+
+// idsInUse says which of ids another table than own already uses, and
+// what has each: one statement, whatever the number of ids. A client may
+// choose the ids of what it creates; none may be another entity's.
+func (a *applier) idsInUse(ctx context.Context, ids []models.ID, own string) (map[models.ID]string, error) {
+	out := map[models.ID]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var parts []string
+	var args []any
+	for _, t := range otherTables {
+		if t.table != own {
+			parts = append(parts, "SELECT id, ? AS what FROM "+t.table+" WHERE id IN (?)")
+			args = append(args, t.what, list(ids))
+		}
+	}
+	var rows []struct {
+		ID   models.ID `bun:"id"`
+		What string    `bun:"what"`
+	}
+	if err := a.tx.NewRaw(strings.Join(parts, " UNION ALL "), args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("db: ids in use: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.What
+	}
+	return out, nil
 }

@@ -159,6 +159,13 @@ func (a *applier) createChannel(ctx context.Context, c Change) error {
 	if taken {
 		return disallow(models.Errorf(models.CodeConflict, "a channel with id %s already exists; choose another id", id))
 	}
+	inUse, err := a.idsInUse(ctx, []models.ID{id}, "channels")
+	if err != nil {
+		return err
+	}
+	if what := inUse[id]; what != "" {
+		return models.Errorf(models.CodeConflict, "the id %s is %s's; choose another id", id, what)
+	}
 	ch := &models.Channel{
 		ID: id, ThumbnailEncoding: map[string]any{}, ContentDefaults: map[string]any{},
 		PublishedKindCount: []any{}, IncludedLanguages: []string{},

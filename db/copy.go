@@ -63,6 +63,14 @@ func (a *applier) copyNodes(ctx context.Context, cs []Change) []error {
 			taken[id] = true
 		}
 	}
+	inUse, err := a.idsInUse(ctx, keys, "content_nodes")
+	if err != nil {
+		a.fatal = err
+		return errs
+	}
+	for id := range inUse {
+		taken[id] = true
+	}
 	var plans []*copyPlan
 	for k, c := range cs {
 		p, err := a.checkCopy(ctx, k, c, taken)
@@ -153,7 +161,7 @@ func (a *applier) checkCopy(ctx context.Context, k int, c Change, taken map[mode
 		return nil, badField("target", "a copy needs a target node")
 	}
 	if taken[newID] {
-		return nil, models.Errorf(models.CodeConflict, "a node with id %s already exists; choose another id", newID)
+		return nil, models.Errorf(models.CodeConflict, "the id %s is taken (a node or another entity has it); choose another id", newID)
 	}
 	src, err := a.node(ctx, *c.FromKey)
 	if err != nil {

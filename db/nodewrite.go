@@ -32,11 +32,19 @@ func (a *applier) createNodes(ctx context.Context, cs []Change) []error {
 		a.fatal = err
 		return errs
 	}
+	inUse, err := a.idsInUse(ctx, keys, "content_nodes")
+	if err != nil {
+		a.fatal = err
+		return errs
+	}
 	var nodes []*models.ContentNode
 	var tags []models.Tag
 	parents := map[models.ID]bool{}
 	for k, c := range cs {
 		e, err := a.newNode(ctx, c)
+		if err == nil && inUse[e.n.ID] != "" {
+			err = models.Errorf(models.CodeConflict, "the id %s is %s's; choose another id", e.n.ID, inUse[e.n.ID])
+		}
 		if err != nil {
 			errs[k] = a.classify(err)
 			if a.fatal != nil {

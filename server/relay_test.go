@@ -99,5 +99,16 @@ func TestRelayNode(t *testing.T) {
 			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s", r.Body)
 			require.Contains(t, string(r.Body), "kept for jobs")
 		}
+	
+		// Nor another entity's: ids are unique across types, as node(id) needs.
+		for _, c := range []struct{ query, id string }{
+			{`mutation($id: ID!, $p: ID!) { createContentNodes(input: [{id: $id, parentId: $p, kind: topic, title: "T"}]) { id } }`, ch.ID.String()},
+			{`mutation($id: ID!, $p: ID!) { createContentNodes(input: [{id: $id, parentId: $p, kind: topic, title: "T"}]) { id } }`, ed.ID.String()},
+			{`mutation($id: ID!) { createChannel(input: {id: $id, name: "C", language: "en"}) { id } }`, fileID.String()},
+			{`mutation($id: ID!, $p: ID!) { copyContentNodes(input: [{id: $id, sourceId: $p, target: $p}]) { id } }`, item.String()},
+		} {
+			r := a.Do(edToken, c.query, map[string]any{"id": c.id, "p": ch.RootID})
+			require.Equal(t, "CONFLICT", r.Code(), "%s", r.Body)
+		}
 	})
 }
