@@ -99,7 +99,7 @@ func TestRelayNode(t *testing.T) {
 			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s", r.Body)
 			require.Contains(t, string(r.Body), "kept for jobs")
 		}
-	
+
 		// Nor another entity's: ids are unique across types, as node(id) needs.
 		for _, c := range []struct{ query, id string }{
 			{`mutation($id: ID!, $p: ID!) { createContentNodes(input: [{id: $id, parentId: $p, kind: topic, title: "T"}]) { id } }`, ch.ID.String()},
