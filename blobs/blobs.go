@@ -148,8 +148,7 @@ func (e *MismatchError) Error() string {
 // ErrTooLarge, other differences a *MismatchError. Unlike Spool and Store,
 // nothing is written twice: an import stores thousands of files this way.
 func (s *Store) PutVerified(ctx context.Context, key string, r io.Reader, checksum string, size, limit int64, contentType string) error {
-	want, err := hex.DecodeString(checksum)
-	if err != nil || len(want) != md5.Size {
+	if want, err := hex.DecodeString(checksum); err != nil || len(want) != md5.Size {
 		return fmt.Errorf("blobs: put %s: %q is not an md5 checksum", key, checksum)
 	}
 	if size >= 0 {
@@ -157,7 +156,9 @@ func (s *Store) PutVerified(ctx context.Context, key string, r io.Reader, checks
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType, ContentMD5: want})
+	// The md5 is checked here, once, rather than also by the bucket
+	// (WriterOptions.ContentMD5 would hash every byte a second time).
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType})
 	if err != nil {
 		return fmt.Errorf("blobs: put %s: %w", key, err)
 	}

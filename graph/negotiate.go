@@ -132,7 +132,12 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // isSubscription says whether a JSON request body asks for a subscription.
+// urql asks this of every query (its Accept lists the stream), so a body
+// that does not even spell the word is not parsed.
 func isSubscription(body []byte) bool {
+	if !bytes.Contains(body, []byte("subscription")) {
+		return false
+	}
 	op := requestedOperation(body)
 	return op != nil && op.Operation == ast.Subscription
 }

@@ -42,53 +42,32 @@ func (r *Resolver) relayNodes(ctx context.Context, ids []models.ID) ([]models.No
 	if err != nil {
 		return nil, err
 	}
-	items, err := r.DB.AssessmentItemsByID(ctx, others)
+	// Questions asked for, and those whose files were: a question's file
+	// is seen through its question's node.
+	itemIDs := append([]models.ID(nil), others...)
+	for _, f := range files {
+		if f.AssessmentItemID != nil {
+			itemIDs = append(itemIDs, *f.AssessmentItemID)
+		}
+	}
+	items, err := r.DB.AssessmentItemsByID(ctx, itemIDs)
 	if err != nil {
 		return nil, err
 	}
+	itemNode := map[models.ID]models.ID{}
 	nodeIDs := append([]models.ID(nil), others...)
+	for _, it := range items {
+		itemNode[it.ID] = it.NodeID
+		nodeIDs = append(nodeIDs, it.NodeID)
+	}
 	for _, f := range files {
 		if f.NodeID != nil {
 			nodeIDs = append(nodeIDs, *f.NodeID)
 		}
 	}
-	for _, it := range items {
-		nodeIDs = append(nodeIDs, it.NodeID)
-	}
 	nodes, err := r.DB.NodesByID(ctx, nodeIDs)
 	if err != nil {
 		return nil, err
-	}
-	// A question's file is seen through its question's node.
-	itemNode := map[models.ID]models.ID{}
-	for _, it := range items {
-		itemNode[it.ID] = it.NodeID
-	}
-	var missing []models.ID
-	for _, f := range files {
-		if f.NodeID == nil && f.AssessmentItemID != nil {
-			if _, ok := itemNode[*f.AssessmentItemID]; !ok {
-				missing = append(missing, *f.AssessmentItemID)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		more, err := r.DB.AssessmentItemsByID(ctx, missing)
-		if err != nil {
-			return nil, err
-		}
-		var moreNodes []models.ID
-		for _, it := range more {
-			itemNode[it.ID] = it.NodeID
-			moreNodes = append(moreNodes, it.NodeID)
-		}
-		extra, err := r.DB.NodesByID(ctx, moreNodes)
-		if err != nil {
-			return nil, err
-		}
-		for id, n := range extra {
-			nodes[id] = n
-		}
 	}
 	var jobList map[int64]*models.Job
 	if len(jobNumbers) > 0 && u != nil && r.Jobs != nil {
@@ -105,7 +84,7 @@ func (r *Resolver) relayNodes(ctx context.Context, ids []models.ID) ([]models.No
 			channelIDs = append(channelIDs, *j.ChannelID)
 		}
 	}
-	channels, err := r.DB.ChannelsByID(ctx, u, unique(channelIDs))
+	channels, err := r.DB.ChannelsByID(ctx, u, channelIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -174,17 +153,4 @@ func (r *Resolver) relayNodes(ctx context.Context, ids []models.ID) ([]models.No
 		out[i] = found[id]
 	}
 	return out, nil
-}
-
-// unique is ids without repeats, in their first order.
-func unique(ids []models.ID) []models.ID {
-	seen := make(map[models.ID]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }

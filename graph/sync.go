@@ -242,8 +242,12 @@ func (r *Resolver) channelChanges(ctx context.Context, channelID models.ID, sinc
 }
 
 // payloadID reads an id stored in a change's payload.
-func payloadID(c *models.Change, key string) *models.ID {
-	switch v := c.Payload[key].(type) {
+func payloadID(c *models.Change, key string) *models.ID { return anyID(c.Payload[key]) }
+
+// anyID reads an id as the log holds it: an ID (a change just made) or its
+// string (read back); nil for anything else.
+func anyID(v any) *models.ID {
+	switch v := v.(type) {
 	case string:
 		if id, err := models.ParseID(v); err == nil {
 			return &id
@@ -293,13 +297,9 @@ func changedNode(ctx context.Context, c *models.Change) (*models.ContentNode, er
 	if c.Table != db.TableContentNode {
 		return nil, nil
 	}
-	switch k := c.Key.(type) {
-	case string:
-		if id, err := models.ParseID(k); err == nil {
-			return visibleNode(ctx, id)
-		}
-	case models.ID:
-		return visibleNode(ctx, k)
+	id := anyID(c.Key)
+	if id == nil {
+		return nil, nil // a key that names no node
 	}
-	return nil, nil // a key that names no node
+	return visibleNode(ctx, *id)
 }
